@@ -1,0 +1,51 @@
+# Cuebook: `make run` serves the embedded default, `make test` checks everything.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 8080
+WORKERS ?= 2
+
+.PHONY: install run test lint typecheck imports unit pytest smoke bench pg-up clean
+
+$(STAMP):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/cuebook init --host $(HOST) --port $(PORT)
+	$(BIN)/cuebook serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy cuebook engine integrations web player editor_api
+
+imports: install
+	$(BIN)/lint-imports
+
+pg-up:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
+	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL is not up"; exit 1
+
+pytest: install pg-up
+	CUEBOOK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+
+smoke: install
+	CUEBOOK_TEST_DATABASE_URL=sqlite $(BIN)/pytest -q -m smoke
+
+test: lint typecheck imports pytest smoke
+
+bench: install pg-up
+	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/step.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

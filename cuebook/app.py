@@ -1,0 +1,62 @@
+"""The app factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from cuebook.settings import Settings
+from cuebook.wiring import build_services
+from editor_api.scripts import bp as scripts_bp
+from player.api import bp as sessions_bp
+from web.auth import install_auth, public
+from web.context import Services, services
+from web.errors import register_error_handlers
+
+
+def create_app(settings: Settings | None = None, svc: Services | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["cuebook"] = svc or build_services(settings)
+    register_error_handlers(app)
+    install_auth(app)
+
+    @app.before_request
+    def _limit_body() -> Any:
+        length = request.content_length or 0
+        if length > settings.max_body_bytes and not (request.mimetype or "").startswith("multipart/"):
+            resp = jsonify({"error": {
+                "code": "payload_too_large",
+                "message": f"request body of {length} bytes is over the limit of {settings.max_body_bytes}",
+                "details": [],
+            }})
+            resp.status_code = 413
+            return resp
+        return None
+
+    @app.get("/healthz")
+    @public
+    def healthz() -> Any:
+        with services().database.unit_of_work() as uow:
+            uow.conn.execute(sa.text("SELECT 1"))
+        return jsonify({"status": "ok"})
+
+    @app.get("/metrics")
+    @public
+    def metrics() -> Any:
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+    app.register_blueprint(scripts_bp)
+    app.register_blueprint(sessions_bp)
+    return app

@@ -1,0 +1,212 @@
+"""The ``cuebook`` command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cuebook.settings import Settings
+from cuebook.wiring import build_services, utc_now
+from engine.bpmn.bundle import bundle_from_path
+from engine.bpmn.compiler import validate_bundle
+from engine.errors import CuebookError
+from engine.tokens import ROLES, create_token
+from engine.versions import deploy, publish_version, rollback
+
+
+def _fail(exc: CuebookError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    for d in exc.details[1:] if len(exc.details) > 1 else []:
+        click.echo(f"  {d.path}: {d.message}", err=True)
+    sys.exit(1)
+
+
+class _Ctx:
+    def __init__(self) -> None:
+        self._svc: Any = None
+        self.settings = Settings.from_env()
+
+    @property
+    def svc(self) -> Any:
+        if self._svc is None:
+            self._svc = build_services(self.settings)
+        return self._svc
+
+
+pass_ctx = click.make_pass_decorator(_Ctx, ensure=True)
+
+
+@click.group()
+def main() -> None:
+    """Cuebook: contact-centre scripts as BPMN, for operators, chat-bots and IVR."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: _Ctx) -> None:
+    """Apply every migration (creates the database on first run)."""
+    from engine.migrations import upgrade
+
+    upgrade(ctx.settings.database_url, ctx.settings.database_schema)
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def validate(path: Path) -> None:
+    """Check a bundle (folder or .zip): one line per problem, exit 1 if any."""
+    try:
+        bundle = bundle_from_path(path)
+        problems = validate_bundle(bundle)
+    except CuebookError as exc:
+        click.echo(f"{path}: {exc.message}")
+        for d in exc.details:
+            click.echo(f"{d.path}: {d.message}")
+        sys.exit(1)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        sys.exit(1)
+    click.echo(f"{path}: ok")
+
+
+def _deploy(ctx: _Ctx, path: Path, key: str, publish: bool, actor: str) -> Any:
+    svc = ctx.svc
+    with svc.database.unit_of_work() as uow:
+        return deploy(uow, svc.engine.specs, key, bundle_from_path(path), publish=publish, actor=actor, now=utc_now())
+
+
+@main.command("deploy")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--script", "key", required=True, help="script key")
+@click.option("--publish", is_flag=True, help="publish the version at once")
+@pass_ctx
+def deploy_cmd(ctx: _Ctx, path: Path, key: str, publish: bool) -> None:
+    """Store a bundle as a new immutable version of a script."""
+    try:
+        result = _deploy(ctx, path, key, publish, "cli")
+    except CuebookError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{key}: {result.as_dict()['message']}" + (", published" if result.published else ""))
+
+
+@main.command("publish")
+@click.argument("key")
+@click.argument("number", type=int)
+@pass_ctx
+def publish_cmd(ctx: _Ctx, key: str, number: int) -> None:
+    """Make version NUMBER the one new sessions start on."""
+    try:
+        with ctx.svc.database.unit_of_work() as uow:
+            publish_version(uow, key, number, actor="cli", now=utc_now())
+    except CuebookError as exc:
+        _fail(exc)
+    click.echo(f"{key}: version {number} published")
+
+
+@main.command("rollback")
+@click.argument("key")
+@pass_ctx
+def rollback_cmd(ctx: _Ctx, key: str) -> None:
+    """Publish again the version that was live before the current one."""
+    try:
+        with ctx.svc.database.unit_of_work() as uow:
+            number = rollback(uow, key, actor="cli", now=utc_now())
+    except CuebookError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{key}: rolled back to version {number}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", default="", help="who the token is for")
+@pass_ctx
+def token_create(ctx: _Ctx, role: str, name: str) -> None:
+    """Create a token and print it alone on stdout (it is stored hashed)."""
+    with ctx.svc.database.unit_of_work() as uow:
+        click.echo(create_token(uow, role, name, utc_now()))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8080, type=int)
+@pass_ctx
+def init(ctx: _Ctx, host: str, port: int) -> None:
+    """First run: upgrade the database, deploy and publish the samples, print a token and URLs."""
+    from engine.migrations import upgrade
+
+    upgrade(ctx.settings.database_url, ctx.settings.database_schema)
+    samples = ctx.settings.samples_dir
+    for folder in sorted(p for p in samples.iterdir() if p.is_dir()) if samples.is_dir() else []:
+        try:
+            result = _deploy(ctx, folder, folder.name, True, "samples")
+            click.echo(f"sample {folder.name}: version {result.number} published")
+        except CuebookError as exc:
+            click.echo(f"sample {folder.name}: {exc.message}", err=True)
+    with ctx.svc.database.unit_of_work() as uow:
+        admin = create_token(uow, "admin", "first-run admin", utc_now())
+    base = f"http://{host}:{port}"
+    click.echo(f"admin token: {admin}")
+    click.echo(f"player:      {base}/player/")
+    click.echo(f"API:         {base}/api/v1/scripts  (Authorization: Bearer <token>)")
+    click.echo(f"health:      {base}/healthz")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8080, type=int)
+@click.option("--workers", default=2, type=int)
+@click.option("--threads", default=1, type=int)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the app with gunicorn (the production server)."""
+    from gunicorn.app.base import BaseApplication
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 20)
+
+        def load(self) -> Any:
+            from cuebook.app import create_app
+
+            return create_app()
+
+    _App().run()
+
+
+@main.command()
+@click.option("--interval", default=1.0, type=float, help="seconds between polls")
+@click.option("--once", is_flag=True, help="one pass, then exit")
+@pass_ctx
+def worker(ctx: _Ctx, interval: float, once: bool) -> None:
+    """Fire due timers (and relay the outbox when Kafka is configured)."""
+    from engine.timers import fire_due_timers
+
+    svc = ctx.svc
+    while True:
+        fired = fire_due_timers(svc.database, svc.engine, limit=100)
+        if fired:
+            click.echo(f"fired {fired} timer(s)")
+        if once:
+            return
+        time.sleep(interval)

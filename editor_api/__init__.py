@@ -1,0 +1,1 @@
+"""Flask blueprints for authors: scripts, versions, publish and rollback."""

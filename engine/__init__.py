@@ -1,0 +1,5 @@
+"""The Cuebook engine: scripts, versions, sessions and the step transaction.
+
+No Flask and no HTTP here; collaborators (unit of work, service caller, clock)
+come in as arguments.
+"""

@@ -1,0 +1,1 @@
+"""BPMN: safe parsing, validation, the SpiffWorkflow adapter and the sandbox."""

@@ -1,0 +1,468 @@
+"""Validate a bundle and compile it into a runnable script (parsed once per version).
+
+Every problem names its file and, where there is one, the BPMN element id, so a
+methodologist can find it in the editor. Nothing here runs methodologists' code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from engine.bpmn.bundle import Bundle, load_json
+from engine.bpmn.safe_xml import parse_xml
+from engine.bpmn.sandbox import check_code
+from engine.errors import BadRequest, CuebookError, Detail, ValidationFailed
+from engine.model import Option
+from engine.templates import check_template
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+SUPPORTED_BPMN = frozenset(
+    """definitions process collaboration participant messageFlow laneSet lane childLaneSet
+    flowNodeRef startEvent endEvent intermediateCatchEvent intermediateThrowEvent boundaryEvent
+    userTask manualTask scriptTask serviceTask businessRuleTask task subProcess callActivity
+    exclusiveGateway parallelGateway inclusiveGateway eventBasedGateway sequenceFlow
+    conditionExpression script incoming outgoing documentation extensionElements
+    timerEventDefinition timeDuration timeDate timeCycle messageEventDefinition
+    errorEventDefinition terminateEventDefinition message error correlationProperty
+    correlationPropertyRetrievalExpression correlationKey correlationPropertyRef messagePath
+    formalExpression dataObject dataObjectReference dataInputAssociation dataOutputAssociation
+    sourceRef targetRef textAnnotation association text group category categoryValue
+    property dataState itemDefinition""".split()
+)
+
+PROP_FORM = "formJsonSchemaFilename"
+PROP_UI = "formUiSchemaFilename"
+PROP_VOICE = "cuebook:voice"
+PROP_MAX_MISSES = "cuebook:max_misses"
+PROP_HANDOFF = "cuebook:handoff"
+PROP_BACK = "cuebook:can_go_back"
+OPERATOR_LANES = frozenset({"operator", "оператор", "operators", "операторы"})
+DEFAULT_MAX_MISSES = 3
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    element: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.element}" if self.element else self.file
+        return f"{where}: {self.message}"
+
+    def as_detail(self) -> Detail:
+        path = f"{self.file}#{self.element}" if self.element else self.file
+        return Detail(path, self.message)
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """What Cuebook knows about a human step before it runs (from the diagram and forms)."""
+
+    id: str
+    kind: str  # form | choice | message
+    title: str
+    instructions: str
+    hints: str
+    schema: dict[str, Any] | None
+    ui_schema: dict[str, Any] | None
+    validator: Draft202012Validator | None
+    options: tuple[Option, ...]
+    field: str | None
+    voice: str | None
+    max_misses: int
+    handoff_queue: str | None
+    needs_person: bool
+    can_go_back: bool
+    lane: str | None
+
+
+@dataclass
+class CompiledScript:
+    """A parsed, validated script version: immutable once built, shared by threads."""
+
+    process_id: str
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+    manifest: dict[str, Any]
+    steps: dict[str, StepSpec]
+    end_texts: dict[str, str]
+    service_tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.manifest.get("title") or self.process_id)
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        value = self.manifest.get("defaults") or {}
+        return dict(value) if isinstance(value, dict) else {}
+
+
+FunctionLookup = Callable[[str], "FunctionInfo | None"]
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """What validation needs to know of an integration function."""
+
+    name: str
+    parameters: tuple[str, ...]
+    required: tuple[str, ...]
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, file: str, element: str, message: str) -> None:
+        self.problems.append(Problem(file, element, message))
+
+
+def _local(tag: Any) -> tuple[str, str]:
+    if not isinstance(tag, str):
+        return "", ""
+    q = etree.QName(tag)
+    return q.namespace or "", q.localname
+
+
+def _element_id(node: Any) -> str:
+    while node is not None:
+        ident = node.get("id") if hasattr(node, "get") else None
+        if ident:
+            return str(ident)
+        node = node.getparent()
+    return ""
+
+
+def _spiff_properties(node: Any) -> dict[str, str]:
+    props: dict[str, str] = {}
+    for prop in node.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"):
+        name = prop.get("name")
+        if name:
+            props[name] = prop.get("value", "")
+    return props
+
+
+def _spiff_text(node: Any, name: str) -> str | None:
+    found = node.find(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}{name}")
+    return None if found is None else (found.text or "")
+
+
+def _check_bpmn_tree(
+    file: str,
+    root: Any,
+    bundle: Bundle,
+    out: _Collector,
+    functions: FunctionLookup | None,
+) -> None:
+    for node in root.iter():
+        ns, name = _local(node.tag)
+        if ns != BPMN_NS:
+            continue
+        elem = _element_id(node)
+        if name not in SUPPORTED_BPMN:
+            out.add(file, elem, f"unsupported BPMN element bpmn:{name}")
+            continue
+        if name == "scriptTask":
+            script = node.find(f"{{{BPMN_NS}}}script")
+            for problem in check_code(script.text or "" if script is not None else "", "exec"):
+                out.add(file, elem, f"script: {problem}")
+        elif name == "conditionExpression":
+            for problem in check_code((node.text or "").strip(), "eval"):
+                out.add(file, elem, f"condition: {problem}")
+        if name in ("userTask", "manualTask", "endEvent", "task", "scriptTask", "serviceTask"):
+            for ext in ("preScript", "postScript"):
+                text = _spiff_text(node, ext)
+                if text:
+                    for problem in check_code(text, "exec"):
+                        out.add(file, elem, f"{ext}: {problem}")
+            instructions = _spiff_text(node, "instructionsForEndUser")
+            if instructions:
+                for problem in check_template(instructions):
+                    out.add(file, elem, f"instructionsForEndUser: {problem}")
+        if name == "userTask":
+            props = _spiff_properties(node)
+            for prop in (PROP_FORM, PROP_UI):
+                form = props.get(prop)
+                if form and form not in bundle.files:
+                    out.add(file, elem, f"{prop}: unknown form file {form!r}")
+            if PROP_MAX_MISSES in props and not props[PROP_MAX_MISSES].strip().isdigit():
+                out.add(file, elem, f"{PROP_MAX_MISSES}: must be a whole number")
+        if name == "serviceTask":
+            _check_service_task(file, node, elem, out, functions)
+
+
+def _check_service_task(
+    file: str, node: Any, elem: str, out: _Collector, functions: FunctionLookup | None
+) -> None:
+    operator = node.find(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}serviceTaskOperator")
+    if operator is None:
+        out.add(file, elem, "a service task needs spiffworkflow:serviceTaskOperator")
+        return
+    fname = operator.get("id", "")
+    given: set[str] = set()
+    for param in operator.iter(f"{{{SPIFF_NS}}}parameter"):
+        given.add(param.get("id", ""))
+        value = param.get("value")
+        if value is not None:
+            for problem in check_code(value, "eval"):
+                out.add(file, elem, f"parameter {param.get('id')}: {problem}")
+    if functions is None:
+        return
+    info = functions(fname)
+    if info is None:
+        out.add(file, elem, f"unknown integration function {fname!r}")
+        return
+    for missing in [p for p in info.required if p not in given]:
+        out.add(file, elem, f"integration function {fname!r}: required parameter {missing!r} is not given")
+    for extra in sorted(given - set(info.parameters)):
+        out.add(file, elem, f"integration function {fname!r} has no parameter {extra!r}")
+
+
+def _load_form(bundle: Bundle, name: str, out: _Collector, elem: str) -> dict[str, Any] | None:
+    if name not in bundle.files:
+        return None
+    try:
+        data = load_json(bundle, name)
+    except ValidationFailed as exc:
+        out.add(name, elem, exc.message)
+        return None
+    if not isinstance(data, dict):
+        out.add(name, elem, "a form schema must be a JSON object")
+        return None
+    return data
+
+
+def _choice(schema: dict[str, Any], ui: dict[str, Any] | None) -> tuple[str, tuple[Option, ...]] | None:
+    props = schema.get("properties")
+    if not isinstance(props, dict) or len(props) != 1:
+        return None
+    ((name, prop),) = props.items()
+    if not isinstance(prop, dict):
+        return None
+    if isinstance(prop.get("oneOf"), list) and all(
+        isinstance(o, dict) and "const" in o for o in prop["oneOf"]
+    ):
+        return name, tuple(
+            Option(o["const"], str(o.get("title", o["const"])), tuple(o.get("x-synonyms", ())))
+            for o in prop["oneOf"]
+        )
+    if isinstance(prop.get("enum"), list):
+        names = (ui or {}).get(name, {}).get("ui:enumNames") or prop.get("enumNames") or []
+        return name, tuple(
+            Option(v, str(names[i]) if i < len(names) else str(v)) for i, v in enumerate(prop["enum"])
+        )
+    return None
+
+
+def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector, file_of: dict[str, str]) -> StepSpec:
+    ext = getattr(task_spec, "extensions", None) or {}
+    props: dict[str, str] = ext.get("properties") or {}
+    elem = task_spec.bpmn_id or task_spec.name
+    file = file_of.get(elem, "")
+    schema = ui = None
+    validator = None
+    if isinstance(task_spec, UserTaskMixin) and props.get(PROP_FORM):
+        schema = _load_form(bundle, props[PROP_FORM], out, elem)
+        if schema is not None:
+            try:
+                Draft202012Validator.check_schema(schema)
+                validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            except SchemaError as exc:
+                path = "/".join(str(p) for p in exc.path)
+                out.add(props[PROP_FORM], elem, f"invalid JSON Schema at '{path}': {exc.message}")
+                schema = None
+    if schema is not None and props.get(PROP_UI):
+        ui = _load_form(bundle, props[PROP_UI], out, elem)
+    kind = "message"
+    options: tuple[Option, ...] = ()
+    field_name = None
+    if schema is not None:
+        choice = _choice(schema, ui)
+        if choice is not None:
+            kind = "choice"
+            field_name, options = choice
+        else:
+            kind = "form"
+    lane = task_spec.lane
+    max_misses = props.get(PROP_MAX_MISSES, "").strip()
+    return StepSpec(
+        id=elem,
+        kind=kind,
+        title=task_spec.bpmn_name or elem,
+        instructions=ext.get("instructionsForEndUser") or "",
+        hints=(task_spec.documentation or "").strip(),
+        schema=schema,
+        ui_schema=ui,
+        validator=validator,
+        options=options,
+        field=field_name,
+        voice=props.get(PROP_VOICE) or None,
+        max_misses=int(max_misses) if max_misses.isdigit() else DEFAULT_MAX_MISSES,
+        handoff_queue=props.get(PROP_HANDOFF) or None,
+        needs_person=bool(props.get(PROP_HANDOFF)) or (lane or "").strip().lower() in OPERATOR_LANES,
+        can_go_back=props.get(PROP_BACK, "true").strip().lower() != "false",
+        lane=lane,
+    )
+
+
+def _all_specs(compiled_specs: dict[str, BpmnProcessSpec]) -> Iterator[Any]:
+    for spec in compiled_specs.values():
+        yield from spec.task_specs.values()
+
+
+def _entry_process(parser: SpiffBpmnParser, manifest: dict[str, Any], roots: dict[str, Any]) -> str:
+    primary = manifest.get("primary_process_id")
+    if primary:
+        return str(primary)
+    called: set[str] = set()
+    executable: list[str] = []
+    for root in roots.values():
+        for ca in root.iter(f"{{{BPMN_NS}}}callActivity"):
+            called.add(ca.get("calledElement", ""))
+        for proc in root.iter(f"{{{BPMN_NS}}}process"):
+            if proc.get("isExecutable", "true") != "false":
+                executable.append(proc.get("id", ""))
+    candidates = [p for p in executable if p not in called]
+    if len(candidates) != 1:
+        raise ValidationFailed(
+            "cannot tell the entry process: set primary_process_id in cuebook.json "
+            f"(candidates: {', '.join(candidates) or 'none'})",
+            [Detail("cuebook.json", "primary_process_id is needed")],
+        )
+    return candidates[0]
+
+
+def _fail(problems: list[Problem]) -> ValidationFailed:
+    first = str(problems[0])
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return ValidationFailed(f"invalid bundle: {first}{more}", [p.as_detail() for p in problems])
+
+
+def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> CompiledScript:
+    """Check every file and build the script, or raise ValidationFailed naming each problem."""
+    out = _Collector()
+    try:
+        manifest = bundle.manifest()
+    except ValidationFailed as exc:
+        raise _fail([Problem(d.path, "", d.message) for d in exc.details] or [Problem("manifest", "", exc.message)]) from exc
+
+    roots: dict[str, Any] = {}
+    dmn_roots: dict[str, Any] = {}
+    for name in bundle.names(".bpmn") + bundle.names(".dmn"):
+        try:
+            root = parse_xml(bundle.files[name], name)
+        except BadRequest:
+            raise  # unsafe XML (entities, DTDs) is refused outright: 400, not a list of problems
+        except CuebookError as exc:
+            if exc.details:
+                for d in exc.details:
+                    out.add(name, "", d.message)
+            else:
+                out.add(name, "", exc.message)
+            continue
+        (roots if name.lower().endswith(".bpmn") else dmn_roots)[name] = root
+
+    process_ids: dict[str, str] = {}
+    file_of: dict[str, str] = {}
+    for name, root in roots.items():
+        for proc in root.iter(f"{{{BPMN_NS}}}process"):
+            process_ids[proc.get("id", "")] = name
+        for node in root.iter():
+            ident = node.get("id") if isinstance(node.tag, str) else None
+            if ident:
+                file_of.setdefault(ident, name)
+    for name, root in roots.items():
+        _check_bpmn_tree(name, root, bundle, out, functions)
+        for ca in root.iter(f"{{{BPMN_NS}}}callActivity"):
+            target = ca.get("calledElement", "")
+            if target not in process_ids:
+                out.add(name, ca.get("id", ""), f"call activity target {target!r} is not in the bundle")
+    if out.problems:
+        raise _fail(out.problems)
+
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    for name, root in dmn_roots.items():
+        _guard(out, name, lambda r=root, n=name: parser.add_dmn_xml(r, filename=n))
+    for name, root in roots.items():
+        _guard(out, name, lambda r=root, n=name: parser.add_bpmn_xml(r, filename=n))
+    if out.problems:
+        raise _fail(out.problems)
+
+    try:
+        process_id = _entry_process(parser, manifest, roots)
+    except ValidationFailed as exc:
+        raise _fail([Problem("cuebook.json", "", exc.message)]) from exc
+    if process_id not in process_ids:
+        raise _fail([Problem("cuebook.json", "", f"primary_process_id {process_id!r} is not a process in the bundle")])
+    result: list[Any] = []
+    _guard(out, process_ids[process_id], lambda: result.append(
+        (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
+    ))
+    if out.problems:
+        raise _fail(out.problems)
+    spec, subprocess_specs = result[0]
+
+    steps: dict[str, StepSpec] = {}
+    end_texts: dict[str, str] = {}
+    everything = {process_id: spec, **{k: v for k, v in subprocess_specs.items() if v is not None}}
+    for task_spec in _all_specs(everything):
+        if isinstance(task_spec, (UserTaskMixin, ManualTaskMixin)):
+            steps[task_spec.name] = _step_spec(task_spec, bundle, out, file_of)
+        else:
+            ext = getattr(task_spec, "extensions", None) or {}
+            if ext.get("instructionsForEndUser"):
+                end_texts[task_spec.name] = ext["instructionsForEndUser"]
+    if out.problems:
+        raise _fail(out.problems)
+    return CompiledScript(
+        process_id=process_id,
+        spec=spec,
+        subprocess_specs={k: v for k, v in subprocess_specs.items() if v is not None},
+        manifest=manifest,
+        steps=steps,
+        end_texts=end_texts,
+    )
+
+
+def _guard(out: _Collector, file: str, action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except ValidationException as exc:
+        out.add(exc.file_name or file, getattr(exc, "id", "") or "", str(exc).split("\n")[0])
+    except SpiffWorkflowException as exc:
+        out.add(file, "", str(exc).split("\n")[0])
+    except (KeyError, ValueError, TypeError, AttributeError, etree.LxmlError) as exc:
+        out.add(file, "", f"{type(exc).__name__}: {exc}")
+
+
+def validate_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> list[Problem]:
+    """Every problem of a bundle (empty list: it compiles)."""
+    try:
+        compile_bundle(bundle, functions)
+    except ValidationFailed as exc:
+        return [
+            Problem(*(d.path.split("#", 1) if "#" in d.path else (d.path, "")), d.message)
+            for d in exc.details
+        ] or [Problem("", "", exc.message)]
+    return []
+
+
+def dumps_schema(schema: dict[str, Any] | None) -> str:
+    return json.dumps(schema, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,245 @@
+"""The SpiffWorkflow adapter: start, restore, advance, describe and save an instance.
+
+Everything SpiffWorkflow-specific in the step path lives here; the use cases in
+``engine.sessions`` speak only Cuebook's model.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.compaction import compact
+from engine.bpmn.compiler import CompiledScript, StepSpec
+from engine.bpmn.state import StateCodec
+from engine.errors import CuebookError, ScriptFailed
+from engine.model import Step
+from engine.templates import TemplateRenderer
+
+ScriptEngineFactory = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class TaskEvent:
+    """One BPMN element the engine left (ran) during a step."""
+
+    element: str
+    name: str
+    kind: str
+
+
+@dataclass
+class Position:
+    """Where a workflow stands after engine steps."""
+
+    status: str  # waiting | completed | failed
+    task: Any | None = None  # the READY human task, if any
+    step_spec: StepSpec | None = None
+    waiting_for: list[str] = field(default_factory=list)  # event names waited on
+    next_timer_at: str | None = None
+    end_element: str | None = None
+
+
+def _element(task: Any) -> str:
+    return task.task_spec.bpmn_id or task.task_spec.name
+
+
+def _kind(task_spec: Any) -> str:
+    return type(task_spec).__name__
+
+
+def _find_cuebook_error(exc: BaseException) -> CuebookError | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, CuebookError):
+            return current
+        seen.add(id(current))
+        nested = getattr(current, "error", None)
+        if isinstance(nested, BaseException) and isinstance(nested, CuebookError):
+            return nested
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def engine_error(exc: Exception) -> CuebookError:
+    """Turn whatever SpiffWorkflow raised into a Cuebook error naming the element."""
+    found = _find_cuebook_error(exc)
+    task = getattr(exc, "task", None)
+    element = _element(task) if task is not None else ""
+    if found is not None:
+        if element and element not in found.message:
+            found.message = f"{element}: {found.message}"
+        found.extra.setdefault("element", element)
+        return found
+    message = str(exc).split("\n")[0]
+    return ScriptFailed(f"{element}: {message}" if element else message, extra={"element": element})
+
+
+class Runner:
+    """Runs compiled scripts. One per process; thread-safe (no per-instance state)."""
+
+    def __init__(self, script_engine_factory: ScriptEngineFactory, renderer: TemplateRenderer) -> None:
+        self._codec = StateCodec()
+        self._script_engine_factory = script_engine_factory
+        self._script_engine = script_engine_factory()
+        self.renderer = renderer
+
+    @property
+    def script_engine(self) -> Any:
+        return self._script_engine
+
+    def start(self, compiled: CompiledScript, variables: dict[str, Any]) -> BpmnWorkflow:
+        workflow = BpmnWorkflow(
+            compiled.spec, compiled.subprocess_specs, script_engine=self._script_engine
+        )
+        data = compiled.defaults
+        data.update(copy.deepcopy(variables))
+        workflow.task_tree.data.update(data)
+        return workflow
+
+    def restore(self, compiled: CompiledScript, state: str) -> BpmnWorkflow:
+        return self._codec.load(state, compiled.spec, compiled.subprocess_specs, self._script_engine)
+
+    def save(self, workflow: BpmnWorkflow) -> str:
+        compact(workflow)
+        for sub in workflow.subprocesses.values():
+            if not sub.completed:
+                compact(sub)
+        return self._codec.dump(workflow)
+
+    def advance(self, workflow: BpmnWorkflow, ran: list[TaskEvent]) -> None:
+        """Run engine tasks until the workflow waits; record each element left."""
+
+        def did_complete(task: Any) -> None:
+            spec = task.task_spec
+            if spec.bpmn_id:
+                ran.append(TaskEvent(spec.bpmn_id, spec.bpmn_name or "", _kind(spec)))
+
+        try:
+            workflow.do_engine_steps(did_complete_task=did_complete)
+        except SpiffWorkflowException as exc:
+            raise engine_error(exc) from exc
+        except CuebookError:
+            raise
+
+    def complete(self, workflow: BpmnWorkflow, task: Any, answer: dict[str, Any], ran: list[TaskEvent]) -> None:
+        task.data = dict(task.data)
+        task.data.update(copy.deepcopy(answer))
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise engine_error(exc) from exc
+        self.advance(workflow, ran)
+
+    def position(self, compiled: CompiledScript, workflow: BpmnWorkflow) -> Position:
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        human = [t for t in ready if isinstance(t.task_spec, (UserTaskMixin, ManualTaskMixin))]
+        if human:
+            task = human[0]
+            return Position("waiting", task=task, step_spec=compiled.steps.get(task.task_spec.name))
+        if workflow.completed:
+            end = workflow.last_task
+            end_element = _element(end) if end is not None else None
+            if not workflow.success:
+                return Position("failed", end_element=end_element)
+            return Position("completed", end_element=self._end_element(workflow))
+        waiting = [
+            t
+            for t in workflow.get_tasks(state=TaskState.WAITING)
+            if isinstance(t.task_spec, CatchingEvent)
+        ]
+        names = [(_element(t)) for t in waiting]
+        timers = [e.value for e in workflow.waiting_events() if e.event_type.endswith("TimerEventDefinition")]
+        next_timer = min((str(v) for v in timers if isinstance(v, str)), default=None)
+        return Position("waiting", waiting_for=names, next_timer_at=next_timer)
+
+    def _end_element(self, workflow: BpmnWorkflow) -> str | None:
+        ends = [
+            t
+            for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if isinstance(t.task_spec, EndEvent) and t.task_spec.bpmn_id
+        ]
+        if not ends:
+            return None
+        return str(max(ends, key=lambda t: t.last_state_change).task_spec.bpmn_id)
+
+    def describe(self, compiled: CompiledScript, position: Position, data: dict[str, Any]) -> Step:
+        """A channel-neutral description of where the instance waits."""
+        spec = position.step_spec
+        if spec is not None:
+            text = self.renderer.render(spec.instructions, data, where=spec.id) if spec.instructions else ""
+            schema = spec.schema
+            if schema is not None and spec.kind == "form":
+                schema = _with_current_values(schema, data)
+            return Step(
+                id=spec.id,
+                kind=spec.kind,  # type: ignore[arg-type]
+                title=spec.title,
+                text=text,
+                hints=spec.hints,
+                schema=schema,
+                ui_schema=spec.ui_schema,
+                options=spec.options,
+                can_go_back=False,
+                field=spec.field,
+                voice=self.renderer.render(spec.voice, data, where=spec.id) if spec.voice else None,
+                max_misses=spec.max_misses,
+                lane=spec.lane,
+            )
+        if position.status in ("completed", "failed"):
+            element = position.end_element or ""
+            source = compiled.end_texts.get(element, "")
+            text = self.renderer.render(source, data, where=element) if source else ""
+            return Step(id=element, kind="end", title="", text=text)
+        element = position.waiting_for[0] if position.waiting_for else ""
+        return Step(id=element, kind="message", title="", text="")
+
+    def data_of(self, workflow: BpmnWorkflow, position: Position) -> dict[str, Any]:
+        if position.task is not None:
+            return dict(position.task.data)
+        if workflow.last_task is not None:
+            return dict(workflow.last_task.data)
+        return dict(workflow.data)
+
+    def previous_human_task(self, workflow: BpmnWorkflow, task: Any) -> Any | None:
+        node = task.parent
+        while node is not None:
+            if isinstance(node.task_spec, UserTaskMixin | ManualTaskMixin) and node.has_state(TaskState.COMPLETED):
+                return node
+            node = node.parent
+        return None
+
+    def reset_to(self, workflow: BpmnWorkflow, task: Any) -> None:
+        data = dict(task.parent.data) if task.parent is not None else None
+        try:
+            workflow.reset_from_task_id(task.id, data=data)
+        except SpiffWorkflowException as exc:
+            raise engine_error(exc) from exc
+
+
+def _with_current_values(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The form as shown: defaults filled from instance data where a field already has a value."""
+    props = schema.get("properties")
+    if not isinstance(props, dict) or not any(k in data for k in props):
+        return schema
+    shown = dict(schema)
+    shown["properties"] = {
+        k: ({**v, "default": data[k]} if isinstance(v, dict) and k in data and _jsonable(data[k]) else v)
+        for k, v in props.items()
+    }
+    return shown
+
+
+def _jsonable(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | list | dict) or value is None

@@ -1,0 +1,1 @@
+"""Tables, the database handle and the unit of work."""

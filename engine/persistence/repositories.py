@@ -1,0 +1,255 @@
+"""Queries, one repository per table family. Each takes the unit of work's connection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from engine.persistence.tables import (
+    api_tokens,
+    history,
+    instances,
+    message_subscriptions,
+    outbox,
+    releases,
+    script_versions,
+    scripts,
+)
+
+
+class ScriptRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, key: str, *, for_update: bool = False) -> RowMapping | None:
+        q = sa.select(scripts).where(scripts.c.key == key)
+        if for_update:
+            q = q.with_for_update()
+        return self.conn.execute(q).mappings().first()
+
+    def add(self, key: str, title: str, now: datetime) -> int:
+        res = self.conn.execute(
+            scripts.insert().values(key=key, title=title, created_at=now, updated_at=now)
+        )
+        return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    def set_published(self, script_id: int, number: int | None, title: str | None, now: datetime) -> None:
+        values: dict[str, Any] = {"published_version": number, "updated_at": now}
+        if title is not None:
+            values["title"] = title
+        self.conn.execute(scripts.update().where(scripts.c.id == script_id).values(**values))
+
+    def all(self) -> Sequence[RowMapping]:
+        return self.conn.execute(sa.select(scripts).order_by(scripts.c.key)).mappings().all()
+
+    def version_by_hash(self, script_id: int, content_hash: str) -> RowMapping | None:
+        q = sa.select(script_versions).where(
+            script_versions.c.script_id == script_id, script_versions.c.content_hash == content_hash
+        )
+        return self.conn.execute(q).mappings().first()
+
+    def version(self, script_id: int, number: int) -> RowMapping | None:
+        q = sa.select(script_versions).where(
+            script_versions.c.script_id == script_id, script_versions.c.number == number
+        )
+        return self.conn.execute(q).mappings().first()
+
+    def version_by_id(self, version_id: int) -> RowMapping | None:
+        q = sa.select(script_versions).where(script_versions.c.id == version_id)
+        return self.conn.execute(q).mappings().first()
+
+    def versions(self, script_id: int) -> Sequence[RowMapping]:
+        cols = [c for c in script_versions.c if c.name != "bundle"]
+        q = sa.select(*cols).where(script_versions.c.script_id == script_id).order_by(script_versions.c.number)
+        return self.conn.execute(q).mappings().all()
+
+    def next_number(self, script_id: int) -> int:
+        q = sa.select(sa.func.max(script_versions.c.number)).where(script_versions.c.script_id == script_id)
+        return int(self.conn.execute(q).scalar() or 0) + 1
+
+    def add_version(self, **values: Any) -> int:
+        res = self.conn.execute(script_versions.insert().values(**values))
+        return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    def add_release(self, script_id: int, number: int, action: str, actor: str, now: datetime) -> None:
+        self.conn.execute(
+            releases.insert().values(
+                script_id=script_id, version_number=number, action=action, actor=actor, released_at=now
+            )
+        )
+
+    def releases(self, script_id: int) -> Sequence[RowMapping]:
+        q = sa.select(releases).where(releases.c.script_id == script_id).order_by(releases.c.id.desc())
+        return self.conn.execute(q).mappings().all()
+
+    def published_version_id(self, key: str) -> RowMapping | None:
+        """The one read a session start needs: the script and its published version."""
+        q = (
+            sa.select(
+                scripts.c.id.label("script_id"),
+                scripts.c.key,
+                script_versions.c.id.label("version_id"),
+                script_versions.c.number,
+            )
+            .select_from(scripts.join(
+                script_versions,
+                sa.and_(
+                    script_versions.c.script_id == scripts.c.id,
+                    script_versions.c.number == scripts.c.published_version,
+                ),
+            ))
+            .where(scripts.c.key == key)
+        )
+        return self.conn.execute(q).mappings().first()
+
+
+class InstanceRepository:
+    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+        self.conn = conn
+        self.lock_rows = lock_rows
+
+    def add(self, **values: Any) -> None:
+        self.conn.execute(instances.insert().values(**values))
+
+    def get(self, instance_id: str, *, for_update: bool = False) -> RowMapping | None:
+        q = sa.select(instances).where(instances.c.id == instance_id)
+        if for_update and self.lock_rows:
+            q = q.with_for_update()
+        return self.conn.execute(q).mappings().first()
+
+    def find_open(self, script_key: str, session_key: str) -> str | None:
+        q = sa.select(instances.c.id).where(
+            instances.c.script_key == script_key,
+            instances.c.session_key == session_key,
+            instances.c.status.not_in(("completed", "failed")),
+        )
+        found = self.conn.execute(q).scalar()
+        return None if found is None else str(found)
+
+    def get_summary(self, instance_id: str) -> RowMapping | None:
+        cols = [c for c in instances.c if c.name != "state"]
+        return self.conn.execute(sa.select(*cols).where(instances.c.id == instance_id)).mappings().first()
+
+    def update(self, instance_id: str, **values: Any) -> None:
+        self.conn.execute(instances.update().where(instances.c.id == instance_id).values(**values))
+
+    def claim(self, instance_id: str, assignee: str, now: datetime) -> bool:
+        """Give a handed-off instance to one operator: exactly one concurrent claim wins."""
+        res = self.conn.execute(
+            instances.update()
+            .where(
+                instances.c.id == instance_id,
+                instances.c.status == "handed_off",
+                instances.c.assignee.is_(None),
+            )
+            .values(assignee=assignee, updated_at=now)
+        )
+        return res.rowcount == 1
+
+    def due_timers(self, now: datetime, limit: int) -> list[str]:
+        q = (
+            sa.select(instances.c.id)
+            .where(instances.c.next_timer_at.is_not(None), instances.c.next_timer_at <= now)
+            .order_by(instances.c.next_timer_at)
+            .limit(limit)
+        )
+        if self.lock_rows:
+            q = q.with_for_update(skip_locked=True)
+        return [str(r) for r in self.conn.execute(q).scalars()]
+
+    def queue(self, group: str, limit: int) -> Sequence[RowMapping]:
+        cols = [c for c in instances.c if c.name != "state"]
+        q = (
+            sa.select(*cols)
+            .where(instances.c.handoff_queue == group, instances.c.status == "handed_off")
+            .order_by(instances.c.handed_off_at)
+            .limit(limit)
+        )
+        return self.conn.execute(q).mappings().all()
+
+
+class HistoryRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(history.insert(), rows)
+
+    def for_instance(self, instance_id: str, limit: int = 10_000) -> Sequence[RowMapping]:
+        q = (
+            sa.select(history)
+            .where(history.c.instance_id == instance_id)
+            .order_by(history.c.id)
+            .limit(limit)
+        )
+        return self.conn.execute(q).mappings().all()
+
+
+class OutboxRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(outbox.insert(), rows)
+
+    def unpublished(self, limit: int, *, lock: bool) -> Sequence[RowMapping]:
+        q = sa.select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
+        if lock:
+            q = q.with_for_update(skip_locked=True)
+        return self.conn.execute(q).mappings().all()
+
+    def mark_published(self, ids: list[int], now: datetime) -> None:
+        if ids:
+            self.conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published_at=now))
+
+    def since(self, after_id: int, limit: int) -> Sequence[RowMapping]:
+        q = sa.select(outbox).where(outbox.c.id > after_id).order_by(outbox.c.id).limit(limit)
+        return self.conn.execute(q).mappings().all()
+
+
+class TokenRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, name: str, role: str, token_hash: str, now: datetime) -> int:
+        res = self.conn.execute(
+            api_tokens.insert().values(name=name, role=role, token_hash=token_hash, created_at=now)
+        )
+        return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    def by_hash(self, token_hash: str) -> RowMapping | None:
+        q = sa.select(api_tokens).where(
+            api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None)
+        )
+        return self.conn.execute(q).mappings().first()
+
+
+class SubscriptionRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def replace(self, instance_id: str, subs: list[tuple[str, str]], now: datetime) -> None:
+        self.conn.execute(
+            message_subscriptions.delete().where(message_subscriptions.c.instance_id == instance_id)
+        )
+        if subs:
+            self.conn.execute(
+                message_subscriptions.insert(),
+                [
+                    {"instance_id": instance_id, "name": n, "correlation_key": k, "created_at": now}
+                    for n, k in subs
+                ],
+            )
+
+    def find(self, name: str, correlation_key: str) -> list[str]:
+        q = sa.select(message_subscriptions.c.instance_id).where(
+            message_subscriptions.c.name == name,
+            message_subscriptions.c.correlation_key == correlation_key,
+        )
+        return [str(r) for r in self.conn.execute(q).scalars()]

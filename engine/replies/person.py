@@ -1,0 +1,70 @@
+"""Recognising a customer who asks for a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from engine.replies.words import clauses, content_words, word_cost, words
+
+DEFAULT_PERSON_PHRASES: tuple[str, ...] = (
+    "оператор",
+    "человек",
+    "живой человек",
+    "позовите оператора",
+    "соедините с оператором",
+    "переключите на оператора",
+    "operator",
+    "person",
+    "real person",
+    "agent",
+    "live agent",
+    "human",
+    "talk to a human",
+    "representative",
+)
+_NEGATORS_TEXT = "не без никакого никакой никаких никакие no not dont without никто nobody"
+_NEGATORS = frozenset(_NEGATORS_TEXT.split())
+
+
+@dataclass(frozen=True)
+class ReplyPolicy:
+    """What counts as asking for a person.
+
+    A phrase counts when its clause has at most ``person_extra_words`` other
+    meaningful words, so "оператор вчера сказал, что ..." in a long description is
+    not a request. ``person_digit`` is the DTMF key for an operator.
+    """
+
+    person_phrases: tuple[str, ...] = DEFAULT_PERSON_PHRASES
+    person_digit: str = "0"
+    person_extra_words: int = 4
+
+
+DEFAULT_POLICY = ReplyPolicy()
+
+
+@lru_cache(maxsize=64)
+def _phrase_words(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    found = (words(phrase) for phrase in phrases)
+    return tuple(sorted({p for p in found if p}, key=len, reverse=True))
+
+
+def _occurs(clause: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    size = len(phrase)
+    for start in range(len(clause) - size + 1):
+        found = all(word_cost(clause[start + k], phrase[k]) is not None for k in range(size))
+        if found and not _NEGATORS.intersection(clause[max(0, start - 2) : start]):
+            return True
+    return False
+
+
+def asks_for_person(text: str, policy: ReplyPolicy = DEFAULT_POLICY) -> bool:
+    """Whether the reply asks for a person (any phrase of the policy, inflected or misspelt)."""
+    phrases = _phrase_words(policy.person_phrases)
+    for clause in clauses(text):
+        meaningful = len(content_words(clause))
+        for phrase in phrases:
+            if meaningful <= len(phrase) + policy.person_extra_words and _occurs(clause, phrase):
+                return True
+    return False

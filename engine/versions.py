@@ -1,0 +1,201 @@
+"""Scripts and their immutable numbered versions; publish, rollback, and the spec cache."""
+
+from __future__ import annotations
+
+import io
+import threading
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.bpmn.bundle import Bundle, bundle_from_zip
+from engine.bpmn.compiler import CompiledScript, FunctionLookup, compile_bundle
+from engine.errors import Conflict, Detail, NotFound, ValidationFailed
+from engine.outbox import event_row
+from engine.persistence.database import UnitOfWork
+
+KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    script: str
+    number: int
+    created: bool
+    published: bool
+    content_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "script": self.script,
+            "number": self.number,
+            "created": self.created,
+            "published": self.published,
+            "content_hash": self.content_hash,
+            "message": (
+                f"version {self.number} created" if self.created
+                else f"same content as version {self.number}: nothing new created"
+            ),
+        }
+
+
+def check_key(key: str) -> str:
+    if not key or len(key) > 100 or not set(key) <= KEY_CHARS:
+        raise ValidationFailed(
+            f"bad script key {key!r}: use 1-100 of a-z, 0-9, '_' and '-'",
+            [Detail("script", "use 1-100 of a-z, 0-9, '_' and '-'")],
+        )
+    return key
+
+
+def bundle_to_zip(bundle: Bundle) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(bundle.files):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, bundle.files[name])
+    return buf.getvalue()
+
+
+class SpecCache:
+    """Compiled scripts by version id. Versions are immutable, so entries never go stale."""
+
+    def __init__(self, functions: FunctionLookup | None = None, size: int = 256) -> None:
+        self._items: OrderedDict[int, CompiledScript] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+        self.functions = functions
+
+    def put(self, version_id: int, compiled: CompiledScript) -> None:
+        with self._lock:
+            self._items[version_id] = compiled
+            self._items.move_to_end(version_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def get(self, uow: UnitOfWork, version_id: int) -> CompiledScript:
+        with self._lock:
+            found = self._items.get(version_id)
+            if found is not None:
+                self._items.move_to_end(version_id)
+                return found
+        row = uow.scripts.version_by_id(version_id)
+        if row is None:
+            raise NotFound(f"script version {version_id} not found")
+        # Validated when deployed; integration functions may have changed since, so do
+        # not re-check them here: a running version must keep running.
+        compiled = compile_bundle(bundle_from_zip(row["bundle"]))
+        self.put(version_id, compiled)
+        return compiled
+
+
+def deploy(
+    uow: UnitOfWork,
+    cache: SpecCache,
+    key: str,
+    bundle: Bundle,
+    *,
+    publish: bool,
+    actor: str,
+    now: datetime,
+) -> DeployResult:
+    """Validate and store a bundle as a new version (or find the same content)."""
+    check_key(key)
+    compiled = compile_bundle(bundle, cache.functions)
+    script = uow.scripts.get(key, for_update=True)
+    script_id = script["id"] if script else uow.scripts.add(key, compiled.title, now)
+    digest = bundle.content_hash
+    existing = uow.scripts.version_by_hash(script_id, digest)
+    if existing is not None:
+        number, created = int(existing["number"]), False
+    else:
+        number = uow.scripts.next_number(script_id)
+        version_id = uow.scripts.add_version(
+            script_id=script_id,
+            number=number,
+            content_hash=digest,
+            bundle=bundle_to_zip(bundle),
+            process_id=compiled.process_id,
+            title=compiled.title,
+            created_at=now,
+            created_by=actor,
+        )
+        created = True
+        uow.outbox.add_many([event_row(
+            "script.version_created", key, {"script": key, "number": number, "actor": actor}, now
+        )])
+        cache.put(version_id, compiled)
+    published = False
+    if publish:
+        publish_version(uow, key, number, actor=actor, now=now)
+        published = True
+    return DeployResult(key, number, created, published, digest)
+
+
+def publish_version(uow: UnitOfWork, key: str, number: int, *, actor: str, now: datetime, action: str = "publish") -> None:
+    """Flip the release pointer: new sessions start on ``number`` from this commit on."""
+    script = uow.scripts.get(key, for_update=True)
+    if script is None:
+        raise NotFound(f"script {key!r} not found")
+    version = uow.scripts.version(script["id"], number)
+    if version is None:
+        raise NotFound(f"script {key!r} has no version {number}")
+    uow.scripts.set_published(script["id"], number, version["title"] or None, now)
+    uow.scripts.add_release(script["id"], number, action, actor, now)
+    uow.outbox.add_many([event_row(
+        f"script.{'published' if action == 'publish' else 'rolled_back'}",
+        key,
+        {"script": key, "number": number, "previous": script["published_version"], "actor": actor},
+        now,
+    )])
+
+
+def rollback(uow: UnitOfWork, key: str, *, actor: str, now: datetime) -> int:
+    """Publish again the version that was live before the current one."""
+    script = uow.scripts.get(key, for_update=True)
+    if script is None:
+        raise NotFound(f"script {key!r} not found")
+    current = script["published_version"]
+    history = [r["version_number"] for r in uow.scripts.releases(script["id"])]
+    previous = next((n for n in history if n != current), None)
+    if current is None or previous is None:
+        raise Conflict(f"script {key!r} has no earlier published version to roll back to")
+    publish_version(uow, key, previous, actor=actor, now=now, action="rollback")
+    return int(previous)
+
+
+def list_scripts(uow: UnitOfWork) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": r["key"],
+            "title": r["title"],
+            "published_version": r["published_version"],
+            "updated_at": r["updated_at"].isoformat() if r["updated_at"] else None,
+        }
+        for r in uow.scripts.all()
+    ]
+
+
+def list_versions(uow: UnitOfWork, key: str) -> list[dict[str, Any]]:
+    script = uow.scripts.get(key)
+    if script is None:
+        raise NotFound(f"script {key!r} not found")
+    return [
+        {
+            "number": r["number"],
+            "title": r["title"],
+            "process_id": r["process_id"],
+            "content_hash": r["content_hash"],
+            "created_at": r["created_at"].isoformat(),
+            "created_by": r["created_by"],
+            "published": r["number"] == script["published_version"],
+        }
+        for r in uow.scripts.versions(script["id"])
+    ]
+
+
+Clock = Callable[[], datetime]

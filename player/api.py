@@ -1,0 +1,80 @@
+"""The script API for bots, IVR and players: sessions and their steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from engine.errors import BadRequest, Detail
+from engine.sessions import Reply, get_session, session_history, start_session, submit_step
+from engine.model import StepView
+from player.renderers import render
+from web.auth import roles
+from web.bodies import field, json_object
+from web.context import actor, services
+
+bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions")
+CLIENTS = ("operator", "bot")
+
+
+def _rendered(view: StepView, kind: str | None = None) -> Any:
+    return render(view, kind or view.channel)
+
+
+@bp.post("")
+@roles(*CLIENTS)
+def start() -> Any:
+    body = json_object()
+    script = field(body, "script", str, required=True)
+    channel = field(body, "channel", str, default="web")
+    variables = field(body, "variables", dict, default={})
+    session_key = field(body, "session_key", str)
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        view, created = start_session(
+            uow, svc.engine, script=script, channel=channel, variables=variables,
+            session_key=session_key, actor=actor(),
+        )
+    return jsonify(_rendered(view)), (201 if created else 200)
+
+
+@bp.get("/<session_id>")
+@roles(*CLIENTS)
+def show(session_id: str) -> Any:
+    kind = request.args.get("render")
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        view = get_session(uow, svc.engine, session_id)
+    return jsonify(_rendered(view, kind))
+
+
+@bp.post("/<session_id>/steps")
+@roles(*CLIENTS)
+def step(session_id: str) -> Any:
+    body = json_object()
+    token = field(body, "step_token", str, required=True)
+    reply = Reply(
+        step_token=token,
+        answer=field(body, "answer", dict),
+        text=field(body, "text", str),
+        digits=field(body, "digits", (str, int)),
+        speech=field(body, "speech", str),
+    )
+    if reply.digits is not None:
+        reply = Reply(token, reply.answer, reply.text, str(reply.digits), reply.speech)
+    given = [n for n in ("answer", "text", "digits", "speech") if getattr(reply, n) is not None]
+    if len(given) > 1:
+        raise BadRequest(f"send one of answer, text, digits, speech (got {', '.join(given)})",
+                         [Detail(given[1], "only one kind of reply at a time")])
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        view = submit_step(uow, svc.engine, session_id, reply, actor())
+    return jsonify(_rendered(view, request.args.get("render")))
+
+
+@bp.get("/<session_id>/history")
+@roles(*CLIENTS)
+def history(session_id: str) -> Any:
+    with services().database.unit_of_work() as uow:
+        return jsonify({"session_id": session_id, "history": session_history(uow, session_id)})

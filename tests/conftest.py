@@ -1,0 +1,128 @@
+"""Shared fixtures: a migrated database (PostgreSQL, or SQLite for the smoke run), the app, tokens."""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from cuebook.app import create_app
+from cuebook.settings import Settings
+from cuebook.wiring import build_services
+from engine.migrations import upgrade
+from engine.tokens import create_token
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BUNDLES = FIXTURES / "bundles"
+SAMPLES = ROOT / "bpmn"
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "smoke: also runs on the embedded SQLite default")
+
+
+@pytest.fixture(scope="session")
+def db_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str | None]]:
+    """(url, schema): each test run gets its own PostgreSQL schema, or its own SQLite file."""
+    url = os.environ.get("CUEBOOK_TEST_DATABASE_URL", PG_DEFAULT)
+    if url == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "cuebook.db"
+        sqlite_url = f"sqlite:///{path}"
+        upgrade(sqlite_url)
+        yield sqlite_url, None
+        return
+    schema = f"cuebook_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    upgrade(url, schema)
+    yield url, schema
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def is_postgres(db_target: tuple[str, str | None]) -> bool:
+    return db_target[0].startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def settings(db_target: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    url, schema = db_target
+    return Settings(
+        database_url=url,
+        database_schema=schema,
+        secret_key="test-secret",
+        var_dir=tmp_path_factory.mktemp("var"),
+        samples_dir=SAMPLES,
+        cors_origins=("http://127.0.0.1",),
+        integration_allowed_hosts="127.0.0.1",
+    )
+
+
+@pytest.fixture(scope="session")
+def services(settings: Settings) -> Iterator[Any]:
+    svc = build_services(settings)
+    yield svc
+    svc.database.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, services: Any) -> Any:
+    application = create_app(settings, services)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture()
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def tokens(services: Any) -> dict[str, str]:
+    with services.database.unit_of_work() as uow:
+        now = datetime.now(UTC)
+        return {role: create_token(uow, role, f"test-{role}", now) for role in ("admin", "methodologist", "operator", "bot")}
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture()
+def key() -> str:
+    """A script key no other test uses."""
+    return f"s{uuid.uuid4().hex[:12]}"
+
+
+def bundle_upload(folder: Path, replace: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """Multipart form data for POST /api/v1/scripts/{key}/versions."""
+    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    files.update(replace or {})
+    return {"files": [(io.BytesIO(data), name) for name, data in files.items()]}
+
+
+@pytest.fixture()
+def deploy(client: Any, tokens: dict[str, str]) -> Any:
+    """Deploy and publish a bundle folder under a key; returns the response JSON."""
+
+    def _deploy(folder: Path, key: str, replace: dict[str, bytes] | None = None) -> dict[str, Any]:
+        resp = client.post(
+            f"/api/v1/scripts/{key}/versions?publish=true",
+            data=bundle_upload(folder, replace),
+            headers=auth(tokens["methodologist"]),
+            content_type="multipart/form-data",
+        )
+        assert resp.status_code in (200, 201), resp.get_json()
+        return resp.get_json()  # type: ignore[no-any-return]
+
+    return _deploy

@@ -1,0 +1,91 @@
+"""Bearer tokens (or the player's session cookie) and role checks, before every request."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, g, request, session
+
+from engine.errors import Forbidden, Unauthorized
+from engine.sessions import Actor
+from engine.tokens import authenticate, hash_token
+from web.context import services
+
+F = TypeVar("F", bound=Callable[..., Any])
+PUBLIC_ATTR = "cuebook_public"
+ROLES_ATTR = "cuebook_roles"
+CACHE_SECONDS = 5.0
+
+
+def public(view: F) -> F:
+    """Mark a view as open without a token (health, metrics, sign-in)."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view
+
+
+def roles(*allowed: str) -> Callable[[F], F]:
+    """Only these roles (and admin) may call the view."""
+
+    def mark(view: F) -> F:
+        setattr(view, ROLES_ATTR, frozenset(allowed) | {"admin"})
+        return view
+
+    return mark
+
+
+class _TokenCache:
+    """A few seconds of memory per token hash, so a step costs no token query."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[float, Actor | None]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, token: str) -> Actor | None:
+        key = hash_token(token)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with services().database.unit_of_work() as uow:
+            found = authenticate(uow, token)
+        with self._lock:
+            if len(self._items) > 10_000:
+                self._items.clear()
+            self._items[key] = (now + CACHE_SECONDS, found)
+        return found
+
+
+def _token_from_request() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return None
+
+
+def install_auth(app: Flask) -> None:
+    cache = _TokenCache()
+
+    @app.before_request
+    def _authenticate() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        if view is None or getattr(view, PUBLIC_ATTR, False) or request.method == "OPTIONS":
+            return
+        token = _token_from_request()
+        actor = None
+        if token:
+            actor = cache.lookup(token)
+            if actor is None:
+                raise Unauthorized("the token is not valid")
+        elif session.get("actor"):
+            name, role = session["actor"]
+            actor = Actor(name=name, role=role)
+        if actor is None:
+            raise Unauthorized("an Authorization: Bearer token is required")
+        allowed = getattr(view, ROLES_ATTR, None)
+        if allowed is not None and actor.role not in allowed:
+            raise Forbidden(f"role {actor.role!r} may not do this; needs one of {', '.join(sorted(allowed))}")
+        g.cuebook_actor = actor

@@ -1,0 +1,77 @@
+"""Every error response has one envelope: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import (
+    BadRequest,
+    Conflict,
+    CuebookError,
+    Forbidden,
+    IntegrationFailed,
+    InvalidAnswer,
+    NotFound,
+    ScriptFailed,
+    Unauthorized,
+    ValidationFailed,
+)
+
+log = logging.getLogger("cuebook.web")
+
+STATUS: list[tuple[type[CuebookError], int]] = [
+    (InvalidAnswer, 422),
+    (ValidationFailed, 422),
+    (BadRequest, 400),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (IntegrationFailed, 502),
+    (ScriptFailed, 500),
+]
+
+
+def status_of(exc: CuebookError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def envelope(code: str, message: str, details: list[dict[str, str]] | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message, "details": details or []}
+    body.update(extra)
+    return {"error": body}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CuebookError)
+    def _cuebook(exc: CuebookError) -> Any:
+        status = status_of(exc)
+        if status >= 500:
+            log.warning("%s: %s", exc.code, exc.message)
+        extra = {k: v for k, v in exc.extra.items() if k in ("element", "function", "retry")}
+        resp = jsonify(envelope(exc.code, exc.message, [d.as_dict() for d in exc.details], **extra))
+        resp.status_code = status
+        if status == 401:
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="cuebook"'
+        return resp
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        resp = jsonify(envelope(code, exc.description or exc.name or "error"))
+        resp.status_code = exc.code or 500
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        log.exception("unexpected error")
+        resp = jsonify(envelope("internal_error", "internal error; the request changed nothing"))
+        resp.status_code = 500
+        return resp
