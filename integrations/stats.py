@@ -156,3 +156,22 @@ class FunctionStats:
             "cache_misses": misses,
             "breaker": breaker_state,
         }
+
+
+def empty_snapshot(name: str) -> dict[str, Any]:
+    """The snapshot of a function never called in this process."""
+    return {
+        "function": name,
+        "calls": 0,
+        "errors": 0,
+        "errors_by_kind": {},
+        "error_rate": 0.0,
+        "recent_calls": 0,
+        "recent_error_rate": 0.0,
+        "p50_ms": None,
+        "p95_ms": None,
+        "retries": 0,
+        "cache_hits": 0,
+        "cache_misses": 0,
+        "breaker": "closed",
+    }

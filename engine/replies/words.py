@@ -119,3 +119,14 @@ def find_phrase(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> int | None:
         if all(word_cost(tokens[start + k], phrase[k]) is not None for k in range(size)):
             return start
     return None
+
+
+@lru_cache(maxsize=65536)
+def matching_words(said: str, vocabulary: frozenset[str]) -> dict[str, int]:
+    """The words of ``vocabulary`` that ``said`` may stand for, with their costs (read-only)."""
+    found: dict[str, int] = {}
+    for expected in vocabulary:
+        cost = word_cost(said, expected)
+        if cost is not None:
+            found[expected] = cost
+    return found

@@ -1,0 +1,88 @@
+"""Shared benchmark plumbing: a fresh PostgreSQL schema, a gunicorn server, percentiles."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("CUEBOOK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+CUEBOOK = str(Path(sys.executable).parent / "cuebook")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(name: str, values_ms: list[float]) -> str:
+    return (
+        f"{name:<34} n={len(values_ms):<6} p50={percentile(values_ms, 50):7.2f} ms  "
+        f"p99={percentile(values_ms, 99):7.2f} ms  mean={statistics.fmean(values_ms):7.2f} ms"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def fresh_schema(url: str = PG_URL) -> Iterator[dict[str, str]]:
+    """Environment for a Cuebook process on its own schema; dropped afterwards."""
+    schema = f"cuebook_bench_{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ, CUEBOOK_DATABASE_URL=url, CUEBOOK_DATABASE_SCHEMA=schema,
+               CUEBOOK_SECRET_KEY="bench", CUEBOOK_VAR_DIR=f"/tmp/{schema}")
+    subprocess.run([CUEBOOK, "db", "upgrade"], env=env, check=True, capture_output=True)
+    try:
+        yield env
+    finally:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([CUEBOOK, *args], env=env, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [CUEBOOK, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+         "--threads", str(threads)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,0 +1,34 @@
+"""Channel renderers: a StepView as web JSON, chat JSON or IVR JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from engine.errors import BadRequest, Detail
+from engine.model import StepView
+from player.renderers.chat import render_chat
+from player.renderers.ivr import render_ivr
+
+Renderer = Callable[[StepView], dict[str, Any]]
+
+RENDERERS: dict[str, Renderer] = {
+    "web": lambda view: view.as_dict(),
+    "chat": render_chat,
+    "ivr": render_ivr,
+}
+
+
+def render(view: StepView, kind: str) -> dict[str, Any]:
+    """Render ``view`` for a channel; an unknown ``kind`` is a BadRequest naming the choices."""
+    renderer = RENDERERS.get(kind)
+    if renderer is None:
+        known = ", ".join(sorted(RENDERERS))
+        raise BadRequest(
+            f"unknown render {kind!r}; use one of {known}",
+            details=[Detail("render", f"{kind!r} is not a renderer")],
+        )
+    return renderer(view)
+
+
+__all__ = ["RENDERERS", "Renderer", "render", "render_chat", "render_ivr"]
