@@ -117,7 +117,9 @@ _COERCERS = {
 }
 
 
-def bind_arguments(spec: FunctionSpec, args: Sequence[Any] | Mapping[str, Any] | None) -> dict[str, Any]:
+def bind_arguments(
+    spec: FunctionSpec, args: Sequence[Any] | Mapping[str, Any] | None
+) -> dict[str, Any]:
     """Map ``args`` (a list in parameter order, or a dict by name) onto the parameters.
 
     Missing optional parameters take their default (or ``None``). Raises ``ArgumentsInvalid``

@@ -64,7 +64,9 @@ def build_request(
             content = body.encode("utf-8")
             if "content-type" not in lower:
                 headers["Content-Type"] = (
-                    "application/json" if rendered.body_type == "json" else "text/plain; charset=utf-8"
+                    "application/json"
+                    if rendered.body_type == "json"
+                    else "text/plain; charset=utf-8"
                 )
         else:
             json_body = body

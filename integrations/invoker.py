@@ -168,7 +168,9 @@ class Invoker:
         self, spec: FunctionSpec, args: Sequence[Any] | Mapping[str, Any] | None
     ) -> tuple[dict[str, Any], dict[str, str], Masker, RenderedRequest]:
         if spec.compiled is None:
-            raise CallFailed(spec.name, None, "the spec was not built by parse_function", "bad_arguments")
+            raise CallFailed(
+                spec.name, None, "the spec was not built by parse_function", "bad_arguments"
+            )
         values = bind_arguments(spec, args)
         try:
             secret_values = self._secrets.values_for(spec.secrets)

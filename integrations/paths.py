@@ -70,4 +70,3 @@ def extract(document: Any, steps: tuple[Step, ...]) -> Any:
                 return MISSING
             current = current[step]
     return current
-

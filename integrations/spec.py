@@ -55,6 +55,8 @@ _RESERVED_NAMES = frozenset(
     }
 )
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
 class _NoDefault:
     def __repr__(self) -> str:
         return "<no default>"
@@ -332,17 +334,13 @@ def _build(data: Mapping[str, Any]) -> FunctionSpec:
     parameters = _parameters(data.get("parameters", []), problems)
     secrets = tuple(data.get("secrets", []))
     request_data = data["request"]
-    compiled = compile_request(
-        request_data, {p.name for p in parameters}, set(secrets), problems
-    )
+    compiled = compile_request(request_data, {p.name for p in parameters}, set(secrets), problems)
     response_data = data.get("response", {})
     results = _results(response_data.get("results", {}), problems)
     method = request_data.get("method", "GET")
     cache_data = data.get("cache")
     if cache_data is not None and method not in ("GET", "HEAD") and not cache_data.get("non_get"):
-        problems.append(
-            ("cache.non_get", f"caching a {method} function needs cache.non_get: true")
-        )
+        problems.append(("cache.non_get", f"caching a {method} function needs cache.non_get: true"))
     if problems:
         raise SpecInvalid(_dedupe(problems))
 

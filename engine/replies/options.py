@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from engine.model import Option
 from engine.replies.numbers import option_number
-from engine.replies.words import content_words, normalise, word_cost
+from engine.replies.words import content_words, matching_words, normalise
 from engine.replies.yesno import NO_WORDS, YES_WORDS, read_yes_no
 
 Score = tuple[int, int, int]
@@ -25,7 +25,7 @@ class OptionMatch:
 class OptionIndex:
     """Normalised forms of a step's options, built once per option tuple."""
 
-    __slots__ = ("boolean", "labels", "options", "phrases", "values")
+    __slots__ = ("boolean", "labels", "options", "phrases", "values", "vocabulary")
 
     def __init__(self, options: tuple[Option, ...]) -> None:
         self.options = options
@@ -43,6 +43,7 @@ class OptionIndex:
                 if tokens and (index, tokens) not in phrases:
                     phrases.append((index, tokens))
         self.phrases = tuple(phrases)
+        self.vocabulary = frozenset(w for _, phrase in phrases for w in phrase)
         self.boolean = self._boolean_positions()
 
     @staticmethod
@@ -109,18 +110,18 @@ def _total(costs: Iterable[int | None]) -> int | None:
     return total
 
 
-def _cheapest(costs: Iterable[int | None]) -> int | None:
-    return min((c for c in costs if c is not None), default=None)
-
-
 def _phrase_score(
-    tokens: tuple[str, ...], content: tuple[str, ...], phrase: tuple[str, ...]
+    matched: list[dict[str, int]], content: list[dict[str, int]], phrase: tuple[str, ...]
 ) -> Score | None:
-    """(2, ...) when the whole phrase is in the reply, (1, ...) when the reply is in it."""
-    forward = _total(_cheapest(word_cost(t, w) for t in tokens) for w in phrase)
+    """(2, ...) when the whole phrase is in the reply, (1, ...) when the reply is in it.
+
+    ``matched`` and ``content`` hold, per reply word (all / meaningful ones), the
+    option words it may stand for and at what cost.
+    """
+    forward = _total(min((m[w] for m in matched if w in m), default=None) for w in phrase)
     if forward is not None:
         return (2, len(phrase), -forward)
-    backward = _total(_cheapest(word_cost(t, w) for w in phrase) for t in content)
+    backward = _total(min((m[w] for w in phrase if w in m), default=None) for m in content)
     if content and backward is not None:
         return (1, len(content), -backward)
     return None
@@ -146,9 +147,10 @@ def match_option(index: OptionIndex, text: str, *, numbers: bool = True) -> Opti
     if number is not None:
         return OptionMatch(None, f"there is no option {number}; choose 1 to {len(index.options)}")
     best: dict[int, Score] = {}
-    content = content_words(tokens)
-    for position, phrase in index.phrases:
-        score = _phrase_score(tokens, content, phrase)
+    matched = [matching_words(token, index.vocabulary) for token in tokens]
+    content = [matching_words(token, index.vocabulary) for token in content_words(tokens)]
+    for position, phrase in index.phrases if any(matched) else ():
+        score = _phrase_score(matched, content, phrase)
         if score is not None and score > best.get(position, (0, 0, -99)):
             best[position] = score
     if best:

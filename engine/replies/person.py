@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from engine.replies.words import clauses, content_words, word_cost, words
+from engine.replies.words import clauses, content_words, matching_words, words
 
 DEFAULT_PERSON_PHRASES: tuple[str, ...] = (
     "оператор",
@@ -44,16 +44,28 @@ class ReplyPolicy:
 DEFAULT_POLICY = ReplyPolicy()
 
 
+class _Phrases:
+    """A policy's phrases as words, with the vocabulary they are made of."""
+
+    __slots__ = ("phrases", "vocabulary")
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        found = {words(phrase) for phrase in phrases}
+        self.phrases = tuple(sorted((p for p in found if p), key=len, reverse=True))
+        self.vocabulary = frozenset(w for phrase in self.phrases for w in phrase)
+
+
 @lru_cache(maxsize=64)
-def _phrase_words(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    found = (words(phrase) for phrase in phrases)
-    return tuple(sorted({p for p in found if p}, key=len, reverse=True))
+def _prepared(phrases: tuple[str, ...]) -> _Phrases:
+    return _Phrases(phrases)
 
 
-def _occurs(clause: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+def _occurs(
+    matched: list[dict[str, int]], clause: tuple[str, ...], phrase: tuple[str, ...]
+) -> bool:
     size = len(phrase)
     for start in range(len(clause) - size + 1):
-        found = all(word_cost(clause[start + k], phrase[k]) is not None for k in range(size))
+        found = all(phrase[k] in matched[start + k] for k in range(size))
         if found and not _NEGATORS.intersection(clause[max(0, start - 2) : start]):
             return True
     return False
@@ -61,10 +73,15 @@ def _occurs(clause: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
 
 def asks_for_person(text: str, policy: ReplyPolicy = DEFAULT_POLICY) -> bool:
     """Whether the reply asks for a person (any phrase of the policy, inflected or misspelt)."""
-    phrases = _phrase_words(policy.person_phrases)
+    prepared = _prepared(policy.person_phrases)
     for clause in clauses(text):
+        matched = [matching_words(token, prepared.vocabulary) for token in clause]
+        if not any(matched):
+            continue
         meaningful = len(content_words(clause))
-        for phrase in phrases:
-            if meaningful <= len(phrase) + policy.person_extra_words and _occurs(clause, phrase):
+        for phrase in prepared.phrases:
+            if meaningful > len(phrase) + policy.person_extra_words:
+                continue
+            if _occurs(matched, clause, phrase):
                 return True
     return False
