@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from engine.persistence.database import normalize_url
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("CUEBOOK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CUEBOOK = str(Path(sys.executable).parent / "cuebook")
@@ -52,7 +54,7 @@ def fresh_schema(url: str = PG_URL) -> Iterator[dict[str, str]]:
     try:
         yield env
     finally:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(normalize_url(url))
         with engine.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()

@@ -49,25 +49,22 @@ def where(url: httpx.URL) -> str:
 def build_request(
     client: httpx.Client, rendered: RenderedRequest, timeout: httpx.Timeout
 ) -> httpx.Request:
-    headers: dict[str, str | bytes] = {}
-    for name, value in rendered.headers.items():
-        headers[name] = value if value.isascii() else value.encode("utf-8")
+    headers: list[tuple[bytes, bytes]] = [
+        (name.encode("ascii"), value.encode("utf-8")) for name, value in rendered.headers.items()
+    ]
     content: str | bytes | None = None
     json_body = None
     form = None
     body = rendered.body
     if body is not None:
-        lower = {name.lower() for name in headers}
+        lower = {name.lower() for name, _ in headers}
         if rendered.body_type == "form":
             form = body
         elif isinstance(body, str):
             content = body.encode("utf-8")
-            if "content-type" not in lower:
-                headers["Content-Type"] = (
-                    "application/json"
-                    if rendered.body_type == "json"
-                    else "text/plain; charset=utf-8"
-                )
+            if b"content-type" not in lower:
+                kind = b"application/json" if rendered.body_type == "json" else b"text/plain"
+                headers.append((b"Content-Type", kind + b"; charset=utf-8"))
         else:
             json_body = body
     try:
@@ -102,7 +99,9 @@ def _next_request(
     try:
         url = request.url.join(location)
     except httpx.InvalidURL as exc:
-        raise ExchangeFailed("bad_response", f"bad redirect location: {exc}", response.status_code)
+        raise ExchangeFailed(
+            "bad_response", f"bad redirect location: {exc}", response.status_code
+        ) from None
     method = request.method
     content: bytes | None = request.content or None
     headers = httpx.Headers(request.headers)

@@ -216,9 +216,9 @@ def compile_request(
     url_source = request["url"]
     url = check("url")(url_source, "request.url")
     literal = url_source.split("{", 1)[0].strip().lower()
-    if literal and not literal.startswith(("http://", "https://")):
-        if not ("http://".startswith(literal) or "https://".startswith(literal)):
-            problems.append(("request.url", "the URL must start with http:// or https://"))
+    schemes = ("http://", "https://")
+    if literal and not any(literal.startswith(s) or s.startswith(literal) for s in schemes):
+        problems.append(("request.url", "the URL must start with http:// or https://"))
     headers = [
         (name, check("value")(source, f"request.headers.{name}"))
         for name, source in request.get("headers", {}).items()

@@ -248,12 +248,17 @@ def format_path(parts: Any) -> str:
 
 
 def _schema_problems(error: ValidationError) -> list[Problem]:
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        deepest = best_match(error.context)
-        if deepest is not None:
-            return _schema_problems(deepest)
     parts = list(error.absolute_path)
     path = format_path(parts)
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        type_errors = [e for e in error.context if e.validator == "type" and not e.relative_path]
+        others = [e for e in error.context if e not in type_errors]
+        if not others:
+            expected = " or ".join(str(e.validator_value) for e in type_errors)
+            return [(path, f"expected {expected}")]
+        chosen = best_match(others)
+        if chosen is not None:
+            return _schema_problems(chosen)
     if error.validator == "required" and isinstance(error.instance, dict):
         required = error.validator_value
         missing = [name for name in required if name not in error.instance]

@@ -114,6 +114,7 @@ class FunctionStats:
     def record(self, elapsed_s: float, attempts: int, error_kind: str | None) -> None:
         """One finished call: its time, how many attempts it took, how it failed (if it did)."""
         extra = max(0, attempts - 1)
+        child = None
         with self._lock:
             self.calls += 1
             self.retries += extra
@@ -129,7 +130,7 @@ class FunctionStats:
         self._latency.observe(elapsed_s)
         if extra:
             self._retries.inc(extra)
-        if error_kind is not None:
+        if child is not None:
             child.inc()
 
     def snapshot(self, breaker_state: str) -> dict[str, Any]:

@@ -125,15 +125,17 @@ def _references(env: SandboxedEnvironment, ast: nodes.Template) -> tuple[set[str
     secret_names: set[str] = set()
     proper: set[int] = set()
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        target = node.node
+        target = getattr(node, "node", None)
         if not (isinstance(target, nodes.Name) and target.name == SECRETS_NAME):
             continue
         if isinstance(node, nodes.Getattr):
             secret_names.add(node.attr)
             proper.add(id(target))
-        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-            secret_names.add(node.arg.value)
-            proper.add(id(target))
+        elif isinstance(node, nodes.Getitem):
+            key = node.arg
+            if isinstance(key, nodes.Const) and isinstance(key.value, str):
+                secret_names.add(key.value)
+                proper.add(id(target))
     misused = any(
         node.name == SECRETS_NAME and id(node) not in proper for node in ast.find_all(nodes.Name)
     )

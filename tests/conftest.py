@@ -17,6 +17,7 @@ from cuebook.app import create_app
 from cuebook.settings import Settings
 from cuebook.wiring import build_services
 from engine.migrations import upgrade
+from engine.persistence.database import normalize_url
 from engine.tokens import create_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,7 @@ def db_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
     schema = f"cuebook_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     upgrade(url, schema)
     yield url, schema
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(normalize_url(url))
     with engine.begin() as conn:
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     engine.dispose()

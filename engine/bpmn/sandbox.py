@@ -51,6 +51,7 @@ MAX_DATA_DEPTH = 100
 """Deepest nesting task data may have after a script."""
 MAX_ROUND_DIGITS = 100
 _MAX_SPEC_DIGITS = 3
+_MAX_SPEC_LENGTH = 100
 
 CALLABLE_NAMES = frozenset(
     {
@@ -87,7 +88,7 @@ METHODS = frozenset(
         "symmetric_difference", "issubset", "issuperset", "isdisjoint",
         # date, datetime, timedelta
         "isoformat", "weekday", "isoweekday", "date", "time", "timestamp",
-        "total_seconds", "astimezone", "now", "today", "fromisoformat",
+        "total_seconds", "astimezone", "now", "today", "fromisoformat", "strftime",
     }
 )  # fmt: skip
 """Attribute names that may be called as methods (and only called)."""
@@ -100,7 +101,8 @@ DATA_ATTRIBUTES = frozenset(
 )  # fmt: skip
 """Attribute names that may be read as values."""
 
-_GUARDED_METHODS = frozenset({"join", "replace", "extend"})
+GUARDED_METHODS = frozenset({"join", "replace", "extend", "strftime"})
+"""Methods whose results can outgrow their inputs; called through ``call_method``."""
 
 _FILENAMES: dict[str, str] = {"exec": "<script>", "eval": "<expression>"}
 
@@ -146,8 +148,8 @@ _REFUSED_NODES: dict[type[ast.AST], str] = {
 }
 
 
-class _Refused(Exception):
-    """A limit was hit at run time; reported as a SandboxViolation with its line."""
+class LimitExceeded(Exception):
+    """A size, time or iteration limit was hit at run time (reported with its line)."""
 
 
 # --------------------------------------------------------------------------- checking
@@ -231,6 +233,8 @@ class _Checker(ast.NodeVisitor):
             self.refuse(node, "format specifications must be constant")
             return
         text = "".join(str(v.value) for v in spec.values if isinstance(v, ast.Constant))
+        if len(text) > _MAX_SPEC_LENGTH:
+            self.refuse(node, f"format specification longer than {_MAX_SPEC_LENGTH} characters")
         if re.search(rf"\d{{{_MAX_SPEC_DIGITS + 1},}}", text):
             self.refuse(node, f"format width or precision above {10**_MAX_SPEC_DIGITS - 1}")
 
@@ -305,11 +309,23 @@ class _Rewriter(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.expr:
         self.generic_visit(node)
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _GUARDED_METHODS:
+        if isinstance(func, ast.Attribute) and func.attr in GUARDED_METHODS:
             method = ast.copy_location(ast.Constant(value=func.attr), func)
             call = self.helper("__cb_call", node, [func.value, method, *node.args])
             call.keywords = node.keywords
             return call
+        return node
+
+    def visit_List(self, node: ast.List) -> ast.expr:
+        return self._unpacking(node)
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.expr:
+        return self._unpacking(node)
+
+    def _unpacking(self, node: ast.List | ast.Tuple) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and any(isinstance(e, ast.Starred) for e in node.elts):
+            return self.helper("__cb_sized", node, [node])
         return node
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.expr:
@@ -393,7 +409,7 @@ _SEQUENCES = (str, list, tuple)
 
 def _check_length(length: int, what: str) -> None:
     if length > MAX_LENGTH:
-        raise _Refused(f"{what} would hold {length} items (limit {MAX_LENGTH})")
+        raise LimitExceeded(f"{what} would hold {length} items (limit {MAX_LENGTH})")
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -413,7 +429,7 @@ def _check_mul(a: Any, b: Any) -> None:
         return
     if isinstance(a, int) and isinstance(b, int):
         if a.bit_length() + b.bit_length() > MAX_INT_BITS:
-            raise _Refused(f"result of '*' would exceed {MAX_INT_BITS} bits")
+            raise LimitExceeded(f"result of '*' would exceed {MAX_INT_BITS} bits")
     elif isinstance(a, _SEQUENCES) and isinstance(b, int):
         _check_length(len(a) * b, "result of '*'")
     elif isinstance(b, _SEQUENCES) and isinstance(a, int):
@@ -433,20 +449,20 @@ def _imul(a: Any, b: Any) -> Any:
 def _pow(a: Any, b: Any) -> Any:
     big = isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1
     if big and (b > MAX_INT_BITS or b * math.log2(abs(a)) > MAX_INT_BITS):
-        raise _Refused(f"result of '**' would exceed {MAX_INT_BITS} bits")
+        raise LimitExceeded(f"result of '**' would exceed {MAX_INT_BITS} bits")
     return a**b
 
 
 def _lshift(a: Any, b: Any) -> Any:
     big = isinstance(a, int) and isinstance(b, int) and a and b > 0
     if big and a.bit_length() + b > MAX_INT_BITS:
-        raise _Refused(f"result of '<<' would exceed {MAX_INT_BITS} bits")
+        raise LimitExceeded(f"result of '<<' would exceed {MAX_INT_BITS} bits")
     return a << b
 
 
 def _mod(a: Any, b: Any) -> Any:
     if isinstance(a, str):
-        raise _Refused("'%' formatting of text is not allowed (use an f-string)")
+        raise LimitExceeded("'%' formatting of text is not allowed (use an f-string)")
     return a % b
 
 
@@ -455,9 +471,26 @@ def _text(value: str) -> str:
     return value
 
 
-def _call(obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+def _sized(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
+    _check_length(len(value), "unpacked sequence")
+    return value
+
+
+_MAX_DATE_FORMAT = 200
+_DATE_FORMAT_WIDTH = re.compile(r"%[-_0^#]*[1-9]")
+
+
+def _check_date_format(pattern: str) -> None:
+    if len(pattern) > _MAX_DATE_FORMAT:
+        raise LimitExceeded(f"date format longer than {_MAX_DATE_FORMAT} characters")
+    if _DATE_FORMAT_WIDTH.search(pattern.replace("%%", "")):
+        raise LimitExceeded("date formats cannot set a field width")
+
+
+def call_method(obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """``obj.name(*args, **kwargs)``; oversized ``join``/``replace``/``extend`` results refused."""
     if isinstance(obj, type):
-        raise _Refused(f"'.{name}' must be called on a value, not on a type")
+        raise LimitExceeded(f"'.{name}' must be called on a value, not on a type")
     if isinstance(obj, str):
         if name == "join" and len(args) == 1 and not kwargs:
             parts = args[0] if isinstance(args[0], list | tuple) else list(args[0])
@@ -472,6 +505,8 @@ def _call(obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
                     hits = min(hits, args[2])
                 size = len(obj) + hits * (len(new) - len(old))
                 _check_length(size, "result of '.replace()'")
+    elif isinstance(obj, date) and name == "strftime" and args and isinstance(args[0], str):
+        _check_date_format(args[0])
     elif isinstance(obj, list) and name == "extend" and len(args) == 1 and not kwargs:
         items = args[0]
         if not hasattr(items, "__len__"):
@@ -489,19 +524,19 @@ def _range(*args: int) -> range:
     except OverflowError:
         size = MAX_RANGE + 1
     if size > MAX_RANGE:
-        raise _Refused(f"range() of more than {MAX_RANGE} numbers")
+        raise LimitExceeded(f"range() of more than {MAX_RANGE} numbers")
     return numbers
 
 
 def _sum(values: Iterable[Any], start: int | float = 0) -> Any:
     if not isinstance(start, int | float):
-        raise _Refused("sum() only adds numbers")
+        raise LimitExceeded("sum() only adds numbers")
     return sum(values, start)
 
 
 def _round(number: Any, ndigits: int | None = None) -> Any:
     if ndigits is not None and isinstance(ndigits, int) and abs(ndigits) > MAX_ROUND_DIGITS:
-        raise _Refused(f"round() to more than {MAX_ROUND_DIGITS} digits")
+        raise LimitExceeded(f"round() to more than {MAX_ROUND_DIGITS} digits")
     return round(number, ndigits)
 
 
@@ -511,9 +546,12 @@ _IMPORTABLE = frozenset({"time"})
 def _import(name: str, *args: Any, **kwargs: Any) -> Any:
     """Lets C code (``datetime.__format__`` imports ``time``) import what it needs."""
     if name not in _IMPORTABLE:
-        raise _Refused(f"import of {name!r} is not allowed")
+        raise LimitExceeded(f"import of {name!r} is not allowed")
     return __import__(name, *args, **kwargs)
 
+
+OPERATORS: dict[str, Any] = {"+": _add, "*": _mul, "**": _pow, "<<": _lshift, "%": _mod}
+"""Binary operators that can build oversized values, as limit-checking functions."""
 
 _BUILTINS: dict[str, Any] = {
     "len": len, "str": str, "int": int, "float": float, "bool": bool, "list": list,
@@ -523,12 +561,12 @@ _BUILTINS: dict[str, Any] = {
     "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
     "__cb_add": _add, "__cb_iadd": _iadd, "__cb_mul": _mul, "__cb_imul": _imul,
     "__cb_pow": _pow, "__cb_lshift": _lshift, "__cb_mod": _mod, "__cb_text": _text,
-    "__cb_call": _call, "__import__": _import,
+    "__cb_sized": _sized, "__cb_call": call_method, "__import__": _import,
 }  # fmt: skip
 assert set(_BUILTINS) >= CALLABLE_NAMES
 
 
-class _Budget:
+class LoopBudget:
     """Deadline and iteration cap of one run, checked by the tick in every loop."""
 
     __slots__ = ("count", "deadline", "deadline_s", "max_iterations")
@@ -543,9 +581,9 @@ class _Budget:
         self.count += 1
         if self.count & 63 == 0:
             if self.count > self.max_iterations:
-                raise _Refused(f"more than {self.max_iterations} loop iterations")
+                raise LimitExceeded(f"more than {self.max_iterations} loop iterations")
             if time.monotonic() > self.deadline:
-                raise _Refused(f"ran longer than {self.deadline_s:g} s")
+                raise LimitExceeded(f"ran longer than {self.deadline_s:g} s")
         return True
 
 
@@ -620,7 +658,7 @@ def _error_line(err: BaseException, filename: str) -> int:
 def _failure(err: Exception, compiled: _Compiled) -> ScriptFailed:
     line = _error_line(err, compiled.filename)
     where = f"line {line}: " if line else ""
-    if isinstance(err, _Refused):
+    if isinstance(err, LimitExceeded):
         return SandboxViolation(f"{where}{err}", extra={"line": line})
     message = err.message if isinstance(err, CuebookError) else f"{type(err).__name__}: {err}"
     return ScriptFailed(f"{where}{message}", extra={"line": line})
@@ -654,7 +692,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         if not compiled.loops:
             return _BUILTINS
         scope = dict(_BUILTINS)
-        scope["__cb_tick"] = _Budget(self.deadline_s, self.max_iterations).tick
+        scope["__cb_tick"] = LoopBudget(self.deadline_s, self.max_iterations).tick
         return scope
 
     @staticmethod

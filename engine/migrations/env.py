@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
+from engine.persistence.database import normalize_url
 from engine.persistence.tables import metadata
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or ""
+url = normalize_url(config.get_main_option("sqlalchemy.url") or "")
 schema = config.get_main_option("cuebook.schema")
 
 connect_args = {"options": f"-csearch_path={schema}"} if schema and not url.startswith("sqlite") else {}

@@ -21,6 +21,14 @@ from engine.persistence.repositories import (
 )
 
 
+def normalize_url(url: str) -> str:
+    """``postgresql://`` means psycopg2 here (SQLAlchemy 2.1 would pick psycopg 3)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -42,6 +50,7 @@ class Database:
     """One per process: an engine with a connection pool."""
 
     def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 5) -> None:
+        url = normalize_url(url)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {}

@@ -192,8 +192,13 @@ def _read_text(spec: FieldSpec, text: str, speech: bool) -> FieldReading:
     return FieldReading(False, reason=problem)
 
 
-def read_field(spec: FieldSpec, text: str, *, today: date, speech: bool = False) -> FieldReading:
-    """Read ``text`` as a value of the field's type, honouring its schema's constraints."""
+def read_field(
+    spec: FieldSpec, text: str, *, today: date | None = None, speech: bool = False
+) -> FieldReading:
+    """Read ``text`` as a value of the field's type, honouring its schema's constraints.
+
+    ``today`` (default: the current date) anchors "today", "tomorrow" and "yesterday".
+    """
     if spec.kind == "choice":
         match = match_option(option_index(spec.options), text)
         if match.index is None:
@@ -207,7 +212,7 @@ def read_field(spec: FieldSpec, text: str, *, today: date, speech: bool = False)
             return FieldReading(False, reason=meaning)
         return FieldReading(True, meaning)
     if spec.kind == "date":
-        found = read_date(text, today)
+        found = read_date(text, today or date.today())
         if isinstance(found, str):
             return FieldReading(False, reason=found)
         return FieldReading(True, found.isoformat())

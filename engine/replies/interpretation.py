@@ -67,7 +67,7 @@ def _has_fields(step: Step) -> bool:
     return isinstance(properties, dict) and bool(properties)
 
 
-def _field_answer(spec: FieldSpec, text: str, today: date, speech: bool) -> Interpretation:
+def _field_answer(spec: FieldSpec, text: str, today: date | None, speech: bool) -> Interpretation:
     reading = read_field(spec, text, today=today, speech=speech)
     if reading.ok:
         return Interpretation({spec.name: reading.value})
@@ -75,7 +75,7 @@ def _field_answer(spec: FieldSpec, text: str, today: date, speech: bool) -> Inte
 
 
 def _interpret(
-    step: Step, text: str, policy: ReplyPolicy, today: date, *, speech: bool
+    step: Step, text: str, policy: ReplyPolicy, today: date | None, *, speech: bool
 ) -> Interpretation:
     closed = _closed(step)
     if closed is not None:
@@ -117,7 +117,7 @@ def interpret_text(
     step: Step, text: str, policy: ReplyPolicy = DEFAULT_POLICY, *, today: date | None = None
 ) -> Interpretation:
     """Read a chat message as the step's answer (``today`` anchors "tomorrow" and such)."""
-    return _interpret(step, text, policy, today or date.today(), speech=False)
+    return _interpret(step, text, policy, today, speech=False)
 
 
 def interpret_speech(
@@ -127,10 +127,10 @@ def interpret_speech(
     tokens = tuple(t for t in words(speech) if t not in _SPEECH_FILLERS)
     if step.kind not in ("end", "handoff") and spell_out_numbers(tokens) == (policy.person_digit,):
         return _PERSON
-    return _interpret(step, " ".join(tokens), policy, today or date.today(), speech=True)
+    return _interpret(step, " ".join(tokens), policy, today, speech=True)
 
 
-def _field_digits(spec: FieldSpec, digits: str, today: date) -> Interpretation:
+def _field_digits(spec: FieldSpec, digits: str, today: date | None) -> Interpretation:
     if spec.kind == "choice":
         position = _by_position_count(len(spec.options), digits)
         if isinstance(position, str):
@@ -173,7 +173,7 @@ def interpret_digits(
     if step.kind == "form":
         spec = single_field(step)
         if spec is not None:
-            return _field_digits(spec, keys, today or date.today())
+            return _field_digits(spec, keys, today)
         if _has_fields(step):
             return _missed("this step needs a form")
     return _ACKNOWLEDGED

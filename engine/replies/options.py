@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from engine.model import Option
 from engine.replies.numbers import option_number
-from engine.replies.words import content_words, matching_words, normalise
+from engine.replies.words import STOP_WORDS, content_words, matching_words, normalise
 from engine.replies.yesno import NO_WORDS, YES_WORDS, read_yes_no
 
 Score = tuple[int, int, int]
@@ -31,7 +31,7 @@ class OptionIndex:
         self.options = options
         self.labels: dict[str, tuple[int, ...]] = {}
         self.values: dict[str, tuple[int, ...]] = {}
-        phrases: list[tuple[int, tuple[str, ...]]] = []
+        phrases: list[tuple[int, tuple[str, ...], frozenset[str]]] = []
         for index, option in enumerate(options):
             value = _value_text(option.value)
             for form in (option.label, *option.synonyms):
@@ -40,10 +40,11 @@ class OptionIndex:
                 self._add(self.values, value, index)
             for form in (option.label, *option.synonyms, value):
                 tokens = content_words(tuple(normalise(form).split()))
-                if tokens and (index, tokens) not in phrases:
-                    phrases.append((index, tokens))
+                entry = (index, tokens, frozenset(tokens))
+                if tokens and entry not in phrases:
+                    phrases.append(entry)
         self.phrases = tuple(phrases)
-        self.vocabulary = frozenset(w for _, phrase in phrases for w in phrase)
+        self.vocabulary = frozenset(w for _, phrase, _ in phrases for w in phrase)
         self.boolean = self._boolean_positions()
 
     @staticmethod
@@ -100,34 +101,33 @@ def _listed(index: OptionIndex, positions: Iterable[int]) -> str:
     return ", ".join(index.label(p) for p in positions)
 
 
-def _total(costs: Iterable[int | None]) -> int | None:
-    """The sum of costs, or None when any word has no counterpart."""
-    total = 0
-    for cost in costs:
-        if cost is None:
-            return None
-        total += cost
-    return total
+def _scores(index: OptionIndex, tokens: tuple[str, ...]) -> dict[int, Score]:
+    """Per option, its best phrase's score: (2, words, -typos) when the whole phrase is in
+    the reply, (1, words, -typos) when every meaningful reply word is in the phrase."""
+    matched = [matching_words(token, index.vocabulary) for token in tokens]
+    seen: dict[str, int] = {}
+    for candidates in matched:
+        for word, cost in candidates.items():
+            if cost < seen.get(word, cost + 1):
+                seen[word] = cost
+    if not seen:
+        return {}
+    content = [m for t, m in zip(tokens, matched, strict=True) if t not in STOP_WORDS] or matched
+    best: dict[int, Score] = {}
+    for position, phrase, vocabulary in index.phrases:
+        if vocabulary <= seen.keys():
+            score = (2, len(phrase), -sum(seen[w] for w in phrase))
+        elif all(not vocabulary.isdisjoint(m) for m in content):
+            typos = sum(min(c for w, c in m.items() if w in vocabulary) for m in content)
+            score = (1, len(content), -typos)
+        else:
+            continue
+        if score > best.get(position, (0, 0, 0)):
+            best[position] = score
+    return best
 
 
-def _phrase_score(
-    matched: list[dict[str, int]], content: list[dict[str, int]], phrase: tuple[str, ...]
-) -> Score | None:
-    """(2, ...) when the whole phrase is in the reply, (1, ...) when the reply is in it.
-
-    ``matched`` and ``content`` hold, per reply word (all / meaningful ones), the
-    option words it may stand for and at what cost.
-    """
-    forward = _total(min((m[w] for m in matched if w in m), default=None) for w in phrase)
-    if forward is not None:
-        return (2, len(phrase), -forward)
-    backward = _total(min((m[w] for w in phrase if w in m), default=None) for m in content)
-    if content and backward is not None:
-        return (1, len(content), -backward)
-    return None
-
-
-def match_option(index: OptionIndex, text: str, *, numbers: bool = True) -> OptionMatch:
+def match_option(index: OptionIndex, text: str) -> OptionMatch:
     """Match by label/synonym, option number, value, then by words with typos forgiven."""
     norm = normalise(text)
     if not norm:
@@ -138,7 +138,7 @@ def match_option(index: OptionIndex, text: str, *, numbers: bool = True) -> Opti
     if hits:
         return OptionMatch(None, f"{text.strip()!r} fits several options: {_listed(index, hits)}")
     tokens = tuple(norm.split())
-    number = option_number(tokens) if numbers else None
+    number = option_number(tokens)
     if number is not None and 1 <= number <= len(index.options):
         return OptionMatch(number - 1)
     values = index.values.get(norm, ())
@@ -146,13 +146,7 @@ def match_option(index: OptionIndex, text: str, *, numbers: bool = True) -> Opti
         return OptionMatch(values[0])
     if number is not None:
         return OptionMatch(None, f"there is no option {number}; choose 1 to {len(index.options)}")
-    best: dict[int, Score] = {}
-    matched = [matching_words(token, index.vocabulary) for token in tokens]
-    content = [matching_words(token, index.vocabulary) for token in content_words(tokens)]
-    for position, phrase in index.phrases if any(matched) else ():
-        score = _phrase_score(matched, content, phrase)
-        if score is not None and score > best.get(position, (0, 0, -99)):
-            best[position] = score
+    best = _scores(index, tokens)
     if best:
         top = max(best.values())
         leaders = [p for p, s in best.items() if s == top]

@@ -51,8 +51,9 @@ class _Phrases:
 
     def __init__(self, phrases: tuple[str, ...]) -> None:
         found = {words(phrase) for phrase in phrases}
-        self.phrases = tuple(sorted((p for p in found if p), key=len, reverse=True))
-        self.vocabulary = frozenset(w for phrase in self.phrases for w in phrase)
+        ordered = sorted((p for p in found if p), key=len, reverse=True)
+        self.phrases = tuple((phrase, frozenset(phrase)) for phrase in ordered)
+        self.vocabulary = frozenset(w for phrase in ordered for w in phrase)
 
 
 @lru_cache(maxsize=64)
@@ -65,22 +66,25 @@ def _occurs(
 ) -> bool:
     size = len(phrase)
     for start in range(len(clause) - size + 1):
-        found = all(phrase[k] in matched[start + k] for k in range(size))
+        if phrase[0] not in matched[start]:
+            continue
+        found = all(phrase[k] in matched[start + k] for k in range(1, size))
         if found and not _NEGATORS.intersection(clause[max(0, start - 2) : start]):
             return True
     return False
 
 
 def asks_for_person(text: str, policy: ReplyPolicy = DEFAULT_POLICY) -> bool:
-    """Whether the reply asks for a person (any phrase of the policy, inflected or misspelt)."""
+    """Whether the reply asks for a person: a phrase of the policy, inflected or with one typo."""
     prepared = _prepared(policy.person_phrases)
     for clause in clauses(text):
-        matched = [matching_words(token, prepared.vocabulary) for token in clause]
-        if not any(matched):
+        matched = [matching_words(token, prepared.vocabulary, 1) for token in clause]
+        present = set().union(*matched)
+        if not present:
             continue
         meaningful = len(content_words(clause))
-        for phrase in prepared.phrases:
-            if meaningful > len(phrase) + policy.person_extra_words:
+        for phrase, vocabulary in prepared.phrases:
+            if meaningful > len(phrase) + policy.person_extra_words or not vocabulary <= present:
                 continue
             if _occurs(matched, clause, phrase):
                 return True

@@ -11,6 +11,7 @@ _NOT_WORD = re.compile(r"[\W_]+")
 _CLAUSE_BREAK = re.compile(r"[,.;:!?…()\[\]\n]+")
 
 _RU_ENDINGS_TEXT = (
+    "овать евать уйте юйте айте яйте ьте йте ует уют "
     "иями ями ами ией ием иях ях ах ого его ому ему ыми ими ой ей ий ый ая яя ое ее "
     "ую юю ом ем ам ям ов ев ью ья ье ие ые ых их ия ию ии ите ить ать ять еть ут ют "
     "ишь ешь ет ит а я о е ы и у ю ь й"
@@ -122,11 +123,11 @@ def find_phrase(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> int | None:
 
 
 @lru_cache(maxsize=65536)
-def matching_words(said: str, vocabulary: frozenset[str]) -> dict[str, int]:
+def matching_words(said: str, vocabulary: frozenset[str], max_cost: int = 2) -> dict[str, int]:
     """The words of ``vocabulary`` that ``said`` may stand for, with their costs (read-only)."""
     found: dict[str, int] = {}
     for expected in vocabulary:
         cost = word_cost(said, expected)
-        if cost is not None:
+        if cost is not None and cost <= max_cost:
             found[expected] = cost
     return found
