@@ -48,8 +48,13 @@ def free_port() -> int:
 def fresh_schema(url: str = PG_URL) -> Iterator[dict[str, str]]:
     """Environment for a Cuebook process on its own schema; dropped afterwards."""
     schema = f"cuebook_bench_{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ, CUEBOOK_DATABASE_URL=url, CUEBOOK_DATABASE_SCHEMA=schema,
-               CUEBOOK_SECRET_KEY="bench", CUEBOOK_VAR_DIR=f"/tmp/{schema}")
+    env = dict(
+        os.environ,
+        CUEBOOK_DATABASE_URL=url,
+        CUEBOOK_DATABASE_SCHEMA=schema,
+        CUEBOOK_SECRET_KEY="bench",
+        CUEBOOK_VAR_DIR=f"/tmp/{schema}",
+    )
     subprocess.run([CUEBOOK, "db", "upgrade"], env=env, check=True, capture_output=True)
     try:
         yield env
@@ -69,9 +74,21 @@ def cli(env: dict[str, str], *args: str) -> str:
 def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [CUEBOOK, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-         "--threads", str(threads)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            CUEBOOK,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -20,12 +20,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import ROOT, cli, fresh_schema, gunicorn, percentile, summary  # noqa: E402
-from engine.bpmn.bundle import bundle_from_path  # noqa: E402
-from engine.bpmn.compiler import compile_bundle  # noqa: E402
-from engine.bpmn.runner import Runner  # noqa: E402
-from engine.bpmn.sandbox import make_script_engine  # noqa: E402
-from engine.templates import TemplateRenderer  # noqa: E402
+from bench._harness import ROOT, cli, fresh_schema, gunicorn, percentile, summary
+from engine.bpmn.bundle import bundle_from_path
+from engine.bpmn.compiler import compile_bundle
+from engine.bpmn.runner import Runner
+from engine.bpmn.sandbox import make_script_engine
+from engine.templates import TemplateRenderer
 
 BUNDLE = ROOT / "tests" / "fixtures" / "bundles" / "menu_loop"
 
@@ -52,7 +52,9 @@ def raw_engine(steps: int) -> list[float]:
     return times
 
 
-def http_steps(base: str, token: str, key: str, sessions: int, steps_each: int) -> tuple[list[float], float]:
+def http_steps(
+    base: str, token: str, key: str, sessions: int, steps_each: int
+) -> tuple[list[float], float]:
     headers = {"Authorization": f"Bearer {token}"}
     times: list[float] = []
     lock = threading.Lock()
@@ -63,10 +65,16 @@ def http_steps(base: str, token: str, key: str, sessions: int, steps_each: int) 
         with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
             view = c.post("/api/v1/sessions", json={"script": key, "channel": "web"}).json()
             sid = view["session_id"]
-            view = c.post(f"/api/v1/sessions/{sid}/steps", json={"step_token": view["step_token"], "answer": {"name": "B"}}).json()
+            view = c.post(
+                f"/api/v1/sessions/{sid}/steps",
+                json={"step_token": view["step_token"], "answer": {"name": "B"}},
+            ).json()
             for _ in range(steps_each):
                 t0 = time.perf_counter()
-                r = c.post(f"/api/v1/sessions/{sid}/steps", json={"step_token": view["step_token"], "answer": {"choice": "again"}})
+                r = c.post(
+                    f"/api/v1/sessions/{sid}/steps",
+                    json={"step_token": view["step_token"], "answer": {"choice": "again"}},
+                )
                 local.append((time.perf_counter() - t0) * 1000)
                 if r.status_code != 200:
                     errors.append(r.text)
@@ -93,10 +101,16 @@ def long_loop(base: str, token: str, key: str, turns: int) -> list[float]:
     with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
         view = c.post("/api/v1/sessions", json={"script": key}).json()
         sid = view["session_id"]
-        view = c.post(f"/api/v1/sessions/{sid}/steps", json={"step_token": view["step_token"], "answer": {"name": "L"}}).json()
+        view = c.post(
+            f"/api/v1/sessions/{sid}/steps",
+            json={"step_token": view["step_token"], "answer": {"name": "L"}},
+        ).json()
         for _ in range(turns):
             t0 = time.perf_counter()
-            view = c.post(f"/api/v1/sessions/{sid}/steps", json={"step_token": view["step_token"], "answer": {"choice": "again"}}).json()
+            view = c.post(
+                f"/api/v1/sessions/{sid}/steps",
+                json={"step_token": view["step_token"], "answer": {"choice": "again"}},
+            ).json()
             times.append((time.perf_counter() - t0) * 1000)
             assert view["status"] == "waiting", view
     return times
@@ -125,11 +139,20 @@ def main() -> None:
     first = percentile(loop[:50], 50)
     last = percentile(loop[-50:], 50)
     print(summary("looping dialogue, all turns", loop))
-    print(f"{'looping dialogue':<34} first 50 turns p50={first:.2f} ms, turns {args.turns - 49}-{args.turns} p50={last:.2f} ms, ratio {last / first:.2f}x (target <= 1.5x)")
+    print(
+        f"{'looping dialogue':<34} first 50 turns p50={first:.2f} ms, "
+        f"turns {args.turns - 49}-{args.turns} p50={last:.2f} ms, "
+        f"ratio {last / first:.2f}x (target <= 1.5x)"
+    )
     ratio = percentile(one, 50) / percentile(raw, 50)
     ratio50 = percentile(times, 50) / percentile(raw, 50)
-    print(f"ratio HTTP/raw p50: {ratio:.2f}x with 1 in flight, {ratio50:.2f}x with {args.sessions} in flight (target <= 3x)")
-    print(f"HTTP p99 with {args.sessions} in flight: {percentile(times, 99):.2f} ms (target < 50 ms)")
+    print(
+        f"ratio HTTP/raw p50: {ratio:.2f}x with 1 in flight, "
+        f"{ratio50:.2f}x with {args.sessions} in flight (target <= 3x)"
+    )
+    print(
+        f"HTTP p99 with {args.sessions} in flight: {percentile(times, 99):.2f} ms (target < 50 ms)"
+    )
 
 
 if __name__ == "__main__":

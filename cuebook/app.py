@@ -35,12 +35,19 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     @app.before_request
     def _limit_body() -> Any:
         length = request.content_length or 0
-        if length > settings.max_body_bytes and not (request.mimetype or "").startswith("multipart/"):
-            resp = jsonify({"error": {
-                "code": "payload_too_large",
-                "message": f"request body of {length} bytes is over the limit of {settings.max_body_bytes}",
-                "details": [],
-            }})
+        if length > settings.max_body_bytes and not (request.mimetype or "").startswith(
+            "multipart/"
+        ):
+            resp = jsonify(
+                {
+                    "error": {
+                        "code": "payload_too_large",
+                        "message": f"request body of {length} bytes is over the limit "
+                        f"of {settings.max_body_bytes}",
+                        "details": [],
+                    }
+                }
+            )
             resp.status_code = 413
             return resp
         return None

@@ -82,7 +82,15 @@ def validate(path: Path) -> None:
 def _deploy(ctx: _Ctx, path: Path, key: str, publish: bool, actor: str) -> Any:
     svc = ctx.svc
     with svc.database.unit_of_work() as uow:
-        return deploy(uow, svc.engine.specs, key, bundle_from_path(path), publish=publish, actor=actor, now=utc_now())
+        return deploy(
+            uow,
+            svc.engine.specs,
+            key,
+            bundle_from_path(path),
+            publish=publish,
+            actor=actor,
+            now=utc_now(),
+        )
 
 
 @main.command("deploy")
@@ -97,7 +105,9 @@ def deploy_cmd(ctx: _Ctx, path: Path, key: str, publish: bool) -> None:
     except CuebookError as exc:
         _fail(exc)
         return
-    click.echo(f"{key}: {result.as_dict()['message']}" + (", published" if result.published else ""))
+    click.echo(
+        f"{key}: {result.as_dict()['message']}" + (", published" if result.published else "")
+    )
 
 
 @main.command("publish")

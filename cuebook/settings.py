@@ -55,7 +55,9 @@ class Settings:
             samples_dir=Path(env.get("CUEBOOK_SAMPLES_DIR", "bpmn")),
             max_body_bytes=int(env.get("CUEBOOK_MAX_BODY_BYTES", str(1 << 20))),
             max_upload_bytes=int(env.get("CUEBOOK_MAX_UPLOAD_BYTES", str(20 << 20))),
-            cors_origins=tuple(o.strip() for o in env.get("CUEBOOK_CORS_ORIGINS", "").split(",") if o.strip()),
+            cors_origins=tuple(
+                o.strip() for o in env.get("CUEBOOK_CORS_ORIGINS", "").split(",") if o.strip()
+            ),
             integration_allowed_hosts=env.get("CUEBOOK_INTEGRATION_ALLOWED_HOSTS", ""),
             kafka_bootstrap=env.get("CUEBOOK_KAFKA_BOOTSTRAP") or None,
             env=env,

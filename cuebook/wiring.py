@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from cuebook.settings import Settings
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import make_script_engine
 from engine.persistence.database import Database
@@ -11,8 +12,6 @@ from engine.sessions import Engine
 from engine.templates import TemplateRenderer
 from engine.versions import SpecCache
 from web.context import Services
-
-from cuebook.settings import Settings
 
 
 def utc_now() -> datetime:

@@ -40,7 +40,9 @@ def _truthy(value: str | None) -> bool:
 def create_version(key: str) -> Any:
     uploads = request.files.getlist("files")
     if not uploads:
-        raise BadRequest("send the bundle as multipart form field 'files'", [Detail("files", "missing")])
+        raise BadRequest(
+            "send the bundle as multipart form field 'files'", [Detail("files", "missing")]
+        )
     files: dict[str, bytes] = {}
     for upload in uploads:
         name = upload.filename or ""
@@ -51,7 +53,15 @@ def create_version(key: str) -> Any:
     publish = _truthy(request.args.get("publish") or request.form.get("publish"))
     svc = services()
     with svc.database.unit_of_work() as uow:
-        result = deploy(uow, svc.engine.specs, key, bundle, publish=publish, actor=actor().name, now=svc.engine.clock())
+        result = deploy(
+            uow,
+            svc.engine.specs,
+            key,
+            bundle,
+            publish=publish,
+            actor=actor().name,
+            now=svc.engine.clock(),
+        )
     return jsonify(result.as_dict()), (201 if result.created else 200)
 
 

@@ -19,7 +19,13 @@ from engine.errors import BadRequest, Conflict, Detail, InvalidAnswer, NotFound,
 from engine.model import CHANNELS, Handoff, Progress, Step, StepView, VersionRef
 from engine.outbox import event_row
 from engine.persistence.database import UnitOfWork
-from engine.replies import Interpretation, ReplyPolicy, interpret_digits, interpret_speech, interpret_text
+from engine.replies import (
+    Interpretation,
+    ReplyPolicy,
+    interpret_digits,
+    interpret_speech,
+    interpret_text,
+)
 from engine.versions import Clock, SpecCache
 
 ENDED = ("completed", "failed")
@@ -86,9 +92,20 @@ def _history_row(instance_id: str, now: datetime, event: str, **values: Any) -> 
     return row
 
 
-def _ran_rows(instance_id: str, now: datetime, ran: list[TaskEvent], actor: str, channel: str) -> list[dict[str, Any]]:
+def _ran_rows(
+    instance_id: str, now: datetime, ran: list[TaskEvent], actor: str, channel: str
+) -> list[dict[str, Any]]:
     return [
-        _history_row(instance_id, now, "left", element=e.element, name=e.name, kind=e.kind, actor=actor, channel=channel)
+        _history_row(
+            instance_id,
+            now,
+            "left",
+            element=e.element,
+            name=e.name,
+            kind=e.kind,
+            actor=actor,
+            channel=channel,
+        )
         for e in ran
     ]
 
@@ -115,13 +132,24 @@ def _decide(engine: Engine, compiled: Any, workflow: Any, channel: str) -> _Outc
         handoff = Handoff(queue=queue, reason=f"step {spec.id} needs a person")
         status = "handed_off"
     if status == "waiting" and spec is not None and position.task is not None:
-        can_back = spec.can_go_back and engine.runner.previous_human_task(workflow, position.task) is not None
+        can_back = (
+            spec.can_go_back
+            and engine.runner.previous_human_task(workflow, position.task) is not None
+        )
         step = replace(step, can_go_back=can_back)
     return _Outcome(position, step, status, handoff)
 
 
-def _view(row: Any, outcome_step: Step | None, status: str, *, handoff: Handoff | None = None,
-          notice: str | None = None, misses: int = 0, channel: str | None = None) -> StepView:
+def _view(
+    row: Any,
+    outcome_step: Step | None,
+    status: str,
+    *,
+    handoff: Handoff | None = None,
+    notice: str | None = None,
+    misses: int = 0,
+    channel: str | None = None,
+) -> StepView:
     step = outcome_step
     if status == "handed_off" and step is not None and handoff is not None:
         step = replace(step, kind="handoff")
@@ -156,7 +184,9 @@ def start_session(
             [Detail("channel", f"must be one of {', '.join(CHANNELS)}")],
         )
     if not isinstance(variables, dict):
-        raise ValidationFailed("variables must be a JSON object", [Detail("variables", "must be an object")])
+        raise ValidationFailed(
+            "variables must be a JSON object", [Detail("variables", "must be an object")]
+        )
     if session_key:
         existing = uow.instances.find_open(script, session_key)
         if existing is not None:
@@ -196,15 +226,33 @@ def start_session(
     }
     _apply_handoff(row, outcome.handoff, now)
     uow.instances.add(**row)
-    rows = [_history_row(instance_id, now, "started", actor=actor.name, channel=channel,
-                         answer=_dumps(variables) if variables else None)]
+    rows = [
+        _history_row(
+            instance_id,
+            now,
+            "started",
+            actor=actor.name,
+            channel=channel,
+            answer=_dumps(variables) if variables else None,
+        )
+    ]
     rows += _ran_rows(instance_id, now, ran, "engine", channel)
     rows += _arrival_rows(instance_id, now, outcome, channel)
     uow.history.add_many(rows)
     _subscriptions(uow, engine, instance_id, outcome, now)
-    events = [event_row("session.started", instance_id, {
-        "script": script, "version": release["number"], "channel": channel, "actor": actor.name,
-    }, now)]
+    events = [
+        event_row(
+            "session.started",
+            instance_id,
+            {
+                "script": script,
+                "version": release["number"],
+                "channel": channel,
+                "actor": actor.name,
+            },
+            now,
+        )
+    ]
     events += _status_events(instance_id, outcome, now, script)
     uow.outbox.add_many(events)
     return _view(row, outcome.step, outcome.status, handoff=outcome.handoff), True
@@ -212,34 +260,91 @@ def start_session(
 
 def _apply_handoff(row: dict[str, Any], handoff: Handoff | None, now: datetime) -> None:
     if handoff is not None:
-        row.update(handoff_queue=handoff.queue, handoff_reason=handoff.reason, handed_off_at=now,
-                   outcome="handed_off", assignee=None)
+        row.update(
+            handoff_queue=handoff.queue,
+            handoff_reason=handoff.reason,
+            handed_off_at=now,
+            outcome="handed_off",
+            assignee=None,
+        )
 
 
-def _arrival_rows(instance_id: str, now: datetime, outcome: _Outcome, channel: str) -> list[dict[str, Any]]:
+def _arrival_rows(
+    instance_id: str, now: datetime, outcome: _Outcome, channel: str
+) -> list[dict[str, Any]]:
     step = outcome.step
     if outcome.status in ENDED:
-        return [_history_row(instance_id, now, "ended", element=step.id, kind=outcome.status,
-                             channel=channel, text=step.text or None)]
-    rows = [_history_row(instance_id, now, "entered", element=step.id, name=step.title, kind=step.kind,
-                         channel=channel, text=step.text or None)]
+        return [
+            _history_row(
+                instance_id,
+                now,
+                "ended",
+                element=step.id,
+                kind=outcome.status,
+                channel=channel,
+                text=step.text or None,
+            )
+        ]
+    rows = [
+        _history_row(
+            instance_id,
+            now,
+            "entered",
+            element=step.id,
+            name=step.title,
+            kind=step.kind,
+            channel=channel,
+            text=step.text or None,
+        )
+    ]
     if outcome.handoff is not None:
-        rows.append(_history_row(instance_id, now, "handoff", element=step.id, kind=outcome.handoff.queue,
-                                 channel=channel, text=outcome.handoff.reason))
+        rows.append(
+            _history_row(
+                instance_id,
+                now,
+                "handoff",
+                element=step.id,
+                kind=outcome.handoff.queue,
+                channel=channel,
+                text=outcome.handoff.reason,
+            )
+        )
     return rows
 
 
-def _status_events(instance_id: str, outcome: _Outcome, now: datetime, script: str) -> list[dict[str, Any]]:
+def _status_events(
+    instance_id: str, outcome: _Outcome, now: datetime, script: str
+) -> list[dict[str, Any]]:
     if outcome.status in ENDED:
-        return [event_row(f"session.{outcome.status}", instance_id,
-                          {"script": script, "end": outcome.step.id}, now)]
+        return [
+            event_row(
+                f"session.{outcome.status}",
+                instance_id,
+                {"script": script, "end": outcome.step.id},
+                now,
+            )
+        ]
     if outcome.handoff is not None:
-        return [event_row("session.handed_off", instance_id,
-                          {"script": script, "queue": outcome.handoff.queue, "reason": outcome.handoff.reason}, now)]
-    return [event_row("session.waiting", instance_id, {"script": script, "step": outcome.step.id}, now)]
+        return [
+            event_row(
+                "session.handed_off",
+                instance_id,
+                {
+                    "script": script,
+                    "queue": outcome.handoff.queue,
+                    "reason": outcome.handoff.reason,
+                },
+                now,
+            )
+        ]
+    return [
+        event_row("session.waiting", instance_id, {"script": script, "step": outcome.step.id}, now)
+    ]
 
 
-def _subscriptions(uow: UnitOfWork, engine: Engine, instance_id: str, outcome: _Outcome, now: datetime) -> None:
+def _subscriptions(
+    uow: UnitOfWork, engine: Engine, instance_id: str, outcome: _Outcome, now: datetime
+) -> None:
     # Message catch events: subscriptions are kept by the messages module when present.
     return None
 
@@ -261,13 +366,21 @@ def _load(uow: UnitOfWork, session_id: str, *, for_update: bool) -> Any:
     return row
 
 
-def get_session(uow: UnitOfWork, engine: Engine, session_id: str, *, channel: str | None = None) -> StepView:
+def get_session(
+    uow: UnitOfWork, engine: Engine, session_id: str, *, channel: str | None = None
+) -> StepView:
     row = _load(uow, session_id, for_update=False)
     compiled = engine.specs.get(uow, row["version_id"])
     workflow = engine.runner.restore(compiled, row["state"])
     outcome = _decide(engine, compiled, workflow, row["channel"])
-    handoff = Handoff(row["handoff_queue"], row["handoff_reason"] or "") if row["status"] == "handed_off" else None
-    return _view(row, outcome.step, row["status"], handoff=handoff, misses=row["misses"], channel=channel)
+    handoff = (
+        Handoff(row["handoff_queue"], row["handoff_reason"] or "")
+        if row["status"] == "handed_off"
+        else None
+    )
+    return _view(
+        row, outcome.step, row["status"], handoff=handoff, misses=row["misses"], channel=channel
+    )
 
 
 def _interpret(engine: Engine, step: Step, reply: Reply) -> Interpretation | None:
@@ -285,7 +398,9 @@ def _interpret(engine: Engine, step: Step, reply: Reply) -> Interpretation | Non
     )
 
 
-def submit_step(uow: UnitOfWork, engine: Engine, session_id: str, reply: Reply, actor: Actor) -> StepView:
+def submit_step(
+    uow: UnitOfWork, engine: Engine, session_id: str, reply: Reply, actor: Actor
+) -> StepView:
     """Take one step. A retried token for a step already taken changes nothing."""
     row = _load(uow, session_id, for_update=True)
     if row["status"] in ENDED:
@@ -317,10 +432,22 @@ def submit_step(uow: UnitOfWork, engine: Engine, session_id: str, reply: Reply, 
     channel = row["channel"]
     if interpretation is not None:
         if interpretation.wants_person and channel in BOT_CHANNELS:
-            return _hand_off(uow, engine, row, compiled, workflow, step, now, actor,
-                             reason="the customer asked for a person", queue=spec.handoff_queue)
+            return _hand_off(
+                uow,
+                engine,
+                row,
+                compiled,
+                workflow,
+                step,
+                now,
+                actor,
+                reason="the customer asked for a person",
+                queue=spec.handoff_queue,
+            )
         if interpretation.answer is None:
-            return _miss(uow, engine, row, compiled, workflow, step, now, actor, reply, interpretation.reason)
+            return _miss(
+                uow, engine, row, compiled, workflow, step, now, actor, reply, interpretation.reason
+            )
         answer = interpretation.answer
     else:
         answer = reply.answer or {}
@@ -329,8 +456,15 @@ def submit_step(uow: UnitOfWork, engine: Engine, session_id: str, reply: Reply, 
     if spec.validator is not None:
         errors = sorted(spec.validator.iter_errors(answer), key=lambda e: list(e.absolute_path))
         if errors:
-            details = [Detail("/".join(str(p) for p in e.absolute_path) or _missing_field(e), e.message) for e in errors]
-            raise InvalidAnswer(f"the answer does not fit the form of step {spec.id}: {details[0].path}: {details[0].message}", details)
+            details = [
+                Detail("/".join(str(p) for p in e.absolute_path) or _missing_field(e), e.message)
+                for e in errors
+            ]
+            raise InvalidAnswer(
+                f"the answer does not fit the form of step {spec.id}: "
+                f"{details[0].path}: {details[0].message}",
+                details,
+            )
     elif spec.kind == "message":
         answer = {}
     ran: list[TaskEvent] = []
@@ -358,19 +492,46 @@ def submit_step(uow: UnitOfWork, engine: Engine, session_id: str, reply: Reply, 
         values["status"] = "handed_off"
         outcome.status = "handed_off"
     uow.instances.update(session_id, **values)
-    text = reply.text if reply.text is not None else reply.speech if reply.speech is not None else reply.digits
-    rows = [_history_row(session_id, now, "left", element=spec.id, name=spec.title, kind=spec.kind,
-                         actor=actor.name, channel=channel, answer=_dumps(answer), text=text)]
+    text = (
+        reply.text
+        if reply.text is not None
+        else reply.speech
+        if reply.speech is not None
+        else reply.digits
+    )
+    rows = [
+        _history_row(
+            session_id,
+            now,
+            "left",
+            element=spec.id,
+            name=spec.title,
+            kind=spec.kind,
+            actor=actor.name,
+            channel=channel,
+            answer=_dumps(answer),
+            text=text,
+        )
+    ]
     rows += _ran_rows(session_id, now, ran, "engine", channel)
     rows += _arrival_rows(session_id, now, outcome, channel)
     uow.history.add_many(rows)
-    uow.outbox.add_many([
-        event_row("session.step_taken", session_id, {"script": row["script_key"], "step": spec.id, "actor": actor.name}, now),
-        *_status_events(session_id, outcome, now, row["script_key"]),
-    ])
+    uow.outbox.add_many(
+        [
+            event_row(
+                "session.step_taken",
+                session_id,
+                {"script": row["script_key"], "step": spec.id, "actor": actor.name},
+                now,
+            ),
+            *_status_events(session_id, outcome, now, row["script_key"]),
+        ]
+    )
     new_row = {**row, **values}
     handoff = outcome.handoff or (
-        Handoff(row["handoff_queue"], row["handoff_reason"] or "") if outcome.status == "handed_off" else None
+        Handoff(row["handoff_queue"], row["handoff_reason"] or "")
+        if outcome.status == "handed_off"
+        else None
     )
     return _view(new_row, outcome.step, outcome.status, handoff=handoff)
 
@@ -383,31 +544,99 @@ def _missing_field(error: Any) -> str:
     return ""
 
 
-def _miss(uow: UnitOfWork, engine: Engine, row: Any, compiled: Any, workflow: Any, step: Step,
-          now: datetime, actor: Actor, reply: Reply, reason: str) -> StepView:
+def _miss(
+    uow: UnitOfWork,
+    engine: Engine,
+    row: Any,
+    compiled: Any,
+    workflow: Any,
+    step: Step,
+    now: datetime,
+    actor: Actor,
+    reply: Reply,
+    reason: str,
+) -> StepView:
     misses = row["misses"] + 1
-    said = reply.text if reply.text is not None else reply.speech if reply.speech is not None else reply.digits
-    rows = [_history_row(row["id"], now, "not_understood", element=step.id, kind=step.kind, actor=actor.name,
-                         channel=row["channel"], text=said, answer=_dumps({"reason": reason}))]
+    said = (
+        reply.text
+        if reply.text is not None
+        else reply.speech
+        if reply.speech is not None
+        else reply.digits
+    )
+    rows = [
+        _history_row(
+            row["id"],
+            now,
+            "not_understood",
+            element=step.id,
+            kind=step.kind,
+            actor=actor.name,
+            channel=row["channel"],
+            text=said,
+            answer=_dumps({"reason": reason}),
+        )
+    ]
     uow.history.add_many(rows)
     if misses >= step.max_misses and row["channel"] in BOT_CHANNELS:
-        return _hand_off(uow, engine, row, compiled, workflow, step, now, actor,
-                         reason=f"not understood {misses} times at step {step.id}", queue=None)
+        return _hand_off(
+            uow,
+            engine,
+            row,
+            compiled,
+            workflow,
+            step,
+            now,
+            actor,
+            reason=f"not understood {misses} times at step {step.id}",
+            queue=None,
+        )
     uow.instances.update(row["id"], misses=misses, updated_at=now)
     notice = f"Sorry, I did not understand ({misses} of {step.max_misses}). {reason}".strip()
     return _view({**row, "misses": misses}, step, "waiting", notice=notice, misses=misses)
 
 
-def _hand_off(uow: UnitOfWork, engine: Engine, row: Any, compiled: Any, workflow: Any, step: Step,
-              now: datetime, actor: Actor, *, reason: str, queue: str | None) -> StepView:
+def _hand_off(
+    uow: UnitOfWork,
+    engine: Engine,
+    row: Any,
+    compiled: Any,
+    workflow: Any,
+    step: Step,
+    now: datetime,
+    actor: Actor,
+    *,
+    reason: str,
+    queue: str | None,
+) -> StepView:
     handoff = Handoff(queue or str(compiled.manifest.get("handoff_queue") or DEFAULT_QUEUE), reason)
     values: dict[str, Any] = {"status": "handed_off", "updated_at": now, "misses": 0}
     _apply_handoff(values, handoff, now)
     uow.instances.update(row["id"], **values)
-    uow.history.add_many([_history_row(row["id"], now, "handoff", element=step.id, kind=handoff.queue,
-                                       actor=actor.name, channel=row["channel"], text=reason)])
-    uow.outbox.add_many([event_row("session.handed_off", row["id"],
-                                   {"script": row["script_key"], "queue": handoff.queue, "reason": reason}, now)])
+    uow.history.add_many(
+        [
+            _history_row(
+                row["id"],
+                now,
+                "handoff",
+                element=step.id,
+                kind=handoff.queue,
+                actor=actor.name,
+                channel=row["channel"],
+                text=reason,
+            )
+        ]
+    )
+    uow.outbox.add_many(
+        [
+            event_row(
+                "session.handed_off",
+                row["id"],
+                {"script": row["script_key"], "queue": handoff.queue, "reason": reason},
+                now,
+            )
+        ]
+    )
     return _view({**row, **values}, step, "handed_off", handoff=handoff)
 
 
@@ -458,7 +687,9 @@ def resume(
     seq = row["step_seq"] + 1 if moved else row["step_seq"]
     values: dict[str, Any] = {
         "state": engine.runner.save(workflow),
-        "status": outcome.status if row["status"] != "handed_off" or outcome.status in ENDED else "handed_off",
+        "status": outcome.status
+        if row["status"] != "handed_off" or outcome.status in ENDED
+        else "handed_off",
         "step_seq": seq,
         "step_token": _new_token(seq) if moved else row["step_token"],
         "current_element": outcome.step.id,
@@ -474,10 +705,14 @@ def resume(
     uow.instances.update(session_id, **values)
     rows = _ran_rows(session_id, now, ran, actor, row["channel"])
     if moved:
-        rows += _arrival_rows(session_id, now, replace(outcome, status=values["status"]), row["channel"])
+        rows += _arrival_rows(
+            session_id, now, replace(outcome, status=values["status"]), row["channel"]
+        )
     uow.history.add_many(rows)
-    uow.outbox.add_many([
-        event_row(f"session.{event}", session_id, {"script": row["script_key"]}, now),
-        *(_status_events(session_id, outcome, now, row["script_key"]) if moved else []),
-    ])
+    uow.outbox.add_many(
+        [
+            event_row(f"session.{event}", session_id, {"script": row["script_key"]}, now),
+            *(_status_events(session_id, outcome, now, row["script_key"]) if moved else []),
+        ]
+    )
     return _view({**row, **values}, outcome.step, values["status"], handoff=outcome.handoff)

@@ -36,7 +36,8 @@ class DeployResult:
             "published": self.published,
             "content_hash": self.content_hash,
             "message": (
-                f"version {self.number} created" if self.created
+                f"version {self.number} created"
+                if self.created
                 else f"same content as version {self.number}: nothing new created"
             ),
         }
@@ -125,9 +126,16 @@ def deploy(
             created_by=actor,
         )
         created = True
-        uow.outbox.add_many([event_row(
-            "script.version_created", key, {"script": key, "number": number, "actor": actor}, now
-        )])
+        uow.outbox.add_many(
+            [
+                event_row(
+                    "script.version_created",
+                    key,
+                    {"script": key, "number": number, "actor": actor},
+                    now,
+                )
+            ]
+        )
         cache.put(version_id, compiled)
     published = False
     if publish:
@@ -136,7 +144,9 @@ def deploy(
     return DeployResult(key, number, created, published, digest)
 
 
-def publish_version(uow: UnitOfWork, key: str, number: int, *, actor: str, now: datetime, action: str = "publish") -> None:
+def publish_version(
+    uow: UnitOfWork, key: str, number: int, *, actor: str, now: datetime, action: str = "publish"
+) -> None:
     """Flip the release pointer: new sessions start on ``number`` from this commit on."""
     script = uow.scripts.get(key, for_update=True)
     if script is None:
@@ -146,12 +156,21 @@ def publish_version(uow: UnitOfWork, key: str, number: int, *, actor: str, now: 
         raise NotFound(f"script {key!r} has no version {number}")
     uow.scripts.set_published(script["id"], number, version["title"] or None, now)
     uow.scripts.add_release(script["id"], number, action, actor, now)
-    uow.outbox.add_many([event_row(
-        f"script.{'published' if action == 'publish' else 'rolled_back'}",
-        key,
-        {"script": key, "number": number, "previous": script["published_version"], "actor": actor},
-        now,
-    )])
+    uow.outbox.add_many(
+        [
+            event_row(
+                f"script.{'published' if action == 'publish' else 'rolled_back'}",
+                key,
+                {
+                    "script": key,
+                    "number": number,
+                    "previous": script["published_version"],
+                    "actor": actor,
+                },
+                now,
+            )
+        ]
+    )
 
 
 def rollback(uow: UnitOfWork, key: str, *, actor: str, now: datetime) -> int:

@@ -64,8 +64,8 @@ def forbidden_reason(address: IPAddress) -> str | None:
         ("is_loopback", "a loopback"),
         ("is_link_local", "a link-local"),
         ("is_multicast", "a multicast"),
-        ("is_private", "a private"),
         ("is_reserved", "a reserved"),
+        ("is_private", "a private"),
     )
     for attribute, label in checks:
         if getattr(address, attribute):

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from engine.errors import BadRequest, Detail
-from engine.sessions import Reply, get_session, session_history, start_session, submit_step
 from engine.model import StepView
+from engine.sessions import Reply, get_session, session_history, start_session, submit_step
 from player.renderers import render
 from web.auth import roles
 from web.bodies import field, json_object
@@ -33,8 +33,13 @@ def start() -> Any:
     svc = services()
     with svc.database.unit_of_work() as uow:
         view, created = start_session(
-            uow, svc.engine, script=script, channel=channel, variables=variables,
-            session_key=session_key, actor=actor(),
+            uow,
+            svc.engine,
+            script=script,
+            channel=channel,
+            variables=variables,
+            session_key=session_key,
+            actor=actor(),
         )
     return jsonify(_rendered(view)), (201 if created else 200)
 
@@ -65,8 +70,10 @@ def step(session_id: str) -> Any:
         reply = Reply(token, reply.answer, reply.text, str(reply.digits), reply.speech)
     given = [n for n in ("answer", "text", "digits", "speech") if getattr(reply, n) is not None]
     if len(given) > 1:
-        raise BadRequest(f"send one of answer, text, digits, speech (got {', '.join(given)})",
-                         [Detail(given[1], "only one kind of reply at a time")])
+        raise BadRequest(
+            f"send one of answer, text, digits, speech (got {', '.join(given)})",
+            [Detail(given[1], "only one kind of reply at a time")],
+        )
     svc = services()
     with svc.database.unit_of_work() as uow:
         view = submit_step(uow, svc.engine, session_id, reply, actor())

@@ -1,4 +1,4 @@
-"""Shared fixtures: a migrated database (PostgreSQL, or SQLite for the smoke run), the app, tokens."""
+"""Shared fixtures: a migrated database (PostgreSQL, or SQLite for smoke), the app, tokens."""
 
 from __future__ import annotations
 
@@ -56,7 +56,9 @@ def is_postgres(db_target: tuple[str, str | None]) -> bool:
 
 
 @pytest.fixture(scope="session")
-def settings(db_target: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    db_target: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     url, schema = db_target
     return Settings(
         database_url=url,
@@ -92,7 +94,10 @@ def client(app: Any) -> Any:
 def tokens(services: Any) -> dict[str, str]:
     with services.database.unit_of_work() as uow:
         now = datetime.now(UTC)
-        return {role: create_token(uow, role, f"test-{role}", now) for role in ("admin", "methodologist", "operator", "bot")}
+        return {
+            role: create_token(uow, role, f"test-{role}", now)
+            for role in ("admin", "methodologist", "operator", "bot")
+        }
 
 
 def auth(token: str) -> dict[str, str]:

@@ -87,5 +87,7 @@ def install_auth(app: Flask) -> None:
             raise Unauthorized("an Authorization: Bearer token is required")
         allowed = getattr(view, ROLES_ATTR, None)
         if allowed is not None and actor.role not in allowed:
-            raise Forbidden(f"role {actor.role!r} may not do this; needs one of {', '.join(sorted(allowed))}")
+            raise Forbidden(
+                f"role {actor.role!r} may not do this; needs one of {', '.join(sorted(allowed))}"
+            )
         g.cuebook_actor = actor

@@ -22,7 +22,14 @@ def json_object() -> dict[str, Any]:
     return body
 
 
-def field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], *, required: bool = False, default: Any = None) -> Any:
+def field(
+    body: dict[str, Any],
+    name: str,
+    kind: type | tuple[type, ...],
+    *,
+    required: bool = False,
+    default: Any = None,
+) -> Any:
     if name not in body or body[name] is None:
         if required:
             raise ValidationFailed(f"{name} is required", [Detail(name, "is required")])

@@ -43,7 +43,9 @@ def status_of(exc: CuebookError) -> int:
     return 500
 
 
-def envelope(code: str, message: str, details: list[dict[str, str]] | None = None, **extra: Any) -> dict[str, Any]:
+def envelope(
+    code: str, message: str, details: list[dict[str, str]] | None = None, **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message, "details": details or []}
     body.update(extra)
     return {"error": body}

@@ -90,9 +90,7 @@ def bundle_from_files(files: Mapping[str, bytes]) -> Bundle:
         if not base.lower().endswith(BUNDLE_SUFFIXES):
             continue
         if base in clean:
-            raise ValidationFailed(
-                f"file {base} given twice", [Detail(base, "file given twice")]
-            )
+            raise ValidationFailed(f"file {base} given twice", [Detail(base, "file given twice")])
         clean[base] = data
     if not any(n.lower().endswith(".bpmn") for n in clean):
         raise ValidationFailed("the bundle holds no .bpmn file", [Detail("", "no .bpmn file")])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -32,7 +33,8 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 SUPPORTED_BPMN = frozenset(
-    """definitions process collaboration participant messageFlow laneSet lane childLaneSet
+    """
+    definitions process collaboration participant messageFlow laneSet lane childLaneSet
     flowNodeRef startEvent endEvent intermediateCatchEvent intermediateThrowEvent boundaryEvent
     userTask manualTask scriptTask serviceTask businessRuleTask task subProcess callActivity
     exclusiveGateway parallelGateway inclusiveGateway eventBasedGateway sequenceFlow
@@ -41,8 +43,9 @@ SUPPORTED_BPMN = frozenset(
     errorEventDefinition terminateEventDefinition message error correlationProperty
     correlationPropertyRetrievalExpression correlationKey correlationPropertyRef messagePath
     formalExpression dataObject dataObjectReference dataInputAssociation dataOutputAssociation
-    sourceRef targetRef textAnnotation association text group category categoryValue
-    property dataState itemDefinition""".split()
+    sourceRef targetRef textAnnotation association text group category categoryValue property
+    dataState itemDefinition
+    """.split()
 )
 
 PROP_FORM = "formJsonSchemaFilename"
@@ -152,7 +155,9 @@ def _element_id(node: Any) -> str:
 
 def _spiff_properties(node: Any) -> dict[str, str]:
     props: dict[str, str] = {}
-    for prop in node.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"):
+    for prop in node.iterfind(
+        f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"
+    ):
         name = prop.get("name")
         if name:
             props[name] = prop.get("value", "")
@@ -230,7 +235,11 @@ def _check_service_task(
         out.add(file, elem, f"unknown integration function {fname!r}")
         return
     for missing in [p for p in info.required if p not in given]:
-        out.add(file, elem, f"integration function {fname!r}: required parameter {missing!r} is not given")
+        out.add(
+            file,
+            elem,
+            f"integration function {fname!r}: required parameter {missing!r} is not given",
+        )
     for extra in sorted(given - set(info.parameters)):
         out.add(file, elem, f"integration function {fname!r} has no parameter {extra!r}")
 
@@ -249,7 +258,9 @@ def _load_form(bundle: Bundle, name: str, out: _Collector, elem: str) -> dict[st
     return data
 
 
-def _choice(schema: dict[str, Any], ui: dict[str, Any] | None) -> tuple[str, tuple[Option, ...]] | None:
+def _choice(
+    schema: dict[str, Any], ui: dict[str, Any] | None
+) -> tuple[str, tuple[Option, ...]] | None:
     props = schema.get("properties")
     if not isinstance(props, dict) or len(props) != 1:
         return None
@@ -266,16 +277,18 @@ def _choice(schema: dict[str, Any], ui: dict[str, Any] | None) -> tuple[str, tup
     if isinstance(prop.get("enum"), list):
         names = (ui or {}).get(name, {}).get("ui:enumNames") or prop.get("enumNames") or []
         return name, tuple(
-            Option(v, str(names[i]) if i < len(names) else str(v)) for i, v in enumerate(prop["enum"])
+            Option(v, str(names[i]) if i < len(names) else str(v))
+            for i, v in enumerate(prop["enum"])
         )
     return None
 
 
-def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector, file_of: dict[str, str]) -> StepSpec:
+def _step_spec(
+    task_spec: Any, bundle: Bundle, out: _Collector
+) -> StepSpec:
     ext = getattr(task_spec, "extensions", None) or {}
     props: dict[str, str] = ext.get("properties") or {}
     elem = task_spec.bpmn_id or task_spec.name
-    file = file_of.get(elem, "")
     schema = ui = None
     validator = None
     if isinstance(task_spec, UserTaskMixin) and props.get(PROP_FORM):
@@ -283,7 +296,9 @@ def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector, file_of: dict[st
         if schema is not None:
             try:
                 Draft202012Validator.check_schema(schema)
-                validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+                validator = Draft202012Validator(
+                    schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+                )
             except SchemaError as exc:
                 path = "/".join(str(p) for p in exc.path)
                 out.add(props[PROP_FORM], elem, f"invalid JSON Schema at '{path}': {exc.message}")
@@ -316,7 +331,8 @@ def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector, file_of: dict[st
         voice=props.get(PROP_VOICE) or None,
         max_misses=int(max_misses) if max_misses.isdigit() else DEFAULT_MAX_MISSES,
         handoff_queue=props.get(PROP_HANDOFF) or None,
-        needs_person=bool(props.get(PROP_HANDOFF)) or (lane or "").strip().lower() in OPERATOR_LANES,
+        needs_person=bool(props.get(PROP_HANDOFF))
+        or (lane or "").strip().lower() in OPERATOR_LANES,
         can_go_back=props.get(PROP_BACK, "true").strip().lower() != "false",
         lane=lane,
     )
@@ -361,7 +377,10 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
     try:
         manifest = bundle.manifest()
     except ValidationFailed as exc:
-        raise _fail([Problem(d.path, "", d.message) for d in exc.details] or [Problem("manifest", "", exc.message)]) from exc
+        raise _fail(
+            [Problem(d.path, "", d.message) for d in exc.details]
+            or [Problem("manifest", "", exc.message)]
+        ) from exc
 
     roots: dict[str, Any] = {}
     dmn_roots: dict[str, Any] = {}
@@ -380,28 +399,25 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
         (roots if name.lower().endswith(".bpmn") else dmn_roots)[name] = root
 
     process_ids: dict[str, str] = {}
-    file_of: dict[str, str] = {}
     for name, root in roots.items():
         for proc in root.iter(f"{{{BPMN_NS}}}process"):
             process_ids[proc.get("id", "")] = name
-        for node in root.iter():
-            ident = node.get("id") if isinstance(node.tag, str) else None
-            if ident:
-                file_of.setdefault(ident, name)
     for name, root in roots.items():
         _check_bpmn_tree(name, root, bundle, out, functions)
         for ca in root.iter(f"{{{BPMN_NS}}}callActivity"):
             target = ca.get("calledElement", "")
             if target not in process_ids:
-                out.add(name, ca.get("id", ""), f"call activity target {target!r} is not in the bundle")
+                out.add(
+                    name, ca.get("id", ""), f"call activity target {target!r} is not in the bundle"
+                )
     if out.problems:
         raise _fail(out.problems)
 
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for name, root in dmn_roots.items():
-        _guard(out, name, lambda r=root, n=name: parser.add_dmn_xml(r, filename=n))
+        _guard(out, name, partial(parser.add_dmn_xml, root, filename=name))
     for name, root in roots.items():
-        _guard(out, name, lambda r=root, n=name: parser.add_bpmn_xml(r, filename=n))
+        _guard(out, name, partial(parser.add_bpmn_xml, root, filename=name))
     if out.problems:
         raise _fail(out.problems)
 
@@ -410,11 +426,23 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
     except ValidationFailed as exc:
         raise _fail([Problem("cuebook.json", "", exc.message)]) from exc
     if process_id not in process_ids:
-        raise _fail([Problem("cuebook.json", "", f"primary_process_id {process_id!r} is not a process in the bundle")])
+        raise _fail(
+            [
+                Problem(
+                    "cuebook.json",
+                    "",
+                    f"primary_process_id {process_id!r} is not a process in the bundle",
+                )
+            ]
+        )
     result: list[Any] = []
-    _guard(out, process_ids[process_id], lambda: result.append(
-        (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
-    ))
+    _guard(
+        out,
+        process_ids[process_id],
+        lambda: result.append(
+            (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
+        ),
+    )
     if out.problems:
         raise _fail(out.problems)
     spec, subprocess_specs = result[0]
@@ -424,7 +452,7 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
     everything = {process_id: spec, **{k: v for k, v in subprocess_specs.items() if v is not None}}
     for task_spec in _all_specs(everything):
         if isinstance(task_spec, (UserTaskMixin, ManualTaskMixin)):
-            steps[task_spec.name] = _step_spec(task_spec, bundle, out, file_of)
+            steps[task_spec.name] = _step_spec(task_spec, bundle, out)
         else:
             ext = getattr(task_spec, "extensions", None) or {}
             if ext.get("instructionsForEndUser"):
@@ -452,15 +480,17 @@ def _guard(out: _Collector, file: str, action: Callable[[], Any]) -> None:
         out.add(file, "", f"{type(exc).__name__}: {exc}")
 
 
+def _problem(detail: Detail) -> Problem:
+    file, _, element = detail.path.partition("#")
+    return Problem(file, element, detail.message)
+
+
 def validate_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> list[Problem]:
     """Every problem of a bundle (empty list: it compiles)."""
     try:
         compile_bundle(bundle, functions)
     except ValidationFailed as exc:
-        return [
-            Problem(*(d.path.split("#", 1) if "#" in d.path else (d.path, "")), d.message)
-            for d in exc.details
-        ] or [Problem("", "", exc.message)]
+        return [_problem(d) for d in exc.details] or [Problem("", "", exc.message)]
     return []
 
 

@@ -89,7 +89,9 @@ def engine_error(exc: Exception) -> CuebookError:
 class Runner:
     """Runs compiled scripts. One per process; thread-safe (no per-instance state)."""
 
-    def __init__(self, script_engine_factory: ScriptEngineFactory, renderer: TemplateRenderer) -> None:
+    def __init__(
+        self, script_engine_factory: ScriptEngineFactory, renderer: TemplateRenderer
+    ) -> None:
         self._codec = StateCodec()
         self._script_engine_factory = script_engine_factory
         self._script_engine = script_engine_factory()
@@ -109,7 +111,9 @@ class Runner:
         return workflow
 
     def restore(self, compiled: CompiledScript, state: str) -> BpmnWorkflow:
-        return self._codec.load(state, compiled.spec, compiled.subprocess_specs, self._script_engine)
+        return self._codec.load(
+            state, compiled.spec, compiled.subprocess_specs, self._script_engine
+        )
 
     def save(self, workflow: BpmnWorkflow) -> str:
         compact(workflow)
@@ -133,7 +137,9 @@ class Runner:
         except CuebookError:
             raise
 
-    def complete(self, workflow: BpmnWorkflow, task: Any, answer: dict[str, Any], ran: list[TaskEvent]) -> None:
+    def complete(
+        self, workflow: BpmnWorkflow, task: Any, answer: dict[str, Any], ran: list[TaskEvent]
+    ) -> None:
         task.data = dict(task.data)
         task.data.update(copy.deepcopy(answer))
         try:
@@ -160,7 +166,11 @@ class Runner:
             if isinstance(t.task_spec, CatchingEvent)
         ]
         names = [(_element(t)) for t in waiting]
-        timers = [e.value for e in workflow.waiting_events() if e.event_type.endswith("TimerEventDefinition")]
+        timers = [
+            e.value
+            for e in workflow.waiting_events()
+            if e.event_type.endswith("TimerEventDefinition")
+        ]
         next_timer = min((str(v) for v in timers if isinstance(v, str)), default=None)
         return Position("waiting", waiting_for=names, next_timer_at=next_timer)
 
@@ -178,7 +188,11 @@ class Runner:
         """A channel-neutral description of where the instance waits."""
         spec = position.step_spec
         if spec is not None:
-            text = self.renderer.render(spec.instructions, data, where=spec.id) if spec.instructions else ""
+            text = (
+                self.renderer.render(spec.instructions, data, where=spec.id)
+                if spec.instructions
+                else ""
+            )
             schema = spec.schema
             if schema is not None and spec.kind == "form":
                 schema = _with_current_values(schema, data)
@@ -215,7 +229,9 @@ class Runner:
     def previous_human_task(self, workflow: BpmnWorkflow, task: Any) -> Any | None:
         node = task.parent
         while node is not None:
-            if isinstance(node.task_spec, UserTaskMixin | ManualTaskMixin) and node.has_state(TaskState.COMPLETED):
+            if isinstance(node.task_spec, UserTaskMixin | ManualTaskMixin) and node.has_state(
+                TaskState.COMPLETED
+            ):
                 return node
             node = node.parent
         return None
@@ -235,7 +251,11 @@ def _with_current_values(schema: dict[str, Any], data: dict[str, Any]) -> dict[s
         return schema
     shown = dict(schema)
     shown["properties"] = {
-        k: ({**v, "default": data[k]} if isinstance(v, dict) and k in data and _jsonable(data[k]) else v)
+        k: (
+            {**v, "default": data[k]}
+            if isinstance(v, dict) and k in data and _jsonable(data[k])
+            else v
+        )
         for k, v in props.items()
     }
     return shown

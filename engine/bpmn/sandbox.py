@@ -825,10 +825,18 @@ def script_error(exc: BaseException) -> ScriptFailed | None:
 
 __all__ = [
     "CALLABLE_NAMES",
+    "DATA_ATTRIBUTES",
+    "GUARDED_METHODS",
+    "MAX_LENGTH",
+    "MAX_ROUND_DIGITS",
     "METHODS",
+    "OPERATORS",
+    "LimitExceeded",
+    "LoopBudget",
     "SandboxedEnvironment",
     "SandboxedScriptEngine",
     "ServiceCaller",
+    "call_method",
     "check_code",
     "make_script_engine",
     "script_error",

@@ -12,7 +12,9 @@ config = context.config
 url = normalize_url(config.get_main_option("sqlalchemy.url") or "")
 schema = config.get_main_option("cuebook.schema")
 
-connect_args = {"options": f"-csearch_path={schema}"} if schema and not url.startswith("sqlite") else {}
+connect_args = (
+    {"options": f"-csearch_path={schema}"} if schema and not url.startswith("sqlite") else {}
+)
 engine = sa.create_engine(url, connect_args=connect_args)
 with engine.connect() as connection:
     if schema and not url.startswith("sqlite"):

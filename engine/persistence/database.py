@@ -25,7 +25,7 @@ def normalize_url(url: str) -> str:
     """``postgresql://`` means psycopg2 here (SQLAlchemy 2.1 would pick psycopg 3)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 
@@ -69,9 +69,8 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
-        with self.engine.connect() as conn:
-            with conn.begin():
-                yield UnitOfWork(conn, self.is_sqlite)
+        with self.engine.connect() as conn, conn.begin():
+            yield UnitOfWork(conn, self.is_sqlite)
 
     def dispose(self) -> None:
         self.engine.dispose()

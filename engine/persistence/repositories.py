@@ -37,7 +37,9 @@ class ScriptRepository:
         )
         return int(res.inserted_primary_key[0])  # type: ignore[index]
 
-    def set_published(self, script_id: int, number: int | None, title: str | None, now: datetime) -> None:
+    def set_published(
+        self, script_id: int, number: int | None, title: str | None, now: datetime
+    ) -> None:
         values: dict[str, Any] = {"published_version": number, "updated_at": now}
         if title is not None:
             values["title"] = title
@@ -64,26 +66,42 @@ class ScriptRepository:
 
     def versions(self, script_id: int) -> Sequence[RowMapping]:
         cols = [c for c in script_versions.c if c.name != "bundle"]
-        q = sa.select(*cols).where(script_versions.c.script_id == script_id).order_by(script_versions.c.number)
+        q = (
+            sa.select(*cols)
+            .where(script_versions.c.script_id == script_id)
+            .order_by(script_versions.c.number)
+        )
         return self.conn.execute(q).mappings().all()
 
     def next_number(self, script_id: int) -> int:
-        q = sa.select(sa.func.max(script_versions.c.number)).where(script_versions.c.script_id == script_id)
+        q = sa.select(sa.func.max(script_versions.c.number)).where(
+            script_versions.c.script_id == script_id
+        )
         return int(self.conn.execute(q).scalar() or 0) + 1
 
     def add_version(self, **values: Any) -> int:
         res = self.conn.execute(script_versions.insert().values(**values))
         return int(res.inserted_primary_key[0])  # type: ignore[index]
 
-    def add_release(self, script_id: int, number: int, action: str, actor: str, now: datetime) -> None:
+    def add_release(
+        self, script_id: int, number: int, action: str, actor: str, now: datetime
+    ) -> None:
         self.conn.execute(
             releases.insert().values(
-                script_id=script_id, version_number=number, action=action, actor=actor, released_at=now
+                script_id=script_id,
+                version_number=number,
+                action=action,
+                actor=actor,
+                released_at=now,
             )
         )
 
     def releases(self, script_id: int) -> Sequence[RowMapping]:
-        q = sa.select(releases).where(releases.c.script_id == script_id).order_by(releases.c.id.desc())
+        q = (
+            sa.select(releases)
+            .where(releases.c.script_id == script_id)
+            .order_by(releases.c.id.desc())
+        )
         return self.conn.execute(q).mappings().all()
 
     def published_version_id(self, key: str) -> RowMapping | None:
@@ -95,13 +113,15 @@ class ScriptRepository:
                 script_versions.c.id.label("version_id"),
                 script_versions.c.number,
             )
-            .select_from(scripts.join(
-                script_versions,
-                sa.and_(
-                    script_versions.c.script_id == scripts.c.id,
-                    script_versions.c.number == scripts.c.published_version,
-                ),
-            ))
+            .select_from(
+                scripts.join(
+                    script_versions,
+                    sa.and_(
+                        script_versions.c.script_id == scripts.c.id,
+                        script_versions.c.number == scripts.c.published_version,
+                    ),
+                )
+            )
             .where(scripts.c.key == key)
         )
         return self.conn.execute(q).mappings().first()
@@ -132,7 +152,11 @@ class InstanceRepository:
 
     def get_summary(self, instance_id: str) -> RowMapping | None:
         cols = [c for c in instances.c if c.name != "state"]
-        return self.conn.execute(sa.select(*cols).where(instances.c.id == instance_id)).mappings().first()
+        return (
+            self.conn.execute(sa.select(*cols).where(instances.c.id == instance_id))
+            .mappings()
+            .first()
+        )
 
     def update(self, instance_id: str, **values: Any) -> None:
         self.conn.execute(instances.update().where(instances.c.id == instance_id).values(**values))
@@ -199,7 +223,12 @@ class OutboxRepository:
             self.conn.execute(outbox.insert(), rows)
 
     def unpublished(self, limit: int, *, lock: bool) -> Sequence[RowMapping]:
-        q = sa.select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
+        q = (
+            sa.select(outbox)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
         if lock:
             q = q.with_for_update(skip_locked=True)
         return self.conn.execute(q).mappings().all()

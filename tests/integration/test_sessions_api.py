@@ -18,7 +18,11 @@ def start(client: Any, token: str, key: str, **extra: Any) -> Any:
 
 
 def step(client: Any, token: str, sid: str, step_token: str, **reply: Any) -> Any:
-    return client.post(f"/api/v1/sessions/{sid}/steps", json={"step_token": step_token, **reply}, headers=auth(token))
+    return client.post(
+        f"/api/v1/sessions/{sid}/steps",
+        json={"step_token": step_token, **reply},
+        headers=auth(token),
+    )
 
 
 def test_walk_to_the_end(client: Any, tokens: dict[str, str], deploy: Any, key: str) -> None:
@@ -63,7 +67,9 @@ def test_walk_to_the_end(client: Any, tokens: dict[str, str], deploy: Any, key: 
     assert left_name["channel"] == "web"
 
 
-def test_invalid_answer_names_the_field_and_changes_nothing(client: Any, tokens: dict[str, str], deploy: Any, key: str) -> None:
+def test_invalid_answer_names_the_field_and_changes_nothing(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
     deploy(MENU, key)
     op = tokens["operator"]
     view = start(client, op, key).get_json()
@@ -84,7 +90,9 @@ def test_invalid_answer_names_the_field_and_changes_nothing(client: Any, tokens:
     assert ok.status_code == 200
 
 
-def test_repeated_token_returns_current_step_and_changes_nothing(client: Any, tokens: dict[str, str], deploy: Any, key: str) -> None:
+def test_repeated_token_returns_current_step_and_changes_nothing(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
     deploy(MENU, key)
     bot = tokens["bot"]
     view = start(client, bot, key, channel="chat").get_json()
@@ -94,13 +102,17 @@ def test_repeated_token_returns_current_step_and_changes_nothing(client: Any, to
     assert b["step_token"] == a["step_token"]
     assert b["messages"] == a["messages"]
     hist = client.get(f"/api/v1/sessions/{sid}/history", headers=auth(bot)).get_json()["history"]
-    assert [h["answer"] for h in hist if h["element"] == "name" and h["event"] == "left"] == [{"name": "Ann"}]
+    assert [h["answer"] for h in hist if h["element"] == "name" and h["event"] == "left"] == [
+        {"name": "Ann"}
+    ]
     bogus = step(client, bot, sid, "99.deadbeef", answer={"choice": "stop"})
     assert bogus.status_code == 409
     assert bogus.get_json()["error"]["details"][0]["path"] == "step_token"
 
 
-def test_errors_have_the_envelope(client: Any, tokens: dict[str, str], deploy: Any, key: str) -> None:
+def test_errors_have_the_envelope(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
     op = tokens["operator"]
     missing = client.get("/api/v1/sessions/nope", headers=auth(op))
     assert missing.status_code == 404
@@ -118,9 +130,15 @@ def test_errors_have_the_envelope(client: Any, tokens: dict[str, str], deploy: A
     bad_channel = start(client, op, key, channel="fax")
     assert bad_channel.status_code == 422
     assert bad_channel.get_json()["error"]["details"][0]["path"] == "channel"
-    no_json = client.post("/api/v1/sessions", data="x", headers={**auth(op), "Content-Type": "text/plain"})
+    no_json = client.post(
+        "/api/v1/sessions", data="x", headers={**auth(op), "Content-Type": "text/plain"}
+    )
     assert no_json.status_code == 400
-    big = client.post("/api/v1/sessions", json={"script": key, "variables": {"x": "y" * (2 << 20)}}, headers=auth(op))
+    big = client.post(
+        "/api/v1/sessions",
+        json={"script": key, "variables": {"x": "y" * (2 << 20)}},
+        headers=auth(op),
+    )
     assert big.status_code == 413
     assert big.get_json()["error"]["code"] == "payload_too_large"
 
@@ -131,9 +149,21 @@ def test_tokens_and_roles(client: Any, tokens: dict[str, str], key: str) -> None
     assert client.get("/api/v1/scripts", headers=auth("cb_wrong")).status_code == 401
     assert client.get("/api/v1/scripts", headers=auth(tokens["bot"])).status_code == 200
     files = {"files": [(__import__("io").BytesIO(b"<x/>"), "a.bpmn")]}
-    denied = client.post(f"/api/v1/scripts/{key}/versions", data=files, headers=auth(tokens["bot"]),
-                         content_type="multipart/form-data")
+    denied = client.post(
+        f"/api/v1/scripts/{key}/versions",
+        data=files,
+        headers=auth(tokens["bot"]),
+        content_type="multipart/form-data",
+    )
     assert denied.status_code == 403
     assert denied.get_json()["error"]["code"] == "forbidden"
-    assert client.post(f"/api/v1/scripts/{key}/versions/1/publish", headers=auth(tokens["operator"])).status_code == 403
-    assert client.post(f"/api/v1/scripts/{key}/rollback", headers=auth(tokens["bot"])).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/scripts/{key}/versions/1/publish", headers=auth(tokens["operator"])
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/api/v1/scripts/{key}/rollback", headers=auth(tokens["bot"])).status_code
+        == 403
+    )

@@ -12,7 +12,9 @@ from tests.conftest import BUNDLES, auth
 MENU = BUNDLES / "menu_loop"
 
 
-def test_concurrent_submits_apply_once(app: Any, tokens: dict[str, str], deploy: Any, key: str, is_postgres: bool) -> None:
+def test_concurrent_submits_apply_once(
+    app: Any, tokens: dict[str, str], deploy: Any, key: str, is_postgres: bool
+) -> None:
     if not is_postgres:
         pytest.skip("row locks are a PostgreSQL matter")
     deploy(MENU, key)
@@ -29,11 +31,18 @@ def test_concurrent_submits_apply_once(app: Any, tokens: dict[str, str], deploy:
         barrier = threading.Barrier(4)
         results: list[Any] = []
 
-        def submit(barrier: threading.Barrier = barrier, token: str = current["step_token"]) -> None:
+        def submit(
+            barrier: threading.Barrier = barrier,
+            token: str = current["step_token"],
+            results: list[Any] = results,
+        ) -> None:
             c = app.test_client()
             barrier.wait()
-            r = c.post(f"/api/v1/sessions/{sid}/steps", json={"step_token": token, "answer": {"choice": "again"}},
-                       headers=auth(bot))
+            r = c.post(
+                f"/api/v1/sessions/{sid}/steps",
+                json={"step_token": token, "answer": {"choice": "again"}},
+                headers=auth(bot),
+            )
             results.append((r.status_code, r.get_json()))
 
         threads = [threading.Thread(target=submit) for _ in range(4)]

@@ -115,9 +115,8 @@ def test_missing_secret_is_named(server: Any, registry: CollectorRegistry) -> No
     spec = secret_spec(server.base + "/echo", name="nosecret")
     with Invoker(
         InvokerConfig(), SecretStore({}), AllowList.parse("127.0.0.1"), registry=registry
-    ) as invoker:
-        with pytest.raises(CallFailed) as caught:
-            invoker.call(spec, ["c"])
+    ) as invoker, pytest.raises(CallFailed) as caught:
+        invoker.call(spec, ["c"])
     assert caught.value.kind == "refused"
     assert "API_KEY" in caught.value.message
     assert "CUEBOOK_SECRET_API_KEY" in caught.value.message
@@ -129,9 +128,8 @@ def test_loopback_is_refused_unless_listed(server: Any, registry: CollectorRegis
         spec = parse_function({"name": "local", "request": {"url": server.base + "/echo/x"}})
         with Invoker(
             InvokerConfig(), SecretStore({}), AllowList.parse(setting), registry=CollectorRegistry()
-        ) as invoker:
-            with pytest.raises(CallFailed) as caught:
-                invoker.call(spec)
+        ) as invoker, pytest.raises(CallFailed) as caught:
+            invoker.call(spec)
         assert caught.value.kind == "refused", setting
         assert "127.0.0.1" in caught.value.message
     named = parse_function(
@@ -139,9 +137,8 @@ def test_loopback_is_refused_unless_listed(server: Any, registry: CollectorRegis
     )
     with Invoker(
         InvokerConfig(), SecretStore({}), AllowList.parse("*"), registry=registry
-    ) as invoker:
-        with pytest.raises(CallFailed) as caught:
-            invoker.call(named)
+    ) as invoker, pytest.raises(CallFailed) as caught:
+        invoker.call(named)
     assert caught.value.kind == "refused"
     assert "loopback" in caught.value.message
     assert server.state.seen("echo") == before
@@ -195,9 +192,8 @@ def test_redirect_loop_stops(server: Any, invoker: Invoker) -> None:
         SecretStore({}),
         AllowList.parse("127.0.0.1"),
         registry=CollectorRegistry(),
-    ) as short:
-        with pytest.raises(CallFailed) as caught:
-            short.call(spec)
+    ) as short, pytest.raises(CallFailed) as caught:
+        short.call(spec)
     assert caught.value.kind == "bad_response"
     assert "redirects" in caught.value.message
     assert invoker.call(spec).status == 200
