@@ -61,13 +61,19 @@ def http_steps(
     errors: list[str] = []
 
     def dialogue() -> None:
+        try:
+            run()
+        except Exception as exc:  # a failed thread must fail the benchmark, not vanish
+            errors.append(repr(exc))
+
+    def run() -> None:
         local: list[float] = []
         with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
             view = c.post("/api/v1/sessions", json={"script": key, "channel": "web"}).json()
             sid = view["session_id"]
             view = c.post(
                 f"/api/v1/sessions/{sid}/steps",
-                json={"step_token": view["step_token"], "answer": {"name": "B"}},
+                json={"step_token": view["step_token"], "answer": {"name": "Bench"}},
             ).json()
             for _ in range(steps_each):
                 t0 = time.perf_counter()
@@ -103,7 +109,7 @@ def long_loop(base: str, token: str, key: str, turns: int) -> list[float]:
         sid = view["session_id"]
         view = c.post(
             f"/api/v1/sessions/{sid}/steps",
-            json={"step_token": view["step_token"], "answer": {"name": "L"}},
+            json={"step_token": view["step_token"], "answer": {"name": "Loop"}},
         ).json()
         for _ in range(turns):
             t0 = time.perf_counter()

@@ -91,11 +91,27 @@ class _FunctionState:
             else None
         )
         self.cache_lock = threading.Lock()
+        self.in_flight: dict[tuple[int, str], threading.Event] = {}
 
     def fits(self, spec: FunctionSpec) -> bool:
         cache = (spec.cache.ttl_s, spec.cache.max_entries) if spec.cache else None
         breaker = (spec.circuit_breaker.failure_threshold, spec.circuit_breaker.reset_s)
         return cache == self.cache_config and breaker == self.breaker_config
+
+    def join_flight(self, key: tuple[int, str]) -> threading.Event | None:
+        """``None`` when this caller should fetch ``key``; else an event set when the
+        caller already fetching it is done."""
+        with self.cache_lock:
+            event = self.in_flight.get(key)
+            if event is None:
+                self.in_flight[key] = threading.Event()
+            return event
+
+    def end_flight(self, key: tuple[int, str]) -> None:
+        with self.cache_lock:
+            event = self.in_flight.pop(key, None)
+        if event is not None:
+            event.set()
 
     def cache_get(self, key: tuple[int, str]) -> tuple[int, str] | None:
         assert self.cache is not None
@@ -216,50 +232,43 @@ class Invoker:
         started = time.perf_counter()
         state = self._state(spec)
         masker: Masker | None = None
-        attempts = 0
         try:
             values, _secret_values, masker, rendered = self._prepare(spec, args)
-            key: tuple[int, str] | None = None
-            if spec.cacheable:
-                key = (spec.version, rendered.cache_key())
-                hit = state.cache_get(key)
-                state.stats.cache_lookup(hit is not None)
-                if hit is not None:
-                    return self._finish(
-                        spec, state, started, values, masker, rendered, hit[0],
-                        json.loads(hit[1]), attempts=0, cached=True,
-                    )  # fmt: skip
-            if not state.breaker.allow():
-                raise CallFailed(
-                    spec.name,
-                    None,
-                    f"circuit breaker open after repeated failures; next trial in "
-                    f"{state.breaker.retry_in():.1f}s",
-                    "breaker_open",
-                )
-            try:
-                reply, attempts = self._send(spec, rendered, masker)
-                results = self._results(spec, reply)
-            except CallFailed as exc:
-                if _counts_against_remote(exc):
-                    state.breaker.record_failure()
+            if not spec.cacheable:
+                status, results, attempts = self._remote(spec, state, rendered, masker)
+                return self._finish(
+                    spec, state, started, values, masker, rendered, status, results,
+                    attempts=attempts, cached=False,
+                )  # fmt: skip
+            key = (spec.version, rendered.cache_key())
+            hit = state.cache_get(key)
+            leader = False
+            if hit is None:
+                waiting = state.join_flight(key)
+                if waiting is None:
+                    leader = True
                 else:
-                    state.breaker.release()
-                raise
-            except BaseException:
-                state.breaker.release()
-                raise
-            state.breaker.record_success()
-            if key is not None:
-                state.cache_put(key, (reply.status, json.dumps(results)))
+                    waiting.wait(spec.timeout_s * (spec.retries.count + 1) + 1.0)
+                    hit = state.cache_get(key)
+            state.stats.cache_lookup(hit is not None)
+            if hit is not None:
+                return self._finish(
+                    spec, state, started, values, masker, rendered, hit[0],
+                    json.loads(hit[1]), attempts=0, cached=True,
+                )  # fmt: skip
+            try:
+                status, results, attempts = self._remote(spec, state, rendered, masker)
+                state.cache_put(key, (status, json.dumps(results)))
+            finally:
+                if leader:
+                    state.end_flight(key)
             return self._finish(
-                spec, state, started, values, masker, rendered, reply.status, results,
+                spec, state, started, values, masker, rendered, status, results,
                 attempts=attempts, cached=False,
             )  # fmt: skip
         except CallFailed as exc:
             elapsed = time.perf_counter() - started
-            attempts = max(attempts, exc.attempts)
-            state.stats.record(elapsed, attempts, exc.kind)
+            state.stats.record(elapsed, exc.attempts, exc.kind)
             if masker is not None:
                 exc.message = masker(exc.message)
                 exc.args = (masker(str(exc.args[0])),) if exc.args else exc.args
@@ -267,11 +276,40 @@ class Invoker:
                 "integration %s failed (%s) after %d attempt(s) in %.1f ms: %s",
                 spec.name,
                 exc.kind,
-                attempts,
+                exc.attempts,
                 elapsed * 1000.0,
                 exc.message,
             )
             raise
+
+    def _remote(
+        self, spec: FunctionSpec, state: _FunctionState, rendered: RenderedRequest, masker: Masker
+    ) -> tuple[int, dict[str, Any], int]:
+        """Send through the circuit breaker; (status, results, attempts) or ``CallFailed``."""
+        if not state.breaker.allow():
+            raise CallFailed(
+                spec.name,
+                None,
+                f"circuit breaker open after repeated failures; next trial in "
+                f"{state.breaker.retry_in():.1f}s",
+                "breaker_open",
+            )
+        attempts = 0
+        try:
+            reply, attempts = self._send(spec, rendered, masker)
+            results = self._results(spec, reply)
+        except CallFailed as exc:
+            exc.attempts = max(exc.attempts, attempts)
+            if _counts_against_remote(exc):
+                state.breaker.record_failure()
+            else:
+                state.breaker.release()
+            raise
+        except BaseException:
+            state.breaker.release()
+            raise
+        state.breaker.record_success()
+        return reply.status, results, attempts
 
     def _finish(
         self,

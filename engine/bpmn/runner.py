@@ -149,8 +149,13 @@ class Runner:
         self.advance(workflow, ran)
 
     def position(self, compiled: CompiledScript, workflow: BpmnWorkflow) -> Position:
-        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-        human = [t for t in ready if isinstance(t.task_spec, (UserTaskMixin, ManualTaskMixin))]
+        # A scan of the task dicts, not a walk of the tree: cheaper, and the same set.
+        human = [
+            t
+            for wf in (workflow, *workflow.subprocesses.values())
+            for t in wf.tasks.values()
+            if t.state == TaskState.READY and isinstance(t.task_spec, UserTaskMixin | ManualTaskMixin)
+        ]
         if human:
             task = human[0]
             return Position("waiting", task=task, step_spec=compiled.steps.get(task.task_spec.name))

@@ -73,7 +73,7 @@ TRICKY = [
     "Иван Петров",
     "a&b=c",
     "x/y?z#frag",
-    'quote " and \' apostrophe',
+    "quote \" and ' apostrophe",
     "100% + plus",
 ]
 

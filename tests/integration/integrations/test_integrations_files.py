@@ -100,7 +100,7 @@ def test_unknown_dump_format() -> None:
 def test_secrets_file_in_lines_and_json(tmp_path: Path) -> None:
     lines = tmp_path / "secrets.env"
     lines.write_text(
-        "# CRM access\nCRM_TOKEN=abc=def\nCUEBOOK_SECRET_QUOTED=\"with space\"\n\n",
+        '# CRM access\nCRM_TOKEN=abc=def\nCUEBOOK_SECRET_QUOTED="with space"\n\n',
         encoding="utf-8",
     )
     store = SecretStore({"CUEBOOK_SECRET_CRM_TOKEN": "from-env"}, lines)

@@ -89,9 +89,7 @@ def test_retries_run_out(server: Any, invoker: Invoker, unique_key: str) -> None
     assert server.state.seen(unique_key) == 3
 
 
-def test_post_is_not_retried_unless_allowed(
-    server: Any, invoker: Invoker, unique_key: str
-) -> None:
+def test_post_is_not_retried_unless_allowed(server: Any, invoker: Invoker, unique_key: str) -> None:
     spec = flaky_spec(
         server, unique_key, 1, name="create", method="POST", retries={"count": 3, "backoff_s": 0}
     )
@@ -216,6 +214,9 @@ def test_body_over_the_cap_is_refused(server: Any, declared: str) -> None:
         assert caught.value.kind == "too_large"
         assert time.perf_counter() - started < 1.0
         small = parse_function(
-            {"name": "small", "request": {"url": server.base + "/large", "query": {"bytes": "1000"}}}
+            {
+                "name": "small",
+                "request": {"url": server.base + "/large", "query": {"bytes": "1000"}},
+            }
         )
         assert invoker.call(small).status == 200

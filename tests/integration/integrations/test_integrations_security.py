@@ -113,9 +113,12 @@ def test_secret_values_never_appear_in_failures(
 
 def test_missing_secret_is_named(server: Any, registry: CollectorRegistry) -> None:
     spec = secret_spec(server.base + "/echo", name="nosecret")
-    with Invoker(
-        InvokerConfig(), SecretStore({}), AllowList.parse("127.0.0.1"), registry=registry
-    ) as invoker, pytest.raises(CallFailed) as caught:
+    with (
+        Invoker(
+            InvokerConfig(), SecretStore({}), AllowList.parse("127.0.0.1"), registry=registry
+        ) as invoker,
+        pytest.raises(CallFailed) as caught,
+    ):
         invoker.call(spec, ["c"])
     assert caught.value.kind == "refused"
     assert "API_KEY" in caught.value.message
@@ -126,18 +129,27 @@ def test_loopback_is_refused_unless_listed(server: Any, registry: CollectorRegis
     before = server.state.seen("echo")
     for setting in ("example.com", "*", "10.0.0.0/8", "127.0.0.1:1"):
         spec = parse_function({"name": "local", "request": {"url": server.base + "/echo/x"}})
-        with Invoker(
-            InvokerConfig(), SecretStore({}), AllowList.parse(setting), registry=CollectorRegistry()
-        ) as invoker, pytest.raises(CallFailed) as caught:
+        with (
+            Invoker(
+                InvokerConfig(),
+                SecretStore({}),
+                AllowList.parse(setting),
+                registry=CollectorRegistry(),
+            ) as invoker,
+            pytest.raises(CallFailed) as caught,
+        ):
             invoker.call(spec)
         assert caught.value.kind == "refused", setting
         assert "127.0.0.1" in caught.value.message
     named = parse_function(
         {"name": "named", "request": {"url": f"http://localhost:{server.port}/echo/x"}}
     )
-    with Invoker(
-        InvokerConfig(), SecretStore({}), AllowList.parse("*"), registry=registry
-    ) as invoker, pytest.raises(CallFailed) as caught:
+    with (
+        Invoker(
+            InvokerConfig(), SecretStore({}), AllowList.parse("*"), registry=registry
+        ) as invoker,
+        pytest.raises(CallFailed) as caught,
+    ):
         invoker.call(named)
     assert caught.value.kind == "refused"
     assert "loopback" in caught.value.message
@@ -187,12 +199,15 @@ def test_redirect_loop_stops(server: Any, invoker: Invoker) -> None:
     inner = "/redirect?" + urlencode({"to": "/echo/x"})
     loop = server.base + "/redirect?" + urlencode({"to": inner})
     spec = parse_function({"name": "loop", "request": {"url": loop}})
-    with Invoker(
-        InvokerConfig(max_redirects=1),
-        SecretStore({}),
-        AllowList.parse("127.0.0.1"),
-        registry=CollectorRegistry(),
-    ) as short, pytest.raises(CallFailed) as caught:
+    with (
+        Invoker(
+            InvokerConfig(max_redirects=1),
+            SecretStore({}),
+            AllowList.parse("127.0.0.1"),
+            registry=CollectorRegistry(),
+        ) as short,
+        pytest.raises(CallFailed) as caught,
+    ):
         short.call(spec)
     assert caught.value.kind == "bad_response"
     assert "redirects" in caught.value.message

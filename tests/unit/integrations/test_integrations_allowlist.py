@@ -93,7 +93,7 @@ def test_empty_allow_list_refuses_everything() -> None:
 
 
 def test_unresolvable_host() -> None:
-    with pytest.raises(HostUnresolved, match="nowhere.example.com"):
+    with pytest.raises(HostUnresolved, match=r"nowhere\.example\.com"):
         allow("*.example.com").check("https://nowhere.example.com/")
 
 

@@ -52,7 +52,9 @@ def make_invoker() -> Iterator[Callable[[Handler], tuple[Invoker, Recorder]]]:
         invoker.close()
 
 
-def test_request_is_built_from_the_spec(make_invoker: Callable[..., tuple[Invoker, Recorder]]) -> None:
+def test_request_is_built_from_the_spec(
+    make_invoker: Callable[..., tuple[Invoker, Recorder]],
+) -> None:
     invoker, recorder = make_invoker(lambda r: httpx.Response(201, json={"ticket": {"id": 9}}))
     spec = parse_function(
         {
@@ -97,7 +99,9 @@ def test_redirect_to_metadata_address_is_never_sent(
     assert [str(r.url) for r in recorder.requests] == ["https://api.example.com/start"]
 
 
-def test_host_off_the_list_is_never_sent(make_invoker: Callable[..., tuple[Invoker, Recorder]]) -> None:
+def test_host_off_the_list_is_never_sent(
+    make_invoker: Callable[..., tuple[Invoker, Recorder]],
+) -> None:
     invoker, recorder = make_invoker(lambda r: httpx.Response(200))
     spec = parse_function(
         {

@@ -13,7 +13,9 @@ from integrations.secret_store import Masker, SecretStore
 from integrations.templates import TemplateRenderError
 
 
-def render(request: dict[str, Any], args: dict[str, Any], secrets: dict[str, str] | None = None) -> Any:
+def render(
+    request: dict[str, Any], args: dict[str, Any], secrets: dict[str, str] | None = None
+) -> Any:
     spec = parse_function(
         {
             "name": "t",

@@ -1,0 +1,279 @@
+"""Throughput and overhead of the integration invoker against a local server.
+
+Starts a threaded HTTP server in a separate process (its own interpreter lock) that answers
+every request after a fixed delay, then measures calls per second with many client threads
+for: the bare httpx client (the baseline), the invoker without a cache and the invoker with
+a cache; and the per-call overhead the invoker adds (median latency of sequential calls,
+invoker minus bare client).
+
+    python -m bench.integrations_client [--threads 100] [--calls 2000] [--delay-ms 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+from prometheus_client import CollectorRegistry
+
+from integrations import AllowList, Invoker, InvokerConfig, SecretStore, parse_function
+
+
+class _DelayHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    delay_s = 0.02
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+    def do_GET(self) -> None:
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        body = json.dumps({"data": {"status": "ok", "path": self.path}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+
+def _serve(delay_ms: float, ports: Any, stop: Any) -> None:
+    handler = type("Handler", (_DelayHandler,), {"delay_s": delay_ms / 1000.0})
+    server = _Server(("127.0.0.1", 0), handler)
+    ports.put(server.server_address[1])
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    stop.wait()
+    server.shutdown()
+    server.server_close()
+
+
+@contextmanager
+def local_server(delay_ms: float = 20.0) -> Iterator[str]:
+    """A server in a child process answering GET after ``delay_ms``; yields its base URL."""
+    context = multiprocessing.get_context("spawn")
+    ports = context.Queue()
+    stop = context.Event()
+    process = context.Process(target=_serve, args=(delay_ms, ports, stop), daemon=True)
+    process.start()
+    try:
+        port = ports.get(timeout=20)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        process.join(timeout=5)
+        if process.is_alive():
+            process.terminate()
+            process.join(timeout=5)
+
+
+def _run_threads(threads: int, calls: int, one_call: Callable[[int], None]) -> dict[str, float]:
+    """Run ``calls`` calls spread over ``threads`` threads; calls/s and latency percentiles."""
+    latencies: list[float] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    per_thread = max(1, calls // threads)
+    start = threading.Barrier(threads + 1)
+
+    def worker(index: int) -> None:
+        mine: list[float] = []
+        start.wait()
+        try:
+            for i in range(per_thread):
+                began = time.perf_counter()
+                one_call(index * per_thread + i)
+                mine.append((time.perf_counter() - began) * 1000.0)
+        except BaseException as exc:
+            with lock:
+                errors.append(exc)
+        with lock:
+            latencies.extend(mine)
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in pool:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise RuntimeError(f"{len(errors)} thread(s) failed, first: {errors[0]!r}")
+    ordered = sorted(latencies)
+    return {
+        "calls": len(ordered),
+        "seconds": round(elapsed, 3),
+        "calls_per_s": round(len(ordered) / elapsed, 1),
+        "p50_ms": round(ordered[len(ordered) // 2], 2),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 2),
+    }
+
+
+def _sequential_p50(count: int, one_call: Callable[[int], None]) -> float:
+    samples = []
+    for i in range(count):
+        began = time.perf_counter()
+        one_call(i)
+        samples.append((time.perf_counter() - began) * 1000.0)
+    return statistics.median(samples)
+
+
+def _spec(base_url: str, cached: bool) -> Any:
+    data: dict[str, Any] = {
+        "name": "bench_cached" if cached else "bench_uncached",
+        "parameters": [{"name": "customer", "type": "string"}],
+        "request": {"url": base_url + "/customers/{{ customer }}", "query": {"v": "1"}},
+        "response": {"results": {"status": "data.status"}},
+        "timeout_s": 5,
+    }
+    if cached:
+        data["cache"] = {"ttl_s": 60}
+    return parse_function(data)
+
+
+def measure_client(
+    base_url: str | None = None,
+    *,
+    threads: int = 100,
+    calls: int = 2000,
+    delay_ms: float = 20.0,
+    overhead_calls: int = 500,
+    distinct_keys: int = 50,
+    overhead_url: str | None = None,
+) -> dict[str, Any]:
+    """Measure bare httpx, the uncached invoker and the cached invoker; return the figures.
+
+    Without ``base_url`` a local server answering after ``delay_ms`` is started for the run,
+    plus one answering at once (``overhead_url``) for the sequential overhead measurement.
+    """
+    if base_url is None:
+        with local_server(delay_ms) as url, local_server(0.0) as quick_url:
+            return measure_client(
+                url,
+                threads=threads,
+                calls=calls,
+                delay_ms=delay_ms,
+                overhead_calls=overhead_calls,
+                distinct_keys=distinct_keys,
+                overhead_url=quick_url,
+            )
+    overhead_url = overhead_url or base_url
+    limits = httpx.Limits(max_connections=threads + 28, max_keepalive_connections=threads)
+    config = InvokerConfig(max_connections=threads + 28, max_keepalive_connections=threads)
+    hosts = {httpx.URL(base_url).host, httpx.URL(overhead_url).host}
+    uncached, cached = _spec(base_url, False), _spec(base_url, True)
+    quick = _spec(overhead_url, False)
+    with (
+        httpx.Client(limits=limits, timeout=5) as bare,
+        Invoker(
+            config, SecretStore({}), AllowList(sorted(hosts)), registry=CollectorRegistry()
+        ) as invoker,
+    ):
+
+        def bare_call(i: int) -> None:
+            response = bare.get(f"{base_url}/customers/c{i}", params={"v": "1"})
+            response.raise_for_status()
+            response.json()["data"]["status"]
+
+        def invoker_call(i: int) -> None:
+            invoker.call(uncached, [f"c{i}"])
+
+        def cached_call(i: int) -> None:
+            invoker.call(cached, [f"c{i % distinct_keys}"])
+
+        for warm in (bare_call, invoker_call):
+            for i in range(20):
+                warm(i)
+        results: dict[str, Any] = {
+            "bare": _run_threads(threads, calls, bare_call),
+            "invoker": _run_threads(threads, calls, invoker_call),
+            "invoker_cached": _run_threads(threads, calls, cached_call),
+        }
+
+        def quick_bare(i: int) -> None:
+            response = bare.get(f"{overhead_url}/customers/c{i}", params={"v": "1"})
+            response.raise_for_status()
+            response.json()["data"]["status"]
+
+        def quick_invoker(i: int) -> None:
+            invoker.call(quick, [f"c{i}"])
+
+        seq_bare = _sequential_p50(overhead_calls, quick_bare)
+        seq_invoker = _sequential_p50(overhead_calls, quick_invoker)
+        seq_bare = min(seq_bare, _sequential_p50(overhead_calls, quick_bare))
+        seq_invoker = min(seq_invoker, _sequential_p50(overhead_calls, quick_invoker))
+        results["sequential_p50_ms"] = {
+            "bare": round(seq_bare, 3),
+            "invoker": round(seq_invoker, 3),
+        }
+        results["overhead_p50_ms"] = round(seq_invoker - seq_bare, 3)
+        results["overhead_p50_under_load_ms"] = round(
+            results["invoker"]["p50_ms"] - results["bare"]["p50_ms"], 3
+        )
+        results["stats"] = invoker.stats("bench_cached")
+    baseline = results["bare"]["calls_per_s"]
+    for name in ("bare", "invoker", "invoker_cached"):
+        results[name]["ratio_to_bare"] = round(results[name]["calls_per_s"] / baseline, 3)
+    results["settings"] = {"threads": threads, "calls": calls, "delay_ms": delay_ms}
+    return results
+
+
+def print_figures(results: dict[str, Any]) -> None:
+    settings = results["settings"]
+    print(
+        f"integration client: {settings['threads']} threads, {settings['calls']} calls each run,"
+        f" server delay {settings['delay_ms']} ms"
+    )
+    for name, label in (
+        ("bare", "bare httpx (baseline)"),
+        ("invoker", "invoker, no cache"),
+        ("invoker_cached", "invoker, cached"),
+    ):
+        row = results[name]
+        print(
+            f"  {label:<24} {row['calls_per_s']:>9.1f} calls/s  x{row['ratio_to_bare']:<6}"
+            f" p50 {row['p50_ms']:.2f} ms  p95 {row['p95_ms']:.2f} ms"
+        )
+    seq = results["sequential_p50_ms"]
+    print(
+        f"  per-call overhead p50: {results['overhead_p50_ms']:.3f} ms"
+        f" (sequential, instant server: invoker {seq['invoker']:.3f} ms"
+        f" - bare {seq['bare']:.3f} ms);"
+        f" under load: {results['overhead_p50_under_load_ms']:.3f} ms"
+    )
+    stats = results["stats"]
+    print(f"  cache: {stats['cache_hits']} hits, {stats['cache_misses']} misses")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=100)
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--delay-ms", type=float, default=20.0)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    results = measure_client(threads=args.threads, calls=args.calls, delay_ms=args.delay_ms)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print_figures(results)
+
+
+if __name__ == "__main__":
+    main()
