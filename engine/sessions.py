@@ -132,10 +132,7 @@ def _decide(engine: Engine, compiled: Any, workflow: Any, channel: str) -> _Outc
         handoff = Handoff(queue=queue, reason=f"step {spec.id} needs a person")
         status = "handed_off"
     if status == "waiting" and spec is not None and position.task is not None:
-        can_back = (
-            spec.can_go_back
-            and engine.runner.previous_human_task(workflow, position.task) is not None
-        )
+        can_back = engine.runner.back_target(compiled, position.task) is not None
         step = replace(step, can_go_back=can_back)
     return _Outcome(position, step, status, handoff)
 
@@ -149,9 +146,10 @@ def _view(
     notice: str | None = None,
     misses: int = 0,
     channel: str | None = None,
+    for_person: bool = False,
 ) -> StepView:
     step = outcome_step
-    if status == "handed_off" and step is not None and handoff is not None:
+    if status == "handed_off" and step is not None and handoff is not None and not for_person:
         step = replace(step, kind="handoff")
     return StepView(
         session_id=row["id"],
@@ -367,8 +365,14 @@ def _load(uow: UnitOfWork, session_id: str, *, for_update: bool) -> Any:
 
 
 def get_session(
-    uow: UnitOfWork, engine: Engine, session_id: str, *, channel: str | None = None
+    uow: UnitOfWork,
+    engine: Engine,
+    session_id: str,
+    *,
+    channel: str | None = None,
+    for_person: bool = False,
 ) -> StepView:
+    """The session as it stands. ``for_person``: an operator sees the real step, not 'handoff'."""
     row = _load(uow, session_id, for_update=False)
     compiled = engine.specs.get(uow, row["version_id"])
     workflow = engine.runner.restore(compiled, row["state"])
@@ -379,7 +383,13 @@ def get_session(
         else None
     )
     return _view(
-        row, outcome.step, row["status"], handoff=handoff, misses=row["misses"], channel=channel
+        row,
+        outcome.step,
+        row["status"],
+        handoff=handoff,
+        misses=row["misses"],
+        channel=channel,
+        for_person=for_person,
     )
 
 
@@ -405,20 +415,9 @@ def submit_step(
     row = _load(uow, session_id, for_update=True)
     if row["status"] in ENDED:
         raise Conflict(f"session {session_id} has ended ({row['status']})")
-    token_seq = _token_seq(reply.step_token or "")
-    if reply.step_token != row["step_token"]:
-        if token_seq is not None and token_seq < row["step_seq"]:
-            return get_session(uow, engine, session_id)
-        raise Conflict(
-            "step_token does not match the waiting step; fetch the session and retry",
-            [Detail("step_token", "stale or unknown")],
-        )
-    if row["status"] == "handed_off" and (actor.is_bot or row["assignee"] is None):
-        raise Conflict(
-            f"session {session_id} is with a person (queue {row['handoff_queue']}); "
-            "the bot is paused until it is handed back",
-            [Detail("status", "handed_off")],
-        )
+    if not _check_current_token(row, reply.step_token):
+        return get_session(uow, engine, session_id, for_person=not actor.is_bot)
+    _check_operator_may_act(row, actor)
     compiled = engine.specs.get(uow, row["version_id"])
     workflow = engine.runner.restore(compiled, row["state"])
     position = engine.runner.position(compiled, workflow)
@@ -533,7 +532,9 @@ def submit_step(
         if outcome.status == "handed_off"
         else None
     )
-    return _view(new_row, outcome.step, outcome.status, handoff=handoff)
+    return _view(
+        new_row, outcome.step, outcome.status, handoff=handoff, for_person=not actor.is_bot
+    )
 
 
 def _missing_field(error: Any) -> str:
@@ -716,3 +717,263 @@ def resume(
         ]
     )
     return _view({**row, **values}, outcome.step, values["status"], handoff=outcome.handoff)
+
+
+def _check_current_token(row: Any, step_token: str) -> bool:
+    """True if the token is the current one; False for an older one (a retry); else 409."""
+    if step_token == row["step_token"]:
+        return True
+    seq = _token_seq(step_token or "")
+    if seq is not None and seq < row["step_seq"]:
+        return False
+    raise Conflict(
+        "step_token does not match the waiting step; fetch the session and retry",
+        [Detail("step_token", "stale or unknown")],
+    )
+
+
+def _check_operator_may_act(row: Any, actor: Actor) -> None:
+    if row["status"] == "handed_off":
+        if actor.is_bot:
+            raise Conflict(
+                f"session {row['id']} is with a person (queue {row['handoff_queue']}); "
+                "the bot is paused until it is handed back",
+                [Detail("status", "handed_off")],
+            )
+        if row["assignee"] is None:
+            raise Conflict(
+                f"session {row['id']} waits in queue {row['handoff_queue']}: claim it first"
+            )
+        if row["assignee"] != actor.name and actor.role != "admin":
+            raise Conflict(f"session {row['id']} is claimed by {row['assignee']}")
+
+
+def go_back(
+    uow: UnitOfWork, engine: Engine, session_id: str, step_token: str, actor: Actor
+) -> StepView:
+    """Return to the previous human step; answers after it are discarded (history says so)."""
+    row = _load(uow, session_id, for_update=True)
+    if row["status"] in ENDED:
+        raise Conflict(f"session {session_id} has ended ({row['status']})")
+    if not _check_current_token(row, step_token):
+        return get_session(uow, engine, session_id, for_person=not actor.is_bot)
+    _check_operator_may_act(row, actor)
+    compiled = engine.specs.get(uow, row["version_id"])
+    workflow = engine.runner.restore(compiled, row["state"])
+    position = engine.runner.position(compiled, workflow)
+    target = (
+        engine.runner.back_target(compiled, position.task) if position.task is not None else None
+    )
+    if target is None:
+        raise Conflict(f"session {session_id} cannot go back from this step")
+    left = position.step_spec.id if position.step_spec else ""
+    engine.runner.reset_to(workflow, target)
+    ran: list[TaskEvent] = []
+    engine.runner.advance(workflow, ran)
+    outcome = _decide(engine, compiled, workflow, row["channel"])
+    if row["status"] == "handed_off" and outcome.status == "waiting":
+        outcome.status = "handed_off"
+    now = engine.clock()
+    seq = row["step_seq"] + 1
+    values: dict[str, Any] = {
+        "state": engine.runner.save(workflow),
+        "step_seq": seq,
+        "step_token": _new_token(seq),
+        "current_element": outcome.step.id,
+        "misses": 0,
+        "next_timer_at": _parse_ts(outcome.position.next_timer_at),
+        "updated_at": now,
+    }
+    uow.instances.update(session_id, **values)
+    uow.history.add_many(
+        [
+            _history_row(
+                session_id,
+                now,
+                "back",
+                element=left,
+                actor=actor.name,
+                channel=row["channel"],
+                text=f"went back to {outcome.step.id}; answers given after it are discarded",
+            ),
+            *_arrival_rows(session_id, now, outcome, row["channel"]),
+        ]
+    )
+    uow.outbox.add_many(
+        [
+            event_row(
+                "session.went_back",
+                session_id,
+                {"script": row["script_key"], "from": left, "to": outcome.step.id},
+                now,
+            )
+        ]
+    )
+    handoff = (
+        Handoff(row["handoff_queue"], row["handoff_reason"] or "")
+        if outcome.status == "handed_off"
+        else None
+    )
+    return _view(
+        {**row, **values},
+        outcome.step,
+        outcome.status,
+        handoff=handoff,
+        for_person=not actor.is_bot,
+    )
+
+
+def claim(uow: UnitOfWork, engine: Engine, session_id: str, actor: Actor) -> StepView:
+    """An operator takes a handed-off session: of two claiming at once, one wins, one gets 409."""
+    row = _load(uow, session_id, for_update=False)
+    if row["status"] != "handed_off":
+        raise Conflict(f"session {session_id} is not waiting for a person (status {row['status']})")
+    now = engine.clock()
+    if not uow.instances.claim(session_id, actor.name, now):
+        raise Conflict(f"session {session_id} is already claimed")
+    uow.history.add_many(
+        [
+            _history_row(
+                session_id,
+                now,
+                "claimed",
+                element=row["current_element"] or "",
+                kind=row["handoff_queue"] or "",
+                actor=actor.name,
+                channel=row["channel"],
+            )
+        ]
+    )
+    uow.outbox.add_many(
+        [
+            event_row(
+                "session.claimed",
+                session_id,
+                {
+                    "script": row["script_key"],
+                    "queue": row["handoff_queue"],
+                    "operator": actor.name,
+                },
+                now,
+            )
+        ]
+    )
+    return get_session(uow, engine, session_id, channel="web", for_person=True)
+
+
+def hand_back(uow: UnitOfWork, engine: Engine, session_id: str, actor: Actor) -> StepView:
+    """The operator returns the session to the bot, which continues at the current step."""
+    row = _load(uow, session_id, for_update=True)
+    if row["status"] != "handed_off":
+        raise Conflict(f"session {session_id} is not with a person (status {row['status']})")
+    _check_operator_may_act(row, actor)
+    compiled = engine.specs.get(uow, row["version_id"])
+    workflow = engine.runner.restore(compiled, row["state"])
+    position = engine.runner.position(compiled, workflow)
+    if position.step_spec is not None and position.step_spec.needs_person:
+        raise Conflict(
+            f"step {position.step_spec.id} needs a person: finish it before handing back"
+        )
+    now = engine.clock()
+    seq = row["step_seq"] + 1
+    values = {
+        "status": "waiting",
+        "assignee": None,
+        "handoff_queue": None,
+        "handoff_reason": None,
+        "handed_off_at": None,
+        "misses": 0,
+        "step_seq": seq,
+        "step_token": _new_token(seq),
+        "updated_at": now,
+    }
+    uow.instances.update(session_id, **values)
+    uow.history.add_many(
+        [
+            _history_row(
+                session_id,
+                now,
+                "handed_back",
+                element=row["current_element"] or "",
+                actor=actor.name,
+                channel=row["channel"],
+            )
+        ]
+    )
+    uow.outbox.add_many(
+        [
+            event_row(
+                "session.handed_back",
+                session_id,
+                {"script": row["script_key"], "operator": actor.name},
+                now,
+            )
+        ]
+    )
+    return get_session(uow, engine, session_id)
+
+
+def transcript(uow: UnitOfWork, session_id: str) -> list[dict[str, Any]]:
+    """Every prompt and reply of a session, oldest first."""
+    lines: list[dict[str, Any]] = []
+    for r in uow.history.for_instance(session_id):
+        if r["event"] == "entered" and r["text"]:
+            lines.append(
+                {
+                    "at": r["at"].isoformat(),
+                    "who": "script",
+                    "step": r["element"],
+                    "text": r["text"],
+                }
+            )
+        elif r["event"] in ("left", "not_understood") and r["actor"] not in ("engine", "timer"):
+            said = r["text"]
+            if said is None and r["answer"]:
+                said = r["answer"]
+            if said is not None:
+                lines.append(
+                    {
+                        "at": r["at"].isoformat(),
+                        "who": "customer" if r["channel"] in BOT_CHANNELS else r["actor"],
+                        "step": r["element"],
+                        "text": said,
+                    }
+                )
+        elif r["event"] in ("handoff", "claimed", "handed_back", "back", "ended"):
+            lines.append(
+                {
+                    "at": r["at"].isoformat(),
+                    "who": "system",
+                    "step": r["element"],
+                    "text": r["text"] or r["event"],
+                }
+            )
+    return lines
+
+
+def queue(uow: UnitOfWork, engine: Engine, group: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Conversations waiting for a person in ``group``, oldest first, with their context."""
+    now = engine.clock()
+    items = []
+    for row in uow.instances.queue(group, limit):
+        full = _load(uow, row["id"], for_update=False)
+        compiled = engine.specs.get(uow, full["version_id"])
+        workflow = engine.runner.restore(compiled, full["state"])
+        position = engine.runner.position(compiled, workflow)
+        variables = engine.runner.data_of(workflow, position)
+        waited = (now - row["handed_off_at"]).total_seconds() if row["handed_off_at"] else 0.0
+        items.append(
+            {
+                "session_id": row["id"],
+                "script": row["script_key"],
+                "version": row["version_number"],
+                "channel": row["channel"],
+                "reason": row["handoff_reason"],
+                "current_step": row["current_element"],
+                "handed_off_at": row["handed_off_at"].isoformat() if row["handed_off_at"] else None,
+                "wait_seconds": round(waited, 1),
+                "variables": json.loads(_dumps(variables)),
+                "transcript": transcript(uow, row["id"]),
+            }
+        )
+    return items

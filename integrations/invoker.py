@@ -27,6 +27,7 @@ from integrations.config import InvokerConfig
 from integrations.errors import CallFailed, SecretMissing
 from integrations.exchange import ExchangeFailed, Reply, exchange
 from integrations.paths import MISSING, extract
+from integrations.pool import PooledTransport
 from integrations.rendering import RenderedRequest, masked_context
 from integrations.secret_store import Masker, SecretStore
 from integrations.spec import FunctionSpec
@@ -145,6 +146,12 @@ class Invoker:
             max_keepalive_connections=config.max_keepalive_connections,
             keepalive_expiry=config.keepalive_expiry_s,
         )
+        if transport is None and not config.trust_env:
+            transport = PooledTransport(
+                max_connections=config.max_connections,
+                max_keepalive_connections=config.max_keepalive_connections,
+                keepalive_expiry_s=config.keepalive_expiry_s,
+            )
         self._client = httpx.Client(
             transport=transport,
             limits=limits,

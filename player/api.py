@@ -8,7 +8,16 @@ from flask import Blueprint, jsonify, request
 
 from engine.errors import BadRequest, Detail
 from engine.model import StepView
-from engine.sessions import Reply, get_session, session_history, start_session, submit_step
+from engine.sessions import (
+    Reply,
+    claim,
+    get_session,
+    go_back,
+    hand_back,
+    session_history,
+    start_session,
+    submit_step,
+)
 from player.renderers import render
 from web.auth import roles
 from web.bodies import field, json_object
@@ -50,7 +59,7 @@ def show(session_id: str) -> Any:
     kind = request.args.get("render")
     svc = services()
     with svc.database.unit_of_work() as uow:
-        view = get_session(uow, svc.engine, session_id)
+        view = get_session(uow, svc.engine, session_id, for_person=not actor().is_bot)
     return jsonify(_rendered(view, kind))
 
 
@@ -85,3 +94,31 @@ def step(session_id: str) -> Any:
 def history(session_id: str) -> Any:
     with services().database.unit_of_work() as uow:
         return jsonify({"session_id": session_id, "history": session_history(uow, session_id)})
+
+
+@bp.post("/<session_id>/back")
+@roles(*CLIENTS)
+def back(session_id: str) -> Any:
+    token = field(json_object(), "step_token", str, required=True)
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        view = go_back(uow, svc.engine, session_id, token, actor())
+    return jsonify(_rendered(view, request.args.get("render")))
+
+
+@bp.post("/<session_id>/claim")
+@roles("operator")
+def take(session_id: str) -> Any:
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        view = claim(uow, svc.engine, session_id, actor())
+    return jsonify(_rendered(view, "web"))
+
+
+@bp.post("/<session_id>/handback")
+@roles("operator")
+def give_back(session_id: str) -> Any:
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        view = hand_back(uow, svc.engine, session_id, actor())
+    return jsonify(_rendered(view, "web"))

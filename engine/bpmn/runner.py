@@ -154,7 +154,8 @@ class Runner:
             t
             for wf in (workflow, *workflow.subprocesses.values())
             for t in wf.tasks.values()
-            if t.state == TaskState.READY and isinstance(t.task_spec, UserTaskMixin | ManualTaskMixin)
+            if t.state == TaskState.READY
+            and isinstance(t.task_spec, UserTaskMixin | ManualTaskMixin)
         ]
         if human:
             task = human[0]
@@ -231,13 +232,15 @@ class Runner:
             return dict(workflow.last_task.data)
         return dict(workflow.data)
 
-    def previous_human_task(self, workflow: BpmnWorkflow, task: Any) -> Any | None:
+    def back_target(self, compiled: CompiledScript, task: Any) -> Any | None:
+        """The previous human step, if it allows going back to it (and is still in the tree)."""
         node = task.parent
         while node is not None:
             if isinstance(node.task_spec, UserTaskMixin | ManualTaskMixin) and node.has_state(
                 TaskState.COMPLETED
             ):
-                return node
+                spec = compiled.steps.get(node.task_spec.name)
+                return node if spec is not None and spec.can_go_back else None
             node = node.parent
         return None
 

@@ -189,7 +189,11 @@ class InstanceRepository:
         cols = [c for c in instances.c if c.name != "state"]
         q = (
             sa.select(*cols)
-            .where(instances.c.handoff_queue == group, instances.c.status == "handed_off")
+            .where(
+                instances.c.handoff_queue == group,
+                instances.c.status == "handed_off",
+                instances.c.assignee.is_(None),
+            )
             .order_by(instances.c.handed_off_at)
             .limit(limit)
         )

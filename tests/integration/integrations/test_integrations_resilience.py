@@ -61,6 +61,34 @@ def test_cache_hit_then_expiry(server: Any, invoker: Invoker, unique_key: str) -
     assert (stats["cache_hits"], stats["cache_misses"]) == (2, 3)
 
 
+def test_concurrent_identical_calls_share_one_request(
+    server: Any, invoker: Invoker, unique_key: str
+) -> None:
+    import threading
+
+    spec = parse_function(
+        {
+            "name": "coalesced",
+            "request": {"url": server.base + "/slow", "query": {"ms": "150", "key": unique_key}},
+            "response": {"results": {"slept": "slept_ms"}},
+            "cache": {"ttl_s": 10},
+        }
+    )
+    results: list[Any] = []
+
+    def work() -> None:
+        results.append(invoker.call(spec))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.results for r in results] == [{"slept": 150}] * 8
+    assert sorted(r.cached for r in results) == [False] + [True] * 7
+    assert server.state.seen(unique_key) == 1
+
+
 def test_failures_are_not_cached(server: Any, invoker: Invoker, unique_key: str) -> None:
     spec = flaky_spec(server, unique_key, 1, name="cached_flaky", cache={"ttl_s": 10})
     with pytest.raises(CallFailed):

@@ -1,0 +1,223 @@
+"""One script, three channels: chat text, IVR digits, handoff to a person and back."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from tests.conftest import SAMPLES, auth
+
+
+def start(client: Any, token: str, key: str, channel: str) -> dict[str, Any]:
+    resp = client.post(
+        "/api/v1/sessions", json={"script": key, "channel": channel}, headers=auth(token)
+    )
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()  # type: ignore[no-any-return]
+
+
+def say(client: Any, token: str, view: dict[str, Any], **reply: Any) -> Any:
+    return client.post(
+        f"/api/v1/sessions/{view['session_id']}/steps",
+        json={"step_token": view["step_token"], **reply},
+        headers=auth(token),
+    )
+
+
+def said(client: Any, token: str, view: dict[str, Any], **reply: Any) -> dict[str, Any]:
+    resp = say(client, token, view, **reply)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture()
+def chat_key(deploy: Any, key: str) -> str:
+    deploy(SAMPLES / "chat_bot", key)
+    return key
+
+
+@pytest.mark.smoke
+def test_chat_menu_loop_in_free_text(client: Any, tokens: dict[str, str], chat_key: str) -> None:
+    bot = tokens["bot"]
+    view = start(client, bot, chat_key, "chat")
+    assert view["step_id"] == "greeting"
+    assert view["messages"] and view["messages"][0]["type"] == "text"
+    view = said(client, bot, view, text="привет")
+    assert view["step_id"] == "main_menu"
+    assert [b["value"] for b in view["buttons"]] == ["tariff", "balance", "problem", "finish"]
+    assert view["input"]["type"] == "choice"
+    view = said(client, bot, view, text="Баланс, пожалуйста!")
+    assert view["step_id"] == "anything_else"
+    assert "350" in " ".join(m["text"] for m in view["messages"])
+    view = said(client, bot, view, text="ещё")
+    assert view["step_id"] == "main_menu"
+    view = said(client, bot, view, text="my plan")
+    assert view["step_id"] == "anything_else"
+    view = said(client, bot, view, text="Нет, спасибо")
+    while view["status"] == "waiting":
+        view = said(client, bot, view, text="ok")
+    assert view["status"] == "completed"
+    hist = client.get(
+        f"/api/v1/sessions/{view['session_id']}/history", headers=auth(bot)
+    ).get_json()["history"]
+    replies = [h["text"] for h in hist if h["event"] == "left" and h["actor"] == "test-bot"]
+    assert replies[:3] == ["привет", "Баланс, пожалуйста!", "ещё"]
+
+
+@pytest.mark.smoke
+def test_misses_then_handoff_and_bot_is_paused(
+    client: Any, tokens: dict[str, str], chat_key: str
+) -> None:
+    bot, op = tokens["bot"], tokens["operator"]
+    view = said(client, bot, start(client, bot, chat_key, "chat"), text="привет")
+    assert view["step_id"] == "main_menu"
+    first = said(client, bot, view, text="абракадабра")
+    assert first["status"] == "waiting" and first["misses"] == 1
+    assert first["messages"][0]["text"].startswith("Sorry, I did not understand (1 of")
+    assert first["step_token"] == view["step_token"]
+    view = first
+    while view["status"] == "waiting":
+        view = said(client, bot, view, text="абракадабра")
+    assert view["status"] == "handed_off"
+    assert view["handoff"]["reason"].startswith("not understood")
+    paused = say(client, bot, view, text="баланс")
+    assert paused.status_code == 409
+    assert "paused" in paused.get_json()["error"]["message"]
+    queue = client.get(f"/api/v1/queues/{view['handoff']['queue']}", headers=auth(op)).get_json()[
+        "items"
+    ]
+    item = next(i for i in queue if i["session_id"] == view["session_id"])
+    assert item["current_step"] == "main_menu"
+    assert item["channel"] == "chat"
+    assert any(line["text"] == "абракадабра" for line in item["transcript"])
+    assert item["variables"]["balance"] == 350.0
+
+
+def test_customer_asks_for_a_person_operator_claims_and_hands_back(
+    app: Any, client: Any, tokens: dict[str, str], chat_key: str
+) -> None:
+    bot, op = tokens["bot"], tokens["operator"]
+    view = said(client, bot, start(client, bot, chat_key, "chat"), text="привет")
+    view = said(client, bot, view, text="позовите, пожалуйста, оператора")
+    assert view["status"] == "handed_off"
+    assert view["handoff"] == {"queue": "operators", "reason": "the customer asked for a person"}
+    sid = view["session_id"]
+
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def claim() -> None:
+        c = app.test_client()
+        barrier.wait()
+        results.append(c.post(f"/api/v1/sessions/{sid}/claim", headers=auth(op)).status_code)
+
+    threads = [threading.Thread(target=claim) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 409]
+
+    current = client.get(f"/api/v1/sessions/{sid}?render=web", headers=auth(op)).get_json()
+    assert current["status"] == "handed_off"
+    assert current["step"]["id"] == "main_menu"
+    resp = client.post(
+        f"/api/v1/sessions/{sid}/steps?render=web",
+        json={"step_token": current["step_token"], "answer": {"menu_choice": "balance"}},
+        headers=auth(op),
+    )
+    after = resp.get_json()
+    assert after["status"] == "handed_off" and after["step"]["id"] == "anything_else"
+    back = client.post(f"/api/v1/sessions/{sid}/handback", headers=auth(op))
+    assert back.status_code == 200
+    resumed = client.get(f"/api/v1/sessions/{sid}?render=chat", headers=auth(bot)).get_json()
+    assert resumed["status"] == "waiting"
+    done = said(client, bot, resumed, text="нет")
+    assert done["step_id"] == "goodbye"
+    hist = client.get(f"/api/v1/sessions/{sid}/history", headers=auth(op)).get_json()["history"]
+    assert [h["event"] for h in hist if h["event"] in ("handoff", "claimed", "handed_back")] == [
+        "handoff",
+        "claimed",
+        "handed_back",
+    ]
+
+
+def test_problem_report_step_needs_a_person(
+    client: Any, tokens: dict[str, str], chat_key: str
+) -> None:
+    bot = tokens["bot"]
+    view = said(client, bot, start(client, bot, chat_key, "chat"), text="привет")
+    view = said(client, bot, view, text="не работает интернет")
+    assert view["step_id"] == "problem_description"
+    view = said(client, bot, view, text="Пропал интернет после грозы")
+    assert view["status"] == "handed_off"
+    assert view["handoff"]["queue"] == "support_l1"
+
+
+@pytest.mark.smoke
+def test_ivr_three_levels_by_digits(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(SAMPLES / "ivr_balance", key)
+    bot = tokens["bot"]
+    view = start(client, bot, key, "ivr")
+    assert view["ssml"].startswith("<speak>") and view["ssml"].endswith("</speak>")
+    while view["step_id"] != "account_number":
+        view = said(client, bot, view, digits="1")
+    view = said(client, bot, view, digits="12345678#")
+    assert view["step_id"] == "main_menu"
+    assert view["dtmf"]["1"] == "balance" and view["max_digits"] == 1
+    view = said(client, bot, view, digits="1")
+    assert view["step_id"] == "balance_menu"
+    view = said(client, bot, view, digits="3")
+    assert view["step_id"] == "pay_methods_menu"
+    view = said(client, bot, view, speech="два")
+    assert view["step_id"] == "say_pay_method"
+    operator = said(client, bot, view, digits="0")
+    assert operator["status"] == "handed_off"
+    assert operator["handoff"]["reason"] == "the customer asked for a person"
+
+
+def test_unknown_render_is_400(client: Any, tokens: dict[str, str], chat_key: str) -> None:
+    view = start(client, tokens["bot"], chat_key, "chat")
+    resp = client.get(
+        f"/api/v1/sessions/{view['session_id']}?render=fax", headers=auth(tokens["bot"])
+    )
+    assert resp.status_code == 400
+    assert "fax" in resp.get_json()["error"]["message"]
+    ivr = client.get(
+        f"/api/v1/sessions/{view['session_id']}?render=ivr", headers=auth(tokens["bot"])
+    ).get_json()
+    assert ivr["ssml"].startswith("<speak>")
+
+
+def test_operator_goes_back(client: Any, tokens: dict[str, str], deploy: Any, key: str) -> None:
+    deploy(SAMPLES / "internet_outage", key)
+    op = tokens["operator"]
+    view = start(client, op, key, "web")
+    sid = view["session_id"]
+    assert view["step"]["id"] == "identify"
+    assert view["step"]["can_go_back"] is False
+    refused = client.post(
+        f"/api/v1/sessions/{sid}/back", json={"step_token": view["step_token"]}, headers=auth(op)
+    )
+    assert refused.status_code == 409
+    view = said(client, op, view, answer={"customer_ref": "123456789"})
+    assert view["step"]["id"] != "identify"
+    assert view["step"]["can_go_back"] is True
+    resp = client.post(
+        f"/api/v1/sessions/{sid}/back", json={"step_token": view["step_token"]}, headers=auth(op)
+    )
+    assert resp.status_code == 200
+    back = resp.get_json()
+    assert back["step"]["id"] == "identify"
+    assert back["step_token"] != view["step_token"]
+    again = said(client, op, back, answer={"customer_ref": "+79001234567"})
+    assert again["step"]["id"] == view["step"]["id"]
+    hist = client.get(f"/api/v1/sessions/{sid}/history", headers=auth(op)).get_json()["history"]
+    went_back = [h for h in hist if h["event"] == "back"]
+    assert len(went_back) == 1 and "discarded" in went_back[0]["text"]
+    answers = [h["answer"] for h in hist if h["event"] == "left" and h["element"] == "identify"]
+    assert answers == [{"customer_ref": "123456789"}, {"customer_ref": "+79001234567"}]
