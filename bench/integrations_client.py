@@ -125,13 +125,49 @@ def _run_threads(threads: int, calls: int, one_call: Callable[[int], None]) -> d
     }
 
 
-def _sequential_p50(count: int, one_call: Callable[[int], None]) -> float:
-    samples = []
+def _paired_p50(
+    count: int, first: Callable[[int], None], second: Callable[[int], None]
+) -> tuple[float, float]:
+    """Median latency (ms) of ``first`` and ``second``, called alternately ``count`` times."""
+    a: list[float] = []
+    b: list[float] = []
     for i in range(count):
         began = time.perf_counter()
-        one_call(i)
-        samples.append((time.perf_counter() - began) * 1000.0)
-    return statistics.median(samples)
+        first(i)
+        middle = time.perf_counter()
+        second(i)
+        a.append((middle - began) * 1000.0)
+        b.append((time.perf_counter() - middle) * 1000.0)
+    return statistics.median(a), statistics.median(b)
+
+
+def _in_memory_overhead(count: int) -> tuple[float, float]:
+    """Median latency (ms) of bare httpx and of the invoker over an instant in-memory transport:
+    the invoker's own cost, without sockets or a server."""
+    payload = {"data": {"status": "ok"}}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=payload))
+    spec = _spec("http://bench.invalid", False)
+    with (
+        httpx.Client(transport=transport) as bare,
+        Invoker(
+            InvokerConfig(),
+            SecretStore({}),
+            AllowList(["bench.invalid"]),
+            transport,
+            registry=CollectorRegistry(),
+        ) as invoker,
+    ):
+
+        def bare_call(i: int) -> None:
+            response = bare.get(f"http://bench.invalid/customers/c{i}", params={"v": "1"})
+            response.raise_for_status()
+            response.json()["data"]["status"]
+
+        def invoker_call(i: int) -> None:
+            invoker.call(spec, [f"c{i}"])
+
+        _paired_p50(200, bare_call, invoker_call)
+        return _paired_p50(count, bare_call, invoker_call)
 
 
 def _spec(base_url: str, cached: bool) -> Any:
@@ -197,6 +233,16 @@ def measure_client(
         def cached_call(i: int) -> None:
             invoker.call(cached, [f"c{i % distinct_keys}"])
 
+        def quick_bare(i: int) -> None:
+            response = bare.get(f"{overhead_url}/customers/c{i}", params={"v": "1"})
+            response.raise_for_status()
+            response.json()["data"]["status"]
+
+        def quick_invoker(i: int) -> None:
+            invoker.call(quick, [f"c{i}"])
+
+        _paired_p50(50, quick_bare, quick_invoker)
+        seq_bare, seq_invoker = _paired_p50(overhead_calls, quick_bare, quick_invoker)
         for warm in (bare_call, invoker_call):
             for i in range(20):
                 warm(i)
@@ -208,23 +254,17 @@ def measure_client(
             "invoker_cached": _run_threads(threads, calls, cached_call),
         }
 
-        def quick_bare(i: int) -> None:
-            response = bare.get(f"{overhead_url}/customers/c{i}", params={"v": "1"})
-            response.raise_for_status()
-            response.json()["data"]["status"]
-
-        def quick_invoker(i: int) -> None:
-            invoker.call(quick, [f"c{i}"])
-
-        seq_bare = _sequential_p50(overhead_calls, quick_bare)
-        seq_invoker = _sequential_p50(overhead_calls, quick_invoker)
-        seq_bare = min(seq_bare, _sequential_p50(overhead_calls, quick_bare))
-        seq_invoker = min(seq_invoker, _sequential_p50(overhead_calls, quick_invoker))
         results["sequential_p50_ms"] = {
             "bare": round(seq_bare, 3),
             "invoker": round(seq_invoker, 3),
         }
         results["overhead_p50_ms"] = round(seq_invoker - seq_bare, 3)
+        memory_bare, memory_invoker = _in_memory_overhead(overhead_calls * 4)
+        results["in_memory_p50_ms"] = {
+            "bare": round(memory_bare, 3),
+            "invoker": round(memory_invoker, 3),
+        }
+        results["overhead_in_memory_p50_ms"] = round(memory_invoker - memory_bare, 3)
         results["overhead_p50_under_load_ms"] = round(
             results["invoker"]["p50_ms"] - results["bare"]["p50_ms"], 3
         )
@@ -253,11 +293,18 @@ def print_figures(results: dict[str, Any]) -> None:
             f" p50 {row['p50_ms']:.2f} ms  p95 {row['p95_ms']:.2f} ms"
         )
     seq = results["sequential_p50_ms"]
+    memory = results["in_memory_p50_ms"]
     print(
-        f"  per-call overhead p50: {results['overhead_p50_ms']:.3f} ms"
+        f"  per-call overhead p50: {results['overhead_p50_ms']:.3f} ms over sockets"
         f" (sequential, instant server: invoker {seq['invoker']:.3f} ms"
-        f" - bare {seq['bare']:.3f} ms);"
-        f" under load: {results['overhead_p50_under_load_ms']:.3f} ms"
+        f" - bare {seq['bare']:.3f} ms)"
+    )
+    print(
+        f"  per-call overhead p50: {results['overhead_in_memory_p50_ms']:.3f} ms in memory"
+        f" (instant transport: invoker {memory['invoker']:.3f} ms - bare {memory['bare']:.3f} ms)"
+    )
+    print(
+        f"  p50 difference under load (100 threads): {results['overhead_p50_under_load_ms']:.3f} ms"
     )
     stats = results["stats"]
     print(f"  cache: {stats['cache_hits']} hits, {stats['cache_misses']} misses")

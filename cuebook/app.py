@@ -12,6 +12,7 @@ from cuebook.settings import Settings
 from cuebook.wiring import build_services
 from editor_api.scripts import bp as scripts_bp
 from player.api import bp as sessions_bp
+from player.messages import bp as messages_bp
 from player.queues import bp as queues_bp
 from web.auth import install_auth, public
 from web.context import Services, services
@@ -68,4 +69,5 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(scripts_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(queues_bp)
+    app.register_blueprint(messages_bp)
     return app

@@ -237,7 +237,6 @@ def start_session(
     rows += _ran_rows(instance_id, now, ran, "engine", channel)
     rows += _arrival_rows(instance_id, now, outcome, channel)
     uow.history.add_many(rows)
-    _subscriptions(uow, engine, instance_id, outcome, now)
     events = [
         event_row(
             "session.started",
@@ -338,13 +337,6 @@ def _status_events(
     return [
         event_row("session.waiting", instance_id, {"script": script, "step": outcome.step.id}, now)
     ]
-
-
-def _subscriptions(
-    uow: UnitOfWork, engine: Engine, instance_id: str, outcome: _Outcome, now: datetime
-) -> None:
-    # Message catch events: subscriptions are kept by the messages module when present.
-    return None
 
 
 def _parse_ts(value: str | None) -> datetime | None:

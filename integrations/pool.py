@@ -19,6 +19,8 @@ import httpx
 
 _SWEEP_EVERY_S = 5.0
 
+_Key = tuple[bytes, bytes, int]
+
 
 @contextmanager
 def _httpx_errors(request: httpx.Request) -> Iterator[None]:
@@ -52,13 +54,13 @@ class _PooledStream(httpx.SyncByteStream):
         self,
         stream: httpcore.Response,
         pool: PooledTransport,
-        origin: httpcore.Origin,
+        key: _Key,
         connection: httpcore.HTTPConnection,
         request: httpx.Request,
     ) -> None:
         self._response = stream
         self._pool = pool
-        self._origin = origin
+        self._key = key
         self._connection = connection
         self._request = request
         self._closed = False
@@ -75,7 +77,7 @@ class _PooledStream(httpx.SyncByteStream):
             with _httpx_errors(self._request):
                 self._response.close()
         finally:
-            self._pool._give_back(self._origin, self._connection)
+            self._pool._give_back(self._key, self._connection)
 
 
 class PooledTransport(httpx.BaseTransport):
@@ -93,15 +95,15 @@ class PooledTransport(httpx.BaseTransport):
         self._slots = threading.BoundedSemaphore(max_connections)
         self._keep = max_keepalive_connections
         self._expiry = keepalive_expiry_s
-        self._idle: dict[httpcore.Origin, deque[_Idle]] = {}
+        self._idle: dict[_Key, deque[_Idle]] = {}
         self._lock = threading.Lock()
         self._closed = False
         self._next_sweep = time.monotonic() + _SWEEP_EVERY_S
 
-    def _take(self, origin: httpcore.Origin) -> httpcore.HTTPConnection | None:
+    def _take(self, key: _Key) -> httpcore.HTTPConnection | None:
         while True:
             with self._lock:
-                stack = self._idle.get(origin)
+                stack = self._idle.get(key)
                 if not stack:
                     return None
                 entry = stack.pop()
@@ -110,7 +112,7 @@ class PooledTransport(httpx.BaseTransport):
                 return connection
             connection.close()
 
-    def _give_back(self, origin: httpcore.Origin, connection: httpcore.HTTPConnection) -> None:
+    def _give_back(self, key: _Key, connection: httpcore.HTTPConnection) -> None:
         self._slots.release()
         now = time.monotonic()
         drop: list[httpcore.HTTPConnection] = []
@@ -118,7 +120,7 @@ class PooledTransport(httpx.BaseTransport):
             if self._closed or not connection.is_idle():
                 drop.append(connection)
             else:
-                stack = self._idle.setdefault(origin, deque())
+                stack = self._idle.setdefault(key, deque())
                 stack.append(_Idle(connection, now))
                 if len(stack) > self._keep:
                     drop.append(stack.popleft().connection)
@@ -131,11 +133,11 @@ class PooledTransport(httpx.BaseTransport):
     def _sweep(self, now: float) -> list[httpcore.HTTPConnection]:
         """Idle connections past their keep-alive, removed from the stacks (lock held)."""
         stale = []
-        for origin, stack in list(self._idle.items()):
+        for key, stack in list(self._idle.items()):
             while stack and now - stack[0].since > self._expiry:
                 stale.append(stack.popleft().connection)
             if not stack:
-                del self._idle[origin]
+                del self._idle[key]
         return stale
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -155,9 +157,10 @@ class PooledTransport(httpx.BaseTransport):
         if not self._slots.acquire(timeout=wait):
             raise httpx.PoolTimeout("no connection slot became free in time", request=request)
         origin = core.url.origin
+        key = (origin.scheme, origin.host, origin.port)
         try:
             for _ in range(3):
-                connection = self._take(origin) or httpcore.HTTPConnection(
+                connection = self._take(key) or httpcore.HTTPConnection(
                     origin=origin, ssl_context=self._ssl_context, keepalive_expiry=self._expiry
                 )
                 try:
@@ -177,7 +180,7 @@ class PooledTransport(httpx.BaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=_PooledStream(response, self, origin, connection, request),
+            stream=_PooledStream(response, self, key, connection, request),
             extensions=response.extensions,
         )
 

@@ -157,28 +157,29 @@ class Runner:
             if t.state == TaskState.READY
             and isinstance(t.task_spec, UserTaskMixin | ManualTaskMixin)
         ]
-        if human:
-            task = human[0]
-            return Position("waiting", task=task, step_spec=compiled.steps.get(task.task_spec.name))
-        if workflow.completed:
+        if workflow.completed and not human:
             end = workflow.last_task
             end_element = _element(end) if end is not None else None
             if not workflow.success:
                 return Position("failed", end_element=end_element)
             return Position("completed", end_element=self._end_element(workflow))
+        next_timer = _next_timer(workflow)
+        if human:
+            task = human[0]
+            return Position(
+                "waiting",
+                task=task,
+                step_spec=compiled.steps.get(task.task_spec.name),
+                next_timer_at=next_timer,
+            )
         waiting = [
             t
             for t in workflow.get_tasks(state=TaskState.WAITING)
             if isinstance(t.task_spec, CatchingEvent)
         ]
-        names = [(_element(t)) for t in waiting]
-        timers = [
-            e.value
-            for e in workflow.waiting_events()
-            if e.event_type.endswith("TimerEventDefinition")
-        ]
-        next_timer = min((str(v) for v in timers if isinstance(v, str)), default=None)
-        return Position("waiting", waiting_for=names, next_timer_at=next_timer)
+        return Position(
+            "waiting", waiting_for=[_element(t) for t in waiting], next_timer_at=next_timer
+        )
 
     def _end_element(self, workflow: BpmnWorkflow) -> str | None:
         ends = [
@@ -250,6 +251,20 @@ class Runner:
             workflow.reset_from_task_id(task.id, data=data)
         except SpiffWorkflowException as exc:
             raise engine_error(exc) from exc
+
+
+def _next_timer(workflow: BpmnWorkflow) -> str | None:
+    """When the earliest waiting timer is due (ISO 8601, UTC), if any."""
+    due: list[str] = []
+    for event in workflow.waiting_events():
+        if not event.event_type.endswith("TimerEventDefinition"):
+            continue
+        value = event.value
+        if isinstance(value, dict):
+            value = value.get("next")
+        if isinstance(value, str):
+            due.append(value)
+    return min(due, default=None)
 
 
 def _with_current_values(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from engine.persistence.repositories import (
     InstanceRepository,
     OutboxRepository,
     ScriptRepository,
-    SubscriptionRepository,
     TokenRepository,
 )
 
@@ -87,4 +86,3 @@ class UnitOfWork:
         self.history = HistoryRepository(conn)
         self.outbox = OutboxRepository(conn)
         self.tokens = TokenRepository(conn)
-        self.subscriptions = SubscriptionRepository(conn)

@@ -13,7 +13,6 @@ from engine.persistence.tables import (
     api_tokens,
     history,
     instances,
-    message_subscriptions,
     outbox,
     releases,
     script_versions,
@@ -150,6 +149,13 @@ class InstanceRepository:
         found = self.conn.execute(q).scalar()
         return None if found is None else str(found)
 
+    def open_by_session_key(self, session_key: str) -> list[str]:
+        q = sa.select(instances.c.id).where(
+            instances.c.session_key == session_key,
+            instances.c.status.not_in(("completed", "failed")),
+        )
+        return [str(r) for r in self.conn.execute(q).scalars()]
+
     def get_summary(self, instance_id: str) -> RowMapping | None:
         cols = [c for c in instances.c if c.name != "state"]
         return (
@@ -261,28 +267,3 @@ class TokenRepository:
             api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None)
         )
         return self.conn.execute(q).mappings().first()
-
-
-class SubscriptionRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def replace(self, instance_id: str, subs: list[tuple[str, str]], now: datetime) -> None:
-        self.conn.execute(
-            message_subscriptions.delete().where(message_subscriptions.c.instance_id == instance_id)
-        )
-        if subs:
-            self.conn.execute(
-                message_subscriptions.insert(),
-                [
-                    {"instance_id": instance_id, "name": n, "correlation_key": k, "created_at": now}
-                    for n, k in subs
-                ],
-            )
-
-    def find(self, name: str, correlation_key: str) -> list[str]:
-        q = sa.select(message_subscriptions.c.instance_id).where(
-            message_subscriptions.c.name == name,
-            message_subscriptions.c.correlation_key == correlation_key,
-        )
-        return [str(r) for r in self.conn.execute(q).scalars()]

@@ -82,7 +82,7 @@ instances = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("ended_at", TS, nullable=True),
-    sa.Index("ix_instances_session_key", "script_key", "session_key"),
+    sa.Index("ix_instances_session_key", "session_key"),
     sa.Index("ix_instances_next_timer_at", "next_timer_at"),
     sa.Index("ix_instances_queue", "handoff_queue", "status", "handed_off_at"),
     sa.Index("ix_instances_status_created", "status", "created_at"),
@@ -116,18 +116,6 @@ outbox = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("published_at", TS, nullable=True),
     sa.Index("ix_outbox_unpublished", "published_at", "id"),
-)
-
-message_subscriptions = sa.Table(
-    "message_subscriptions",
-    metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("instance_id", sa.String(36), nullable=False),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("correlation_key", sa.String(200), nullable=False, server_default=""),
-    sa.Column("created_at", TS, nullable=False),
-    sa.Index("ix_message_subscriptions_lookup", "name", "correlation_key"),
-    sa.Index("ix_message_subscriptions_instance_id", "instance_id"),
 )
 
 api_tokens = sa.Table(

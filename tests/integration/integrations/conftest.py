@@ -69,6 +69,7 @@ class Handler(BaseHTTPRequestHandler):
             "query": query,
             "headers": {name.lower(): value for name, value in self.headers.items()},
             "body": raw_body.decode("utf-8", "replace"),
+            "client_port": self.client_address[1],
         }
         with state.lock:
             state.requests.append(received)
@@ -95,6 +96,9 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
         elif route == "large":
             self._large(int(one.get("bytes", "3000000")), one.get("length", "1") == "1")
+        elif route == "close":
+            self.close_connection = True
+            self._send_json(200, {"received": received}, {"Connection": "close"})
         elif route == "text":
             body = b"plain text, not JSON"
             self.send_response(200)

@@ -1,0 +1,82 @@
+"""Inbound messages (a CRM update, a customer's e-mail) delivered to waiting instances.
+
+A message goes to one session by id, or to every open session whose external
+``session_key`` equals the message's correlation key, if it waits for that message name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import Conflict, Detail, ValidationFailed
+from engine.model import StepView
+from engine.persistence.database import UnitOfWork
+from engine.sessions import Engine, get_session, resume
+
+
+def _waiting_definition(workflow: Any, name: str) -> Any | None:
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MessageEventDefinition) and definition.name == name:
+            return definition
+    return None
+
+
+def waits_for(workflow: Any, name: str) -> bool:
+    return _waiting_definition(workflow, name) is not None
+
+
+def _deliver(name: str, payload: Any) -> Any:
+    def trigger(workflow: Any) -> None:
+        definition = _waiting_definition(workflow, name)
+        if definition is None:
+            raise Conflict(f"the session is not waiting for message {name!r}")
+        workflow.send_event(BpmnEvent(definition, payload=payload))
+
+    return trigger
+
+
+def _check(name: str, payload: Any) -> None:
+    if not name:
+        raise ValidationFailed("a message needs a name", [Detail("name", "is required")])
+    if payload is not None and not isinstance(payload, dict | list | str | int | float | bool):
+        raise ValidationFailed("payload must be JSON", [Detail("payload", "must be JSON")])
+
+
+def send_to_session(
+    uow: UnitOfWork, engine: Engine, session_id: str, name: str, payload: Any, actor: str
+) -> StepView:
+    """Deliver a message to one session; 409 if it does not wait for it."""
+    _check(name, payload)
+    view = resume(
+        uow, engine, session_id, _deliver(name, payload), actor=actor, event="message_received"
+    )
+    return view if view is not None else get_session(uow, engine, session_id)
+
+
+def send_correlated(
+    uow: UnitOfWork, engine: Engine, name: str, correlation_key: str, payload: Any, actor: str
+) -> list[str]:
+    """Deliver to every open session with this session key that waits for ``name``."""
+    _check(name, payload)
+    if not correlation_key:
+        raise ValidationFailed(
+            "correlation_key is required", [Detail("correlation_key", "is required")]
+        )
+    delivered = []
+    for session_id in uow.instances.open_by_session_key(correlation_key):
+        row = uow.instances.get(session_id, for_update=True)
+        if row is None:
+            continue
+        compiled = engine.specs.get(uow, row["version_id"])
+        if not waits_for(engine.runner.restore(compiled, row["state"]), name):
+            continue
+        resume(
+            uow, engine, session_id, _deliver(name, payload), actor=actor, event="message_received"
+        )
+        delivered.append(session_id)
+    return delivered
