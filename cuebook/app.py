@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from cuebook.settings import Settings
 from cuebook.wiring import build_services
+from editor_api.analytics import bp as analytics_bp
 from editor_api.scripts import bp as scripts_bp
 from player.api import bp as sessions_bp
 from player.messages import bp as messages_bp
@@ -64,9 +66,14 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     @app.get("/metrics")
     @public
     def metrics() -> Any:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
         return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
     app.register_blueprint(scripts_bp)
+    app.register_blueprint(analytics_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(queues_bp)
     app.register_blueprint(messages_bp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -183,25 +185,33 @@ def init(ctx: _Ctx, host: str, port: int) -> None:
 @click.option("--port", default=8080, type=int)
 @click.option("--workers", default=2, type=int)
 @click.option("--threads", default=1, type=int)
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@pass_ctx
+def serve(ctx: _Ctx, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn (the production server)."""
-    from gunicorn.app.base import BaseApplication
-
-    class _App(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", None)
-            self.cfg.set("timeout", 60)
-            self.cfg.set("graceful_timeout", 20)
-
-        def load(self) -> Any:
-            from cuebook.app import create_app
-
-            return create_app()
-
-    _App().run()
+    metrics_dir = ctx.settings.var_dir.resolve() / "prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "20",
+        "--config",
+        "python:cuebook.gunicorn_conf",
+        "cuebook.wsgi:app",
+    ]
+    # A fresh process, so every worker imports the metrics library with the directory set.
+    os.execve(sys.executable, args, env)
 
 
 @main.command()

@@ -6,7 +6,7 @@ HTML, chat JSON or IVR JSON.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 SessionStatus = Literal["waiting", "completed", "handed_off", "failed"]
@@ -83,12 +83,37 @@ class StepView:
     variables: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form of the API (variables are not part of it)."""
-        data = asdict(self)
-        data.pop("variables", None)
-        if self.step is not None:
-            step = data["step"]
-            step["options"] = [
-                {"value": o.value, "label": o.label} for o in self.step.options
-            ]
-        return data
+        """The JSON form of the API (variables are not part of it). Built by hand: hot path."""
+        step = self.step
+        return {
+            "session_id": self.session_id,
+            "status": self.status,
+            "step_token": self.step_token,
+            "version": {"script": self.version.script, "number": self.version.number},
+            "step": None
+            if step is None
+            else {
+                "id": step.id,
+                "kind": step.kind,
+                "title": step.title,
+                "text": step.text,
+                "hints": step.hints,
+                "schema": step.schema,
+                "ui_schema": step.ui_schema,
+                "options": [{"value": o.value, "label": o.label} for o in step.options],
+                "can_go_back": step.can_go_back,
+                "field": step.field,
+                "voice": step.voice,
+                "max_misses": step.max_misses,
+                "lane": step.lane,
+            },
+            "channel": self.channel,
+            "handoff": None
+            if self.handoff is None
+            else {"queue": self.handoff.queue, "reason": self.handoff.reason},
+            "misses": self.misses,
+            "notice": self.notice,
+            "progress": None
+            if self.progress is None
+            else {"steps_taken": self.progress.steps_taken},
+        }

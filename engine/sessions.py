@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from engine import metrics
 from engine.bpmn.runner import Position, Runner, TaskEvent
 from engine.errors import BadRequest, Conflict, Detail, InvalidAnswer, NotFound, ValidationFailed
 from engine.model import CHANNELS, Handoff, Progress, Step, StepView, VersionRef
@@ -246,12 +247,16 @@ def start_session(
                 "version": release["number"],
                 "channel": channel,
                 "actor": actor.name,
+                "status": outcome.status,
+                "next": outcome.step.id,
             },
             now,
         )
     ]
     events += _status_events(instance_id, outcome, now, script)
     uow.outbox.add_many(events)
+    metrics.SESSIONS_STARTED.labels(script, channel).inc()
+    _count_arrival(script, outcome, None)
     return _view(row, outcome.step, outcome.status, handoff=outcome.handoff), True
 
 
@@ -334,9 +339,19 @@ def _status_events(
                 now,
             )
         ]
-    return [
-        event_row("session.waiting", instance_id, {"script": script, "step": outcome.step.id}, now)
-    ]
+    return []  # a plain arrival is carried by the step_taken / started event itself
+
+
+def _count_arrival(script: str, outcome: _Outcome, earlier_outcome: str | None) -> None:
+    """Business counters for where a session arrived (ends, handoffs, steps reached)."""
+    if outcome.status in ENDED:
+        ended = "failed" if outcome.status == "failed" else earlier_outcome or "automated"
+        metrics.SESSIONS_ENDED.labels(script, ended).inc()
+    elif outcome.handoff is not None:
+        why = metrics.handoff_why(outcome.handoff.reason)
+        metrics.HANDOFFS.labels(script, outcome.handoff.queue, why).inc()
+    if outcome.status != "completed" and outcome.step.id:
+        metrics.STEPS_ENTERED.labels(script, outcome.step.id).inc()
 
 
 def _parse_ts(value: str | None) -> datetime | None:
@@ -385,9 +400,7 @@ def get_session(
     )
 
 
-def _interpret(engine: Engine, step: Step, reply: Reply) -> Interpretation | None:
-    if reply.answer is not None:
-        return None
+def _interpret(engine: Engine, step: Step, reply: Reply) -> Interpretation:
     if reply.text is not None:
         return interpret_text(step, reply.text, engine.policy)
     if reply.digits is not None:
@@ -417,11 +430,11 @@ def submit_step(
         raise Conflict(f"session {session_id} is waiting for an event, not for an answer")
     spec = position.step_spec
     now = engine.clock()
-    data = dict(position.task.data)
-    step = engine.runner.describe(compiled, position, data)
-    interpretation = _interpret(engine, step, reply)
     channel = row["channel"]
-    if interpretation is not None:
+    if reply.answer is None:
+        # Only a channel reply needs the step described before it can be read.
+        step = engine.runner.describe(compiled, position, dict(position.task.data))
+        interpretation = _interpret(engine, step, reply)
         if interpretation.wants_person and channel in BOT_CHANNELS:
             return _hand_off(
                 uow,
@@ -512,12 +525,20 @@ def submit_step(
             event_row(
                 "session.step_taken",
                 session_id,
-                {"script": row["script_key"], "step": spec.id, "actor": actor.name},
+                {
+                    "script": row["script_key"],
+                    "step": spec.id,
+                    "actor": actor.name,
+                    "status": outcome.status,
+                    "next": outcome.step.id,
+                },
                 now,
             ),
             *_status_events(session_id, outcome, now, row["script_key"]),
         ]
     )
+    metrics.STEPS_TAKEN.labels(row["script_key"], channel).inc()
+    _count_arrival(row["script_key"], outcome, row["outcome"])
     new_row = {**row, **values}
     handoff = outcome.handoff or (
         Handoff(row["handoff_queue"], row["handoff_reason"] or "")
@@ -570,6 +591,7 @@ def _miss(
             answer=_dumps({"reason": reason}),
         )
     ]
+    metrics.NOT_UNDERSTOOD.labels(row["script_key"], step.id).inc()
     uow.history.add_many(rows)
     if misses >= step.max_misses and row["channel"] in BOT_CHANNELS:
         return _hand_off(
@@ -630,6 +652,7 @@ def _hand_off(
             )
         ]
     )
+    metrics.HANDOFFS.labels(row["script_key"], handoff.queue, metrics.handoff_why(reason)).inc()
     return _view({**row, **values}, step, "handed_off", handoff=handoff)
 
 
@@ -708,6 +731,8 @@ def resume(
             *(_status_events(session_id, outcome, now, row["script_key"]) if moved else []),
         ]
     )
+    if moved:
+        _count_arrival(row["script_key"], outcome, row["outcome"])
     return _view({**row, **values}, outcome.step, values["status"], handoff=outcome.handoff)
 
 

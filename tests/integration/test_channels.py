@@ -221,3 +221,26 @@ def test_operator_goes_back(client: Any, tokens: dict[str, str], deploy: Any, ke
     assert len(went_back) == 1 and "discarded" in went_back[0]["text"]
     answers = [h["answer"] for h in hist if h["event"] == "left" and h["element"] == "identify"]
     assert answers == [{"customer_ref": "123456789"}, {"customer_ref": "+79001234567"}]
+
+
+def test_automation_rate(client: Any, tokens: dict[str, str], chat_key: str) -> None:
+    bot = tokens["bot"]
+    for _ in range(3):
+        view = said(client, bot, start(client, bot, chat_key, "chat"), text="привет")
+        view = said(client, bot, view, text="завершить")
+        while view["status"] == "waiting":
+            view = said(client, bot, view, text="ok")
+        assert view["status"] == "completed"
+    view = said(client, bot, start(client, bot, chat_key, "chat"), text="привет")
+    assert said(client, bot, view, text="оператор")["status"] == "handed_off"
+    said(client, bot, start(client, bot, chat_key, "chat"), text="привет")  # still waiting
+    figures = client.get(f"/api/v1/analytics/scripts/{chat_key}", headers=auth(tokens["methodologist"])).get_json()
+    assert figures["sessions"] == 5
+    assert figures["automated"] == 3 and figures["handed_off"] == 1
+    assert figures["automation_rate"] == 0.75
+    assert figures["handoff_reasons"] == [{"reason": "the customer asked for a person", "count": 1}]
+    assert figures["waiting_at_step"] == [{"step": "main_menu", "count": 1}]
+    assert client.get(f"/api/v1/analytics/scripts/{chat_key}", headers=auth(bot)).status_code == 403
+    metrics = client.get("/metrics").data.decode()
+    assert f'cuebook_sessions_ended_total{{outcome="automated",script="{chat_key}"}} 3.0' in metrics
+    assert f'cuebook_handoffs_total{{queue="operators",script="{chat_key}",why="customer_asked"}} 1.0' in metrics
