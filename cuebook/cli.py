@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import httpx
 
 from cuebook.settings import Settings
 from cuebook.wiring import build_services, utc_now
@@ -212,6 +213,27 @@ def serve(ctx: _Ctx, host: str, port: int, workers: int, threads: int) -> None:
     ]
     # A fresh process, so every worker imports the metrics library with the directory set.
     os.execve(sys.executable, args, env)
+
+
+@main.command("chat")
+@click.argument("key")
+@click.option("--api", envvar="CUEBOOK_API", default="http://127.0.0.1:8080", show_default=True)
+@click.option("--token", envvar="CUEBOOK_TOKEN", required=True, help="a bot or operator token")
+def chat_cmd(key: str, api: str, token: str) -> None:
+    """Talk to script KEY in the terminal, as a chat-bot user would."""
+    from cuebook.chat import chat
+
+    try:
+        chat(
+            api,
+            token,
+            key,
+            ask=lambda p: click.prompt(p, prompt_suffix="", default="", show_default=False),
+            say=click.echo,
+        )
+    except (RuntimeError, httpx.HTTPError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
 
 
 @main.command()

@@ -1,0 +1,98 @@
+"""The command line: validate, deploy, tokens, and a chat over a real HTTP server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from werkzeug.serving import make_server
+
+from cuebook.cli import main
+from tests.conftest import BUNDLES, SAMPLES
+
+
+def test_validate_ok_and_problems(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["validate", str(SAMPLES / "internet_outage")])
+    assert ok.exit_code == 0, ok.output
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in (BUNDLES / "menu_loop").iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    text = (bad / "menu_loop.bpmn").read_text()
+    text = text.replace("turns = turns + 1", "turns = ().__class__")
+    text = text.replace("menu.schema.json", "nowhere.json")
+    text = text.replace("choice == 'again'", "choice ==")
+    (bad / "menu_loop.bpmn").write_text(text)
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert any(
+        line.startswith("menu_loop.bpmn: count: script:") and "__class__" in line for line in lines
+    )
+    assert any(
+        line.startswith("menu_loop.bpmn: menu:") and "nowhere.json" in line for line in lines
+    )
+    assert any(line.startswith("menu_loop.bpmn: f4: condition:") for line in lines)
+    assert "Traceback" not in result.output
+    unsupported = bad / "menu_loop.bpmn"
+    unsupported.write_text(
+        (BUNDLES / "menu_loop" / "menu_loop.bpmn")
+        .read_text()
+        .replace(
+            '<bpmn:userTask id="name"', '<bpmn:sendTask id="send_it"/><bpmn:userTask id="name"'
+        )
+    )
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert "menu_loop.bpmn: send_it: unsupported BPMN element bpmn:sendTask" in result.output
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "x.bpmn").write_text("<not xml")
+    result = runner.invoke(main, ["validate", str(garbage)])
+    assert result.exit_code == 1 and "x.bpmn" in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture()
+def cli_env(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUEBOOK_DATABASE_URL", settings.database_url)
+    if settings.database_schema:
+        monkeypatch.setenv("CUEBOOK_DATABASE_SCHEMA", settings.database_schema)
+    monkeypatch.setenv("CUEBOOK_SECRET_KEY", "test")
+    monkeypatch.setenv("CUEBOOK_VAR_DIR", str(settings.var_dir))
+
+
+@pytest.fixture()
+def server(app: Any) -> Iterator[str]:
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+
+
+def test_deploy_publish_token_and_chat(cli_env: None, server: str, key: str) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["deploy", str(SAMPLES / "chat_bot"), "--script", key])
+    assert first.exit_code == 0, first.output
+    assert "version 1 created" in first.output
+    again = runner.invoke(main, ["deploy", str(SAMPLES / "chat_bot"), "--script", key])
+    assert "nothing new" in again.output
+    published = runner.invoke(main, ["publish", key, "1"])
+    assert published.exit_code == 0 and "published" in published.output
+    missing = runner.invoke(main, ["publish", key, "7"])
+    assert missing.exit_code == 1 and "no version 7" in missing.output
+    token = runner.invoke(main, ["token", "create", "--role", "bot", "--name", "cli"])
+    assert token.exit_code == 0
+    value = token.output.strip()
+    assert value.startswith("cb_") and "\n" not in value
+    talk = runner.invoke(
+        main, ["chat", key, "--api", server, "--token", value], input="баланс\nнет\n"
+    )
+    assert talk.exit_code == 0, talk.output
+    assert "[1]" in talk.output
+    assert "completed" in talk.output.splitlines()[-1]
