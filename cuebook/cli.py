@@ -215,6 +215,49 @@ def serve(ctx: _Ctx, host: str, port: int, workers: int, threads: int) -> None:
     os.execve(sys.executable, args, env)
 
 
+@main.group()
+def integrations() -> None:
+    """Integration functions (the registry service tasks call)."""
+
+
+@integrations.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@pass_ctx
+def integrations_import(ctx: _Ctx, path: Path) -> None:
+    """Store the functions of a YAML or JSON file (one function or a list)."""
+    from engine.functions import save_function
+    from integrations import SpecInvalid, load_functions_file
+
+    try:
+        specs = load_functions_file(path)
+    except SpecInvalid as exc:
+        for where, message in exc.problems:
+            click.echo(f"{path}: {where}: {message}", err=True)
+        sys.exit(1)
+    try:
+        with ctx.svc.database.unit_of_work() as uow:
+            for spec in specs:
+                saved = save_function(uow, spec.to_dict(), actor="cli", now=utc_now())
+                click.echo(f"{saved['name']}: version {saved['version']}")
+    except CuebookError as exc:
+        _fail(exc)
+
+
+@integrations.command("export")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
+@pass_ctx
+def integrations_export(ctx: _Ctx, fmt: str) -> None:
+    """Print every current function, for review in git."""
+    from engine.functions import list_functions
+    from integrations import dump_functions, parse_function
+
+    with ctx.svc.database.unit_of_work() as uow:
+        rows = list_functions(uow)
+    keep = ("version", "updated_at", "updated_by")
+    specs = [parse_function({k: v for k, v in r.items() if k not in keep[1:]}) for r in rows]
+    click.echo(dump_functions(specs, fmt), nl=False)
+
+
 @main.command("chat")
 @click.argument("key")
 @click.option("--api", envvar="CUEBOOK_API", default="http://127.0.0.1:8080", show_default=True)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 from cuebook.settings import Settings
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import make_script_engine
+from engine.functions import FunctionCatalog
 from engine.persistence.database import Database
+from engine.service_calls import ServiceCaller
 from engine.sessions import Engine
 from engine.templates import TemplateRenderer
 from engine.versions import SpecCache
+from integrations import AllowList, Invoker, InvokerConfig, SecretStore
 from web.context import Services
 
 
@@ -20,6 +24,18 @@ def utc_now() -> datetime:
 
 def build_services(settings: Settings) -> Services:
     database = Database(settings.database_url, schema=settings.database_schema)
-    runner = Runner(make_script_engine, TemplateRenderer())
-    engine = Engine(runner=runner, specs=SpecCache(), clock=utc_now)
-    return Services(database=database, engine=engine, settings=settings)
+    catalog = FunctionCatalog(database)
+    invoker = Invoker(
+        InvokerConfig.from_env(settings.env),
+        SecretStore.from_env(settings.env),
+        AllowList.parse(settings.integration_allowed_hosts),
+    )
+    caller = ServiceCaller(catalog, invoker)
+    runner = Runner(partial(make_script_engine, caller), TemplateRenderer())
+    engine = Engine(runner=runner, specs=SpecCache(functions=catalog.info), clock=utc_now)
+    return Services(
+        database=database,
+        engine=engine,
+        settings=settings,
+        extras={"invoker": invoker, "catalog": catalog},
+    )

@@ -185,6 +185,39 @@ class AllowList:
         if decision is not None:
             raise HostRefused(decision)
 
+    def connect_addresses(self, host: str, port: int) -> list[str]:
+        """Addresses a connection to ``host`` may use, resolved now (at connect time, so a
+        name that re-resolves to a forbidden address after ``check`` is still refused)."""
+        name = host.lower().rstrip(".")
+        try:
+            literal: IPAddress | None = ipaddress.ip_address(name)
+        except ValueError:
+            literal = None
+        if literal is not None:
+            if self._net_match(literal, port):
+                return [name]
+            raise HostRefused(f"address {name}:{port} is not on the allowed hosts list ({SETTING})")
+        matched = [entry for entry in self._names if entry.matches(name, port)]
+        if not matched:
+            raise HostRefused(f"host {name}:{port} is not on the allowed hosts list ({SETTING})")
+        try:
+            addresses = self._resolver(name, port)
+        except (OSError, UnicodeError) as exc:
+            raise HostUnresolved(f"host {name!r} cannot be resolved: {exc}") from None
+        if any(not entry.wildcard for entry in matched):
+            return addresses
+        allowed = []
+        for text in addresses:
+            address = ipaddress.ip_address(text)
+            if forbidden_reason(address) is None or self._net_match(address, port):
+                allowed.append(text)
+        if not allowed:
+            raise HostRefused(
+                f"host {name!r} resolves only to non-public addresses; list the host by its"
+                " exact name or the address to allow it"
+            )
+        return allowed
+
     def _net_match(self, address: IPAddress, port: int) -> bool:
         return any(entry.matches(address, port) for entry in self._nets)
 

@@ -8,7 +8,7 @@ secret values: the invoker masks them before an error is built.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 FailureKind = Literal[
     "timeout",
@@ -83,7 +83,10 @@ class HostUnresolved(IntegrationError):
 
 
 class CallFailed(IntegrationError):
-    """A call of an integration function failed; ``kind`` says how."""
+    """A call of an integration function failed; ``kind`` says how.
+
+    ``request`` is the rendered request with secrets masked, when rendering got that far.
+    """
 
     code = "integration_failed"
 
@@ -100,6 +103,7 @@ class CallFailed(IntegrationError):
         self.message = message
         self.kind: FailureKind = kind
         self.attempts = attempts
+        self.request: dict[str, Any] | None = None
         super().__init__(f"integration {function!r} failed ({kind}): {message}")
 
     def __reduce__(self) -> tuple[object, ...]:

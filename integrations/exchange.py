@@ -182,6 +182,10 @@ def exchange(
             response = client.send(request, stream=True)
         except httpx.TransportError as exc:
             raise _transport_failure(exc, target) from None
+        except HostRefused as exc:
+            raise ExchangeFailed("refused", str(exc)) from None
+        except HostUnresolved as exc:
+            raise ExchangeFailed("network", str(exc)) from None
         try:
             status = response.status_code
             if (

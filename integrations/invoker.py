@@ -12,8 +12,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -151,6 +152,7 @@ class Invoker:
                 max_connections=config.max_connections,
                 max_keepalive_connections=config.max_keepalive_connections,
                 keepalive_expiry_s=config.keepalive_expiry_s,
+                allow=allow,
             )
         self._client = httpx.Client(
             transport=transport,
@@ -239,8 +241,10 @@ class Invoker:
         started = time.perf_counter()
         state = self._state(spec)
         masker: Masker | None = None
+        shown: Callable[[], dict[str, Any]] | None = None
         try:
             values, _secret_values, masker, rendered = self._prepare(spec, args)
+            shown = partial(self._shown, spec, values, masker, rendered)
             if not spec.cacheable:
                 status, results, attempts = self._remote(spec, state, rendered, masker)
                 return self._finish(
@@ -279,6 +283,8 @@ class Invoker:
             if masker is not None:
                 exc.message = masker(exc.message)
                 exc.args = (masker(str(exc.args[0])),) if exc.args else exc.args
+            if shown is not None:
+                exc.request = shown()
             log.warning(
                 "integration %s failed (%s) after %d attempt(s) in %.1f ms: %s",
                 spec.name,

@@ -11,11 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpcore
 import httpx
+
+from integrations.allowlist import AllowList
 
 _SWEEP_EVERY_S = 5.0
 
@@ -80,6 +83,44 @@ class _PooledStream(httpx.SyncByteStream):
             self._pool._give_back(self._key, self._connection)
 
 
+class GuardedBackend(httpcore.NetworkBackend):
+    """Opens TCP connections only to addresses the allow-list accepts at connect time."""
+
+    def __init__(self, allow: AllowList) -> None:
+        self._allow = allow
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        last: Exception | None = None
+        for address in self._allow.connect_addresses(host, port):
+            try:
+                return self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not allowed")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
 class PooledTransport(httpx.BaseTransport):
     """Plain HTTP/1.1 over kept-alive connections, TLS verified with httpx's defaults."""
 
@@ -90,8 +131,10 @@ class PooledTransport(httpx.BaseTransport):
         max_keepalive_connections: int = 100,
         keepalive_expiry_s: float = 30.0,
         verify: bool = True,
+        allow: AllowList | None = None,
     ) -> None:
         self._ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
+        self._backend = GuardedBackend(allow) if allow is not None else None
         self._slots = threading.BoundedSemaphore(max_connections)
         self._keep = max_keepalive_connections
         self._expiry = keepalive_expiry_s
@@ -161,7 +204,10 @@ class PooledTransport(httpx.BaseTransport):
         try:
             for _ in range(3):
                 connection = self._take(key) or httpcore.HTTPConnection(
-                    origin=origin, ssl_context=self._ssl_context, keepalive_expiry=self._expiry
+                    origin=origin,
+                    ssl_context=self._ssl_context,
+                    keepalive_expiry=self._expiry,
+                    network_backend=self._backend,
                 )
                 try:
                     with _httpx_errors(request):

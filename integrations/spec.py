@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -194,7 +195,10 @@ class FunctionSpec:
     secrets: tuple[str, ...] = ()
     compiled: CompiledRequest | None = field(default=None, compare=False, repr=False)
 
-    @property
+    def __hash__(self) -> int:
+        return hash((self.name, self.version, self.request.method, self.request.url))
+
+    @cached_property
     def parameter_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.parameters)
 

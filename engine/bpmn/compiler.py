@@ -283,9 +283,7 @@ def _choice(
     return None
 
 
-def _step_spec(
-    task_spec: Any, bundle: Bundle, out: _Collector
-) -> StepSpec:
+def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector) -> StepSpec:
     ext = getattr(task_spec, "extensions", None) or {}
     props: dict[str, str] = ext.get("properties") or {}
     elem = task_spec.bpmn_id or task_spec.name

@@ -58,15 +58,26 @@ def _kind(task_spec: Any) -> str:
     return type(task_spec).__name__
 
 
-def _find_cuebook_error(exc: BaseException) -> CuebookError | None:
+class FlowDiverted(Exception):
+    """Raised inside a task when a BPMN event already took the flow elsewhere.
+
+    ``task`` is the task that failed; the runner cancels it and carries on.
+    """
+
+    def __init__(self, task: Any, message: str = "") -> None:
+        super().__init__(message)
+        self.task = task
+
+
+def _find(exc: BaseException, kind: type[BaseException]) -> Any:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, CuebookError):
+        if isinstance(current, kind):
             return current
         seen.add(id(current))
-        nested = getattr(current, "error", None)
-        if isinstance(nested, BaseException) and isinstance(nested, CuebookError):
+        nested = getattr(current, "error", None)  # SpiffWorkflow keeps the original here
+        if isinstance(nested, kind):
             return nested
         current = current.__cause__ or current.__context__
     return None
@@ -74,7 +85,7 @@ def _find_cuebook_error(exc: BaseException) -> CuebookError | None:
 
 def engine_error(exc: Exception) -> CuebookError:
     """Turn whatever SpiffWorkflow raised into a Cuebook error naming the element."""
-    found = _find_cuebook_error(exc)
+    found: CuebookError | None = _find(exc, CuebookError)
     task = getattr(exc, "task", None)
     element = _element(task) if task is not None else ""
     if found is not None:
@@ -130,12 +141,19 @@ class Runner:
             if spec.bpmn_id:
                 ran.append(TaskEvent(spec.bpmn_id, spec.bpmn_name or "", _kind(spec)))
 
-        try:
-            workflow.do_engine_steps(did_complete_task=did_complete)
-        except SpiffWorkflowException as exc:
-            raise engine_error(exc) from exc
-        except CuebookError:
-            raise
+        for _ in range(100):
+            try:
+                workflow.do_engine_steps(did_complete_task=did_complete)
+                return
+            except SpiffWorkflowException as exc:
+                diverted = _find(exc, FlowDiverted)
+                if diverted is None:
+                    raise engine_error(exc) from exc
+                # A BPMN event took the flow away from the failed task: it ends cancelled.
+                diverted.task._set_state(TaskState.CANCELLED)
+                spec = diverted.task.task_spec
+                ran.append(TaskEvent(spec.bpmn_id or spec.name, spec.bpmn_name or "", "diverted"))
+        raise ScriptFailed("the workflow keeps failing over to error events; giving up")
 
     def complete(
         self, workflow: BpmnWorkflow, task: Any, answer: dict[str, Any], ran: list[TaskEvent]

@@ -795,7 +795,7 @@ class SandboxedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
 
     def call_service(self, task: Any, **kwargs: Any) -> Any:
         try:
-            return self.environment.call_service(task.data, **kwargs)
+            return self.environment.call_service(task.data, task=task, **kwargs)
         except SpiffWorkflowException:
             raise
         except Exception as err:

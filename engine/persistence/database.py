@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from engine.persistence.repositories import (
+    FunctionRepository,
     HistoryRepository,
     InstanceRepository,
     OutboxRepository,
@@ -86,3 +87,4 @@ class UnitOfWork:
         self.history = HistoryRepository(conn)
         self.outbox = OutboxRepository(conn)
         self.tokens = TokenRepository(conn)
+        self.functions = FunctionRepository(conn)

@@ -13,6 +13,7 @@ from engine.persistence.tables import (
     api_tokens,
     history,
     instances,
+    integration_functions,
     outbox,
     releases,
     script_versions,
@@ -267,3 +268,52 @@ class TokenRepository:
             api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None)
         )
         return self.conn.execute(q).mappings().first()
+
+
+class FunctionRepository:
+    """Integration functions: every edit is a new version row; the newest row is current."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def current(self, name: str) -> RowMapping | None:
+        q = (
+            sa.select(integration_functions)
+            .where(integration_functions.c.name == name)
+            .order_by(integration_functions.c.version.desc())
+            .limit(1)
+        )
+        row = self.conn.execute(q).mappings().first()
+        return None if row is None or row["deleted"] else row
+
+    def latest_version(self, name: str) -> int:
+        q = sa.select(sa.func.max(integration_functions.c.version)).where(
+            integration_functions.c.name == name
+        )
+        return int(self.conn.execute(q).scalar() or 0)
+
+    def add(self, **values: Any) -> None:
+        self.conn.execute(integration_functions.insert().values(**values))
+
+    def all_current(self) -> list[RowMapping]:
+        newest = (
+            sa.select(
+                integration_functions.c.name,
+                sa.func.max(integration_functions.c.version).label("version"),
+            )
+            .group_by(integration_functions.c.name)
+            .subquery()
+        )
+        q = (
+            sa.select(integration_functions)
+            .join(
+                newest,
+                sa.and_(
+                    newest.c.name == integration_functions.c.name,
+                    newest.c.version == integration_functions.c.version,
+                ),
+            )
+            .where(integration_functions.c.deleted.is_(False))
+            .order_by(integration_functions.c.name)
+        )
+        return list(self.conn.execute(q).mappings().all())

@@ -96,3 +96,34 @@ def test_deploy_publish_token_and_chat(cli_env: None, server: str, key: str) -> 
     assert talk.exit_code == 0, talk.output
     assert "[1]" in talk.output
     assert "completed" in talk.output.splitlines()[-1]
+
+
+def test_integrations_import_and_export(cli_env: None, tmp_path: Path) -> None:
+    name = f"tariff_{Path(tmp_path).name[-6:].replace('-', '_')}"
+    source = tmp_path / "functions.yaml"
+    source.write_text(
+        f"""
+- name: {name}
+  description: Read a customer's tariff
+  version: 1
+  parameters:
+    - name: customer
+      type: string
+  request:
+    url: https://crm.example.com/customers/{{{{ customer }}}}/tariff
+  response:
+    results:
+      tariff: data.tariff
+"""
+    )
+    runner = CliRunner()
+    imported = runner.invoke(main, ["integrations", "import", str(source)])
+    assert imported.exit_code == 0, imported.output
+    assert f"{name}: version 1" in imported.output
+    exported = runner.invoke(main, ["integrations", "export", "--format", "json"])
+    assert exported.exit_code == 0, exported.output
+    assert f'"name": "{name}"' in exported.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("- name: x\n  parameters: 5\n")
+    failed = runner.invoke(main, ["integrations", "import", str(broken)])
+    assert failed.exit_code == 1 and "parameters" in failed.output

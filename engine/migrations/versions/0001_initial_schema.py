@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:19:54.991992
+Create Date: 2026-11-23 15:24:30.470841
 """
 
 from __future__ import annotations
@@ -53,6 +53,18 @@ def upgrade() -> None:
     with op.batch_alter_table("history", schema=None) as batch_op:
         batch_op.create_index("ix_history_instance_id_id", ["instance_id", "id"], unique=False)
 
+    op.create_table(
+        "integration_functions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("spec", sa.Text(), nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=200), server_default="", nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_integration_functions")),
+        sa.UniqueConstraint("name", "version", name=op.f("uq_integration_functions_name_version")),
+    )
     op.create_table(
         "outbox",
         sa.Column(
@@ -187,6 +199,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_unpublished")
 
     op.drop_table("outbox")
+    op.drop_table("integration_functions")
     with op.batch_alter_table("history", schema=None) as batch_op:
         batch_op.drop_index("ix_history_instance_id_id")
 

@@ -174,7 +174,7 @@ def test_breaker_opens_fails_fast_and_closes_after_reset(
     with pytest.raises(CallFailed) as caught:
         invoker.call(spec)
     assert caught.value.kind == "breaker_open"
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < 0.2
     assert server.state.seen(unique_key) == 2
 
     time.sleep(0.35)

@@ -104,6 +104,10 @@ def test_secret_values_never_appear_in_failures(
         assert error.kind == kind, (spec.name, error)
         for text in (str(error), repr(error), error.message, *map(str, error.args)):
             assert_no_secret(text)
+        assert_no_secret(json.dumps(error.request))
+        if kind != "bad_arguments":
+            assert error.request is not None
+            assert error.request["headers"]["X-Api-Key"] == "***"
     assert caplog.records
     assert_no_secret(caplog.text)
     for record in caplog.records:

@@ -134,3 +134,29 @@ def test_bad_entries_are_named(entry: str) -> None:
 )
 def test_address_classes(address: str, reason: str | None) -> None:
     assert forbidden_reason(ipaddress.ip_address(address)) == reason
+
+
+def test_connect_time_resolution_refuses_a_rebound_name() -> None:
+    answers = iter([["93.184.216.34"], ["127.0.0.1"]])
+    rules = AllowList.parse("*.example.com", resolver=lambda host, port: next(answers))
+    rules.check("https://rebind.example.com/")
+    with pytest.raises(HostRefused, match="non-public"):
+        rules.connect_addresses("rebind.example.com", 443)
+
+
+def test_connect_addresses_keep_only_allowed_ones() -> None:
+    assert allow("*.example.com").connect_addresses("sneaky.example.com", 443) == ["93.184.216.36"]
+    assert allow("intranet.corp").connect_addresses("intranet.corp", 80) == ["192.168.1.10"]
+    assert allow("127.0.0.1").connect_addresses("127.0.0.1", 8080) == ["127.0.0.1"]
+    with pytest.raises(HostRefused):
+        allow("127.0.0.1").connect_addresses("10.0.0.1", 80)
+    with pytest.raises(HostRefused):
+        allow("api.example.com").connect_addresses("crm.example.com", 443)
+
+
+def test_guarded_backend_never_opens_a_refused_connection() -> None:
+    from integrations.pool import GuardedBackend
+
+    backend = GuardedBackend(allow("*.example.com"))
+    with pytest.raises(HostRefused):
+        backend.connect_tcp("metadata.example.com", 80, timeout=0.1)

@@ -1,0 +1,128 @@
+"""The integration-function registry: edit, test and watch the functions service tasks call."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from engine.errors import Detail, ValidationFailed
+from engine.functions import (
+    current_spec,
+    delete_function,
+    get_function,
+    list_functions,
+    save_function,
+)
+from integrations import CallFailed, Invoker
+from web.auth import roles
+from web.bodies import json_object
+from web.context import actor, services
+
+bp = Blueprint("integrations", __name__, url_prefix="/api/v1/integrations")
+EDITORS = ("methodologist",)
+
+
+def _invoker() -> Invoker:
+    return services().extras["invoker"]  # type: ignore[no-any-return]
+
+
+def _saved(name: str) -> None:
+    services().extras["catalog"].forget(name)
+
+
+@bp.get("")
+@roles(*EDITORS)
+def index() -> Any:
+    with services().database.unit_of_work() as uow:
+        return jsonify({"functions": list_functions(uow)})
+
+
+@bp.post("")
+@roles(*EDITORS)
+def create() -> Any:
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        saved = save_function(
+            uow, json_object(), actor=actor().name, now=svc.engine.clock(), create=True
+        )
+    _saved(saved["name"])
+    return jsonify(saved), 201
+
+
+@bp.get("/<name>")
+@roles(*EDITORS)
+def show(name: str) -> Any:
+    with services().database.unit_of_work() as uow:
+        return jsonify(get_function(uow, name))
+
+
+@bp.put("/<name>")
+@roles(*EDITORS)
+def replace(name: str) -> Any:
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        saved = save_function(
+            uow, json_object(), actor=actor().name, now=svc.engine.clock(), name=name
+        )
+    _saved(name)
+    return jsonify(saved)
+
+
+@bp.delete("/<name>")
+@roles(*EDITORS)
+def remove(name: str) -> Any:
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        delete_function(uow, name, actor=actor().name, now=svc.engine.clock())
+    _saved(name)
+    return "", 204
+
+
+@bp.post("/<name>/test")
+@roles(*EDITORS)
+def try_out(name: str) -> Any:
+    """Call the function with sample parameters: the rendered request (secrets masked),
+    status, timing, and the mapped results or the error."""
+    body = json_object()
+    params = body.get("parameters", {})
+    if not isinstance(params, list | dict):
+        raise ValidationFailed(
+            "parameters must be a list (in order) or an object",
+            [Detail("parameters", "must be a list or an object")],
+        )
+    with services().database.unit_of_work() as uow:
+        spec = current_spec(uow, name)
+    started = time.perf_counter()
+    try:
+        result = _invoker().call(spec, params)
+    except CallFailed as exc:
+        return jsonify(
+            {
+                "ok": False,
+                "request": exc.request,
+                "status": exc.status,
+                "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
+                "error": {"kind": exc.kind, "message": exc.message},
+            }
+        )
+    return jsonify(
+        {
+            "ok": True,
+            "request": result.request,
+            "status": result.status,
+            "elapsed_ms": round(result.elapsed_ms, 2),
+            "cached": result.cached,
+            "attempts": result.attempts,
+            "results": result.results,
+        }
+    )
+
+
+@bp.get("/<name>/stats")
+@roles(*EDITORS)
+def stats(name: str) -> Any:
+    with services().database.unit_of_work() as uow:
+        get_function(uow, name)
+    return jsonify(_invoker().stats(name))
