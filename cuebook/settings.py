@@ -36,6 +36,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     integration_allowed_hosts: str = ""
     kafka_bootstrap: str | None = None
+    db_pool_size: int = 5
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -60,5 +61,6 @@ class Settings:
             ),
             integration_allowed_hosts=env.get("CUEBOOK_INTEGRATION_ALLOWED_HOSTS", ""),
             kafka_bootstrap=env.get("CUEBOOK_KAFKA_BOOTSTRAP") or None,
+            db_pool_size=int(env.get("CUEBOOK_DB_POOL_SIZE", "5")),
             env=env,
         )

@@ -23,7 +23,9 @@ def utc_now() -> datetime:
 
 
 def build_services(settings: Settings) -> Services:
-    database = Database(settings.database_url, schema=settings.database_schema)
+    database = Database(
+        settings.database_url, schema=settings.database_schema, pool_size=settings.db_pool_size
+    )
     catalog = FunctionCatalog(database)
     invoker = Invoker(
         InvokerConfig.from_env(settings.env),
