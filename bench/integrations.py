@@ -23,15 +23,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import cli, fresh_schema, gunicorn, percentile, summary  # noqa: E402
-from bench.integrations_client import local_server, measure_client, print_figures  # noqa: E402
+from bench._harness import cli, fresh_schema, gunicorn, percentile, summary
+from bench.integrations_client import local_server, measure_client, print_figures
 
 DELAY_MS = 20.0
 FORM = {"type": "object", "required": ["district"], "properties": {"district": {"type": "string"}}}
 
 
 def _bundle(folder: Path, function: str | None) -> Path:
-    """A loop: ask a district -> (service task | script task) -> ask again."""
+    """A loop: ask a district -> (service task | script task) -> gateway -> ask again."""
     if function:
         work = (
             f'<bpmn:serviceTask id="work"><bpmn:extensionElements>'
@@ -56,11 +56,17 @@ def _bundle(folder: Path, function: str | None) -> Path:
     <bpmn:userTask id="ask" name="District"><bpmn:extensionElements><spiffworkflow:properties>
       <spiffworkflow:property name="formJsonSchemaFilename" value="ask.schema.json"/>
       </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f4</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:sequenceFlow id="f2" sourceRef="ask" targetRef="work"/>
     {work}
-    <bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="ask"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="gw"/>
+    <bpmn:exclusiveGateway id="gw" default="f4"><bpmn:incoming>f3</bpmn:incoming>
+      <bpmn:outgoing>f4</bpmn:outgoing><bpmn:outgoing>f5</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="f4" sourceRef="gw" targetRef="ask"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="gw" targetRef="end">
+      <bpmn:conditionExpression>district == 'stop'</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:endEvent id="end"><bpmn:incoming>f5</bpmn:incoming></bpmn:endEvent>
   </bpmn:process>
 </bpmn:definitions>"""
     folder.mkdir(parents=True)

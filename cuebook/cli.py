@@ -207,6 +207,8 @@ def serve(ctx: _Ctx, host: str, port: int, workers: int, threads: int) -> None:
         "60",
         "--graceful-timeout",
         "20",
+        "--keep-alive",
+        "30",
         "--config",
         "python:cuebook.gunicorn_conf",
         "cuebook.wsgi:app",
