@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["cuebook"] = svc or build_services(settings)
     register_error_handlers(app)
     install_auth(app)

@@ -11,10 +11,11 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from engine import metrics
+from engine.bpmn.live import LiveWorkflows
 from engine.bpmn.runner import Position, Runner, TaskEvent
 from engine.errors import BadRequest, Conflict, Detail, InvalidAnswer, NotFound, ValidationFailed
 from engine.model import CHANNELS, Handoff, Progress, Step, StepView, VersionRef
@@ -42,6 +43,7 @@ class Engine:
     specs: SpecCache
     clock: Clock
     policy: ReplyPolicy = field(default_factory=ReplyPolicy)
+    live: LiveWorkflows = field(default_factory=LiveWorkflows)
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,7 @@ def start_session(
         "channel": channel,
         "session_key": session_key,
         "state": engine.runner.save(workflow),
+        "lock_version": 0,
         "step_seq": 0,
         "step_token": token,
         "current_element": outcome.step.id,
@@ -255,6 +258,7 @@ def start_session(
     ]
     events += _status_events(instance_id, outcome, now, script)
     uow.outbox.add_many(events)
+    engine.live.put(instance_id, 0, workflow)
     metrics.SESSIONS_STARTED.labels(script, channel).inc()
     _count_arrival(script, outcome, None)
     return _view(row, outcome.step, outcome.status, handoff=outcome.handoff), True
@@ -354,6 +358,17 @@ def _count_arrival(script: str, outcome: _Outcome, earlier_outcome: str | None) 
         metrics.STEPS_ENTERED.labels(script, outcome.step.id).inc()
 
 
+def _restore_to_change(engine: Engine, compiled: Any, row: Any) -> Any:
+    """The workflow to change in this step: the live one if it is current, else restored."""
+    workflow = engine.live.take(row["id"], row["lock_version"])
+    return workflow if workflow is not None else engine.runner.restore(compiled, row["state"])
+
+
+def _saved(engine: Engine, row: Any, workflow: Any) -> dict[str, Any]:
+    """Save the workflow's state; the values that record it, with the version bumped."""
+    return {"state": engine.runner.save(workflow), "lock_version": row["lock_version"] + 1}
+
+
 def _parse_ts(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -424,7 +439,7 @@ def submit_step(
         return get_session(uow, engine, session_id, for_person=not actor.is_bot)
     _check_operator_may_act(row, actor)
     compiled = engine.specs.get(uow, row["version_id"])
-    workflow = engine.runner.restore(compiled, row["state"])
+    workflow = _restore_to_change(engine, compiled, row)
     position = engine.runner.position(compiled, workflow)
     if position.task is None or position.step_spec is None:
         raise Conflict(f"session {session_id} is waiting for an event, not for an answer")
@@ -477,7 +492,7 @@ def submit_step(
     seq = row["step_seq"] + 1
     token = _new_token(seq)
     values: dict[str, Any] = {
-        "state": engine.runner.save(workflow),
+        **_saved(engine, row, workflow),
         "status": outcome.status,
         "step_seq": seq,
         "step_token": token,
@@ -495,7 +510,6 @@ def submit_step(
     elif row["status"] == "handed_off" and outcome.status == "waiting":
         values["status"] = "handed_off"
         outcome.status = "handed_off"
-    uow.instances.update(session_id, **values)
     text = (
         reply.text
         if reply.text is not None
@@ -519,8 +533,10 @@ def submit_step(
     ]
     rows += _ran_rows(session_id, now, ran, "engine", channel)
     rows += _arrival_rows(session_id, now, outcome, channel)
-    uow.history.add_many(rows)
-    uow.outbox.add_many(
+    uow.instances.write_step(
+        session_id,
+        values,
+        rows,
         [
             event_row(
                 "session.step_taken",
@@ -535,8 +551,9 @@ def submit_step(
                 now,
             ),
             *_status_events(session_id, outcome, now, row["script_key"]),
-        ]
+        ],
     )
+    engine.live.put(session_id, values["lock_version"], workflow)
     metrics.STEPS_TAKEN.labels(row["script_key"], channel).inc()
     _count_arrival(row["script_key"], outcome, row["outcome"])
     new_row = {**row, **values}
@@ -692,7 +709,7 @@ def resume(
     if row["status"] in ENDED:
         return None
     compiled = engine.specs.get(uow, row["version_id"])
-    workflow = engine.runner.restore(compiled, row["state"])
+    workflow = _restore_to_change(engine, compiled, row)
     before = engine.runner.position(compiled, workflow)
     trigger(workflow)
     ran: list[TaskEvent] = []
@@ -702,7 +719,7 @@ def resume(
     moved = bool(ran) or outcome.step.id != (before.step_spec.id if before.step_spec else None)
     seq = row["step_seq"] + 1 if moved else row["step_seq"]
     values: dict[str, Any] = {
-        "state": engine.runner.save(workflow),
+        **_saved(engine, row, workflow),
         "status": outcome.status
         if row["status"] != "handed_off" or outcome.status in ENDED
         else "handed_off",
@@ -718,19 +735,21 @@ def resume(
             values["outcome"] = "automated"
     if outcome.handoff is not None and row["status"] != "handed_off":
         _apply_handoff(values, outcome.handoff, now)
-    uow.instances.update(session_id, **values)
     rows = _ran_rows(session_id, now, ran, actor, row["channel"])
     if moved:
         rows += _arrival_rows(
             session_id, now, replace(outcome, status=values["status"]), row["channel"]
         )
-    uow.history.add_many(rows)
-    uow.outbox.add_many(
+    uow.instances.write_step(
+        session_id,
+        values,
+        rows,
         [
             event_row(f"session.{event}", session_id, {"script": row["script_key"]}, now),
             *(_status_events(session_id, outcome, now, row["script_key"]) if moved else []),
-        ]
+        ],
     )
+    engine.live.put(session_id, values["lock_version"], workflow)
     if moved:
         _count_arrival(row["script_key"], outcome, row["outcome"])
     return _view({**row, **values}, outcome.step, values["status"], handoff=outcome.handoff)
@@ -776,7 +795,7 @@ def go_back(
         return get_session(uow, engine, session_id, for_person=not actor.is_bot)
     _check_operator_may_act(row, actor)
     compiled = engine.specs.get(uow, row["version_id"])
-    workflow = engine.runner.restore(compiled, row["state"])
+    workflow = _restore_to_change(engine, compiled, row)
     position = engine.runner.position(compiled, workflow)
     target = (
         engine.runner.back_target(compiled, position.task) if position.task is not None else None
@@ -793,7 +812,7 @@ def go_back(
     now = engine.clock()
     seq = row["step_seq"] + 1
     values: dict[str, Any] = {
-        "state": engine.runner.save(workflow),
+        **_saved(engine, row, workflow),
         "step_seq": seq,
         "step_token": _new_token(seq),
         "current_element": outcome.step.id,
@@ -801,8 +820,9 @@ def go_back(
         "next_timer_at": _parse_ts(outcome.position.next_timer_at),
         "updated_at": now,
     }
-    uow.instances.update(session_id, **values)
-    uow.history.add_many(
+    uow.instances.write_step(
+        session_id,
+        values,
         [
             _history_row(
                 session_id,
@@ -814,9 +834,7 @@ def go_back(
                 text=f"went back to {outcome.step.id}; answers given after it are discarded",
             ),
             *_arrival_rows(session_id, now, outcome, row["channel"]),
-        ]
-    )
-    uow.outbox.add_many(
+        ],
         [
             event_row(
                 "session.went_back",
@@ -824,8 +842,9 @@ def go_back(
                 {"script": row["script_key"], "from": left, "to": outcome.step.id},
                 now,
             )
-        ]
+        ],
     )
+    engine.live.put(session_id, values["lock_version"], workflow)
     handoff = (
         Handoff(row["handoff_queue"], row["handoff_reason"] or "")
         if outcome.status == "handed_off"
@@ -978,7 +997,10 @@ def queue(uow: UnitOfWork, engine: Engine, group: str, *, limit: int = 50) -> li
         workflow = engine.runner.restore(compiled, full["state"])
         position = engine.runner.position(compiled, workflow)
         variables = engine.runner.data_of(workflow, position)
-        waited = (now - row["handed_off_at"]).total_seconds() if row["handed_off_at"] else 0.0
+        since = row["handed_off_at"]
+        if since is not None and since.tzinfo is None:  # SQLite keeps no zone; times are UTC
+            since = since.replace(tzinfo=UTC)
+        waited = (now - since).total_seconds() if since else 0.0
         items.append(
             {
                 "session_id": row["id"],

@@ -168,6 +168,32 @@ class InstanceRepository:
     def update(self, instance_id: str, **values: Any) -> None:
         self.conn.execute(instances.update().where(instances.c.id == instance_id).values(**values))
 
+    def write_step(
+        self,
+        instance_id: str,
+        values: dict[str, Any],
+        history_rows: list[dict[str, Any]],
+        outbox_rows: list[dict[str, Any]],
+    ) -> None:
+        """The write of a step: the instance row, its history and its events.
+
+        On PostgreSQL it is one statement (data-modifying CTEs), one round trip; elsewhere
+        three statements in the same transaction.
+        """
+        update = instances.update().where(instances.c.id == instance_id).values(**values)
+        if not self.lock_rows:
+            self.conn.execute(update)
+            if history_rows:
+                self.conn.execute(history.insert(), history_rows)
+            if outbox_rows:
+                self.conn.execute(outbox.insert(), outbox_rows)
+            return
+        if history_rows:
+            update = update.add_cte(history.insert().values(history_rows).cte("new_history"))
+        if outbox_rows:
+            update = update.add_cte(outbox.insert().values(outbox_rows).cte("new_events"))
+        self.conn.execute(update)
+
     def claim(self, instance_id: str, assignee: str, now: datetime) -> bool:
         """Give a handed-off instance to one operator: exactly one concurrent claim wins."""
         res = self.conn.execute(

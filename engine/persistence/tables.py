@@ -69,6 +69,7 @@ instances = sa.Table(
     sa.Column("session_key", sa.String(200), nullable=True),
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("step_seq", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lock_version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("step_token", sa.String(64), nullable=True),
     sa.Column("current_element", sa.String(200), nullable=True),
     sa.Column("misses", sa.Integer, nullable=False, server_default="0"),

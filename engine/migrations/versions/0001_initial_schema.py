@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:24:30.470841
+Create Date: 2026-11-23 15:34:09.004026
 """
 
 from __future__ import annotations
@@ -146,6 +146,7 @@ def upgrade() -> None:
         sa.Column("session_key", sa.String(length=200), nullable=True),
         sa.Column("state", sa.Text(), nullable=False),
         sa.Column("step_seq", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("lock_version", sa.Integer(), server_default="0", nullable=False),
         sa.Column("step_token", sa.String(length=64), nullable=True),
         sa.Column("current_element", sa.String(length=200), nullable=True),
         sa.Column("misses", sa.Integer(), server_default="0", nullable=False),
