@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 WORKERS ?= 2
 
-.PHONY: install run test lint typecheck imports unit pytest smoke bench pg-up clean
+.PHONY: install run test lint typecheck imports pytest smoke bench pg-up clean browser-deps e2e
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,8 +36,22 @@ pg-up:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
 	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL is not up"; exit 1
 
-pytest: install pg-up
+# Browser tests: Debian's Chromium driven by playwright-core (package.json).
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+browser-deps: $(CHROMIUM) node_modules/.package-lock.json
+
+pytest: install pg-up browser-deps
 	CUEBOOK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+
+e2e: install pg-up browser-deps
+	CUEBOOK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m browser tests/e2e
 
 smoke: install
 	CUEBOOK_TEST_DATABASE_URL=sqlite $(BIN)/pytest -q -m smoke

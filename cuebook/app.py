@@ -17,6 +17,8 @@ from editor_api.scripts import bp as scripts_bp
 from player.api import bp as sessions_bp
 from player.messages import bp as messages_bp
 from player.queues import bp as queues_bp
+from player.web import bp as player_bp
+from player.web import install_cors
 from web.auth import install_auth, public
 from web.context import Services, services
 from web.errors import register_error_handlers
@@ -80,4 +82,6 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(sessions_bp)
     app.register_blueprint(queues_bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(player_bp)
+    install_cors(app)
     return app

@@ -63,13 +63,33 @@ def db_upgrade(ctx: _Ctx) -> None:
     click.echo("database is up to date")
 
 
+def _function_lookup(settings: Settings) -> Any:
+    """The registry's lookup when the database is there; None (with a note) when it is not."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.functions import FunctionCatalog
+    from engine.persistence.database import Database
+
+    database = Database(settings.database_url, schema=settings.database_schema)
+    catalog = FunctionCatalog(database)
+    try:
+        catalog.get("")
+    except SQLAlchemyError:
+        click.echo("note: integration functions not checked (database not reachable)", err=True)
+        return None
+    return catalog.info
+
+
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def validate(path: Path) -> None:
+@click.option("--offline", is_flag=True, help="do not check service tasks against the registry")
+@pass_ctx
+def validate(ctx: _Ctx, path: Path, offline: bool) -> None:
     """Check a bundle (folder or .zip): one line per problem, exit 1 if any."""
+    functions = None if offline else _function_lookup(ctx.settings)
     try:
         bundle = bundle_from_path(path)
-        problems = validate_bundle(bundle)
+        problems = validate_bundle(bundle, functions)
     except CuebookError as exc:
         click.echo(f"{path}: {exc.message}")
         for d in exc.details:

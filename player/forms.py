@@ -78,7 +78,7 @@ class FieldView:
     @property
     def is_group(self) -> bool:
         """Radios and checkbox groups sit in a fieldset; their first input takes the focus."""
-        return self.widget in ("radio", "checkboxes")
+        return self.widget in ("radio", "checkboxes") and not self.readonly
 
     @property
     def focus_id(self) -> str:
@@ -87,6 +87,15 @@ class FieldView:
     @property
     def checked_values(self) -> tuple[str, ...]:
         return tuple(c.value for c in self.choices if c.checked)
+
+    @property
+    def checked_labels(self) -> str:
+        return ", ".join(c.label for c in self.choices if c.checked)
+
+    @property
+    def shows_text(self) -> bool:
+        """A read-only choice is shown as read-only text (its label), not as dimmed options."""
+        return self.readonly and self.widget in ("radio", "select", "checkboxes")
 
 
 def _type_of(prop: Mapping[str, Any]) -> str:
@@ -289,6 +298,19 @@ def fields(
     ]
 
 
+_REQUIRED = re.compile(r"^'[^']*' is a required property$")
+_PATTERN = re.compile(r"^'.*' does not match '.*'$", re.DOTALL)
+
+
+def plain_message(message: str) -> str:
+    """A validator message as an operator reads it next to a field."""
+    if _REQUIRED.match(message):
+        return "Fill this in."
+    if _PATTERN.match(message):
+        return "This does not have the expected format."
+    return message
+
+
 def field_errors(details: Iterable[Any], names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
     """Split error details (``path``, ``message``) into per-field messages and the rest.
 
@@ -300,9 +322,8 @@ def field_errors(details: Iterable[Any], names: Iterable[str]) -> tuple[dict[str
     for detail in details:
         head = str(detail.path).split("/", 1)[0]
         if head in known:
-            per_field[head] = (
-                f"{per_field[head]}; {detail.message}" if head in per_field else detail.message
-            )
+            message = plain_message(detail.message)
+            per_field[head] = f"{per_field[head]}; {message}" if head in per_field else message
         else:
             rest.append(f"{detail.path}: {detail.message}" if detail.path else detail.message)
     return per_field, rest

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
@@ -84,6 +86,14 @@ def _numeric_digits(schema: dict[str, Any] | Any) -> int:
     return DEFAULT_MAX_DIGITS
 
 
+def _digits_only(schema: Mapping[str, Any]) -> bool:
+    """A text field whose pattern admits only digits (an account or contract number)."""
+    pattern = str(schema.get("pattern") or "")
+    return schema.get("type") == "string" and bool(
+        re.fullmatch(r"\^?(\[0-9\]|\\d)(\{\d+(,\d*)?\}|[+*])?\$?", pattern)
+    )
+
+
 def _ask_form(prompt: _Prompt, step: Step, phrases: Phrases) -> None:
     spec = single_field(step)
     if spec is None:
@@ -96,7 +106,7 @@ def _ask_form(prompt: _Prompt, step: Step, phrases: Phrases) -> None:
         prompt.dtmf = {"1": True, "2": False}
         prompt.hints = [phrases.yes, phrases.no]
         prompt.expects, prompt.max_digits = "choice", 1
-    elif spec.kind in ("integer", "number", "date"):
+    elif spec.kind in ("integer", "number", "date") or _digits_only(spec.schema):
         prompt.say(phrases.enter_date if spec.kind == "date" else phrases.enter_number)
         prompt.expects, prompt.timeout_s = "digits", NUMERIC_TIMEOUT_S
         prompt.max_digits = 8 if spec.kind == "date" else _numeric_digits(spec.schema)

@@ -17,7 +17,7 @@ from tests.conftest import BUNDLES, SAMPLES
 
 def test_validate_ok_and_problems(tmp_path: Path) -> None:
     runner = CliRunner()
-    ok = runner.invoke(main, ["validate", str(SAMPLES / "internet_outage")])
+    ok = runner.invoke(main, ["validate", "--offline", str(SAMPLES / "internet_outage")])
     assert ok.exit_code == 0, ok.output
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -28,7 +28,7 @@ def test_validate_ok_and_problems(tmp_path: Path) -> None:
     text = text.replace("menu.schema.json", "nowhere.json")
     text = text.replace("choice == 'again'", "choice ==")
     (bad / "menu_loop.bpmn").write_text(text)
-    result = runner.invoke(main, ["validate", str(bad)])
+    result = runner.invoke(main, ["validate", "--offline", str(bad)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert any(
@@ -47,13 +47,13 @@ def test_validate_ok_and_problems(tmp_path: Path) -> None:
             '<bpmn:userTask id="name"', '<bpmn:sendTask id="send_it"/><bpmn:userTask id="name"'
         )
     )
-    result = runner.invoke(main, ["validate", str(bad)])
+    result = runner.invoke(main, ["validate", "--offline", str(bad)])
     assert result.exit_code == 1
     assert "menu_loop.bpmn: send_it: unsupported BPMN element bpmn:sendTask" in result.output
     garbage = tmp_path / "garbage"
     garbage.mkdir()
     (garbage / "x.bpmn").write_text("<not xml")
-    result = runner.invoke(main, ["validate", str(garbage)])
+    result = runner.invoke(main, ["validate", "--offline", str(garbage)])
     assert result.exit_code == 1 and "x.bpmn" in result.output and "Traceback" not in result.output
 
 
@@ -127,3 +127,9 @@ def test_integrations_import_and_export(cli_env: None, tmp_path: Path) -> None:
     broken.write_text("- name: x\n  parameters: 5\n")
     failed = runner.invoke(main, ["integrations", "import", str(broken)])
     assert failed.exit_code == 1 and "parameters" in failed.output
+
+
+def test_validate_checks_service_tasks_against_the_registry(cli_env: None) -> None:
+    result = CliRunner().invoke(main, ["validate", str(BUNDLES / "service_tasks")])
+    assert result.exit_code == 1
+    assert "service_tasks.bpmn: check: unknown integration function 'check_outage'" in result.output

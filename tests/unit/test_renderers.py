@@ -405,3 +405,12 @@ def test_markdown_keeps_numbers_and_snake_case_words():
     assert speakable_paragraphs("1. call_me_back at 10*2\n2) done") == [
         "1. call_me_back at 10*2. 2. done."
     ]
+
+
+def test_ivr_asks_for_keys_for_a_digits_only_text_field():
+    account = form("account", {"type": "string", "pattern": "^[0-9]{6,10}$", "maxLength": 10})
+    out = render_ivr(view(account))
+    assert out["expects"] == "digits"
+    assert out["max_digits"] == 10
+    words = form("name", {"type": "string", "pattern": "^[a-z]+$"})
+    assert render_ivr(view(words))["expects"] == "speech"

@@ -1,0 +1,418 @@
+"""The operator player: server-rendered pages that walk a script, sign-in, the
+``<cuebook-player>`` asset, and CORS for the JSON API.
+
+Pages work without JavaScript. They are open to the app's token check (``@public``)
+and guarded here instead, so a visitor without a valid cookie or bearer token is sent
+to the sign-in page rather than given a JSON 401. Cookie-authenticated posts carry a
+CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from markupsafe import Markup, escape
+from werkzeug.wrappers import Response as BaseResponse
+
+from engine.errors import CuebookError, Detail, InvalidAnswer
+from engine.model import StepView
+from engine.sessions import Actor, Reply, claim, get_session, go_back, start_session, submit_step
+from engine.tokens import authenticate
+from engine.versions import list_scripts
+from player.forms import answer_from_form, field_errors, fields
+from player.renderers.phrases import phrases_for
+from web.auth import public
+from web.context import actor, services
+from web.errors import status_of
+
+bp = Blueprint("player", __name__, url_prefix="/player", template_folder="templates")
+STATIC = Path(__file__).resolve().parent / "static"
+PLAYER_ROLES = frozenset({"operator", "admin"})
+OPEN_ENDPOINTS = frozenset({"player.signin_form", "player.signin", "player.asset"})
+ASSET_MAX_AGE = 3600
+CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key"
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^\*$")
+_BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
+_STRONG = re.compile(r"\*\*(.+?)\*\*")
+
+
+# -- text ------------------------------------------------------------------------------
+
+
+def _inline(line: str) -> str:
+    return _STRONG.sub(r"<strong>\1</strong>", str(escape(line)))
+
+
+def text_html(text: str) -> Markup:
+    """Script text as HTML: escaped, paragraphs and line breaks kept, ``**bold**`` and
+    ``-``/``1.`` lists understood."""
+    blocks: list[str] = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [line for line in block.splitlines() if line.strip()]
+        if not lines:
+            continue
+        for pattern, tag in ((_BULLET, "ul"), (_NUMBERED, "ol")):
+            found = [pattern.match(line) for line in lines]
+            if all(found):
+                items = "".join(f"<li>{_inline(m.group(1))}</li>" for m in found if m)
+                blocks.append(f"<{tag}>{items}</{tag}>")
+                break
+        else:
+            blocks.append("<p>" + "<br>".join(_inline(line) for line in lines) + "</p>")
+    return Markup("".join(blocks))
+
+
+# -- who is asking ---------------------------------------------------------------------
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return None
+
+
+def _token_actor(token: str) -> Actor | None:
+    with services().database.unit_of_work() as uow:
+        return authenticate(uow, token)
+
+
+def _cookie_actor() -> Actor | None:
+    stored = session.get("actor")
+    if isinstance(stored, list | tuple) and len(stored) == 2:
+        return Actor(name=str(stored[0]), role=str(stored[1]))
+    return None
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def _csrf_ok() -> bool:
+    sent = request.form.get("csrf_token", "")
+    kept = session.get("csrf")
+    return bool(sent) and isinstance(kept, str) and hmac.compare_digest(sent, kept)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/player/") and not target.startswith("//"):
+        return target
+    return url_for("player.index")
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    resp = Response(render_template(template, **context), status=status)
+    resp.mimetype = "text/html"
+    return resp
+
+
+def _signin_page(status: int, error: str = "", next_url: str = "") -> Response:
+    return _page("player/signin.html", status, error=error, next_url=next_url)
+
+
+@bp.context_processor
+def _template_globals() -> dict[str, Any]:
+    return {
+        "csrf_token": csrf_token,
+        "current_actor": g.get("cuebook_actor"),
+        "text_html": text_html,
+    }
+
+
+@bp.before_request
+def _gate() -> BaseResponse | None:
+    """Pages need an operator (or admin): cookie or bearer token; posts with a cookie need CSRF."""
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    token = _bearer()
+    who = _token_actor(token) if token else _cookie_actor()
+    if who is None:
+        if token:
+            return _signin_page(401, "The token is not valid.")
+        target = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("player.signin_form", next=target), 303)
+    if who.role not in PLAYER_ROLES:
+        return _page(
+            "player/error.html",
+            403,
+            title="Not allowed",
+            message=f"Role {who.role!r} cannot use the player; it needs an operator token.",
+        )
+    g.cuebook_actor = who
+    if request.method == "POST" and not token and not _csrf_ok():
+        return _page(
+            "player/error.html",
+            400,
+            title="The form has expired",
+            message="Reload the page and try again.",
+        )
+    return None
+
+
+def frame_ancestors(origins: Iterable[str]) -> str:
+    """The CSP ``frame-ancestors`` value: this server and the configured CORS origins."""
+    allowed = [o.rstrip("/") for o in origins if _ORIGIN.match(o.rstrip("/"))]
+    return " ".join(["frame-ancestors", "'self'", *allowed])
+
+
+@bp.after_request
+def _headers(resp: Response) -> Response:
+    if resp.mimetype == "text/html":
+        origins = services().settings.cors_origins or ()
+        resp.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+            + frame_ancestors(origins)
+        )
+        resp.headers["Cache-Control"] = "no-store"
+        resp.headers["Referrer-Policy"] = "same-origin"
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.errorhandler(CuebookError)
+def _error_page(exc: CuebookError) -> Response:
+    return _page(
+        "player/error.html",
+        status_of(exc),
+        title="This did not work",
+        message=exc.message,
+        details=[f"{d.path}: {d.message}" if d.path else d.message for d in exc.details],
+        session_id=request.view_args.get("session_id") if request.view_args else None,
+    )
+
+
+# -- assets and sign-in ----------------------------------------------------------------
+
+
+@bp.get("/<any('cuebook-player.js', 'player.css', 'player.js'):name>")
+@public
+def asset(name: str) -> Response:
+    resp = send_from_directory(STATIC, name, max_age=ASSET_MAX_AGE)
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    resp.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return resp
+
+
+@bp.get("/signin")
+@public
+def signin_form() -> Response:
+    return _signin_page(200, next_url=request.args.get("next", ""))
+
+
+@bp.post("/signin")
+@public
+def signin() -> BaseResponse:
+    next_url = request.form.get("next", "")
+    if not _csrf_ok():
+        return _signin_page(400, "The form has expired; try again.", next_url)
+    token = request.form.get("token", "").strip()
+    who = _token_actor(token) if token else None
+    if who is None:
+        return _signin_page(401, "This token is not valid.", next_url)
+    if who.role not in PLAYER_ROLES:
+        return _signin_page(
+            403, f"A {who.role} token cannot use the player; use an operator token.", next_url
+        )
+    session.clear()
+    session["actor"] = (who.name, who.role)
+    session["csrf"] = secrets.token_urlsafe(32)
+    return redirect(_safe_next(next_url), 303)
+
+
+@bp.post("/signout")
+@public
+def signout() -> BaseResponse:
+    session.clear()
+    return redirect(url_for("player.signin_form"), 303)
+
+
+# -- scripts and sessions --------------------------------------------------------------
+
+
+@bp.get("/")
+@public
+def index() -> Response:
+    with services().database.unit_of_work() as uow:
+        scripts = [s for s in list_scripts(uow) if s["published_version"] is not None]
+    return _page("player/scripts.html", scripts=scripts)
+
+
+@bp.post("/start")
+@public
+def start() -> BaseResponse:
+    script = request.form.get("script", "")
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        view, _created = start_session(
+            uow,
+            svc.engine,
+            script=script,
+            channel="web",
+            variables={},
+            session_key=None,
+            actor=actor(),
+        )
+    return _to_session(view.session_id)
+
+
+def _to_session(session_id: str) -> BaseResponse:
+    return redirect(url_for("player.session_page", session_id=session_id), 303)
+
+
+def _load(session_id: str) -> tuple[StepView, str]:
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        view = get_session(uow, svc.engine, session_id, channel="web", for_person=True)
+        script = uow.scripts.get(view.version.script)
+    return view, str(script["title"]) if script is not None else view.version.script
+
+
+def _step_page(
+    view: StepView,
+    script_title: str,
+    *,
+    values: dict[str, Any] | None = None,
+    details: Sequence[Detail] = (),
+    status: int = 200,
+) -> Response:
+    step = view.step
+    open_step = view.status in ("waiting", "handed_off") and step is not None
+    form: list[Any] = []
+    other_errors: list[str] = [f"{d.path}: {d.message}" if d.path else d.message for d in details]
+    if open_step and step is not None and step.kind in ("form", "choice") and step.schema:
+        names = (step.schema.get("properties") or {}).keys()
+        per_field, other_errors = field_errors(details, names)
+        form = fields(step.schema, step.ui_schema, values, per_field)
+    steps_taken = view.progress.steps_taken if view.progress else 0
+    return _page(
+        "player/session.html",
+        status,
+        view=view,
+        step=step,
+        open_step=open_step,
+        fields=form,
+        invalid=[f for f in form if f.error],
+        other_errors=other_errors,
+        script_title=script_title,
+        step_number=steps_taken + 1,
+        lang=phrases_for(view).language,
+    )
+
+
+@bp.get("/sessions/<session_id>")
+@public
+def session_page(session_id: str) -> Response:
+    view, title = _load(session_id)
+    return _step_page(view, title)
+
+
+@bp.post("/sessions/<session_id>/steps")
+@public
+def take_step(session_id: str) -> BaseResponse:
+    token = request.form.get("step_token", "")
+    answer: dict[str, Any] = {}
+    svc = services()
+    try:
+        with svc.database.unit_of_work() as uow:
+            shown = get_session(uow, svc.engine, session_id, for_person=True)
+            step = shown.step
+            answer = answer_from_form(step.schema, request.form) if step and step.schema else {}
+            submit_step(
+                uow, svc.engine, session_id, Reply(step_token=token, answer=answer), actor()
+            )
+    except InvalidAnswer as exc:
+        view, title = _load(session_id)
+        return _step_page(view, title, values=answer, details=exc.details, status=422)
+    return _to_session(session_id)
+
+
+@bp.post("/sessions/<session_id>/back")
+@public
+def step_back(session_id: str) -> BaseResponse:
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        go_back(uow, svc.engine, session_id, request.form.get("step_token", ""), actor())
+    return _to_session(session_id)
+
+
+@bp.post("/sessions/<session_id>/claim")
+@public
+def take_over(session_id: str) -> BaseResponse:
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        claim(uow, svc.engine, session_id, actor())
+    return _to_session(session_id)
+
+
+# -- CORS for the JSON API -------------------------------------------------------------
+
+
+def _allowed_origin(origin: str | None) -> str | None:
+    if not origin:
+        return None
+    origins = tuple(o.rstrip("/") for o in (services().settings.cors_origins or ()))
+    if "*" in origins or origin.rstrip("/") in origins:
+        return origin
+    return None
+
+
+def install_cors(app: Flask) -> None:
+    """Let pages from ``settings.cors_origins`` call ``/api/`` with a bearer token.
+
+    No credentials are allowed across origins: cookies never authenticate a
+    cross-origin call. Installing twice changes nothing.
+    """
+    if app.extensions.get("cuebook.cors"):
+        return
+    app.extensions["cuebook.cors"] = True
+
+    @app.before_request
+    def _preflight() -> Response | None:
+        if (
+            request.method != "OPTIONS"
+            or not request.path.startswith("/api/")
+            or "Access-Control-Request-Method" not in request.headers
+        ):
+            return None
+        resp = Response(status=204)
+        origin = _allowed_origin(request.headers.get("Origin"))
+        if origin is not None:
+            resp.headers["Access-Control-Allow-Origin"] = origin
+            resp.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+            resp.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+            resp.headers["Access-Control-Max-Age"] = "600"
+        resp.vary.add("Origin")
+        return resp
+
+    @app.after_request
+    def _cors(resp: Response) -> Response:
+        if request.path.startswith("/api/") and "Access-Control-Allow-Origin" not in resp.headers:
+            resp.vary.add("Origin")
+            origin = _allowed_origin(request.headers.get("Origin"))
+            if origin is not None:
+                resp.headers["Access-Control-Allow-Origin"] = origin
+                resp.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
+        return resp
