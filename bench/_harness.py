@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -105,3 +108,80 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterato
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+async def _dialogue(
+    client: Any,
+    key: str,
+    channel: str,
+    steps: int,
+    think_s: float,
+    reply: Callable[[dict[str, Any], int], dict[str, Any]],
+    times: list[float],
+    errors: list[str],
+    rng: random.Random,
+) -> None:
+    try:
+        if think_s:
+            await asyncio.sleep(rng.uniform(0, think_s * 2))
+        r = await client.post("/api/v1/sessions", json={"script": key, "channel": channel})
+        if r.status_code != 201:
+            errors.append(r.text[:300])
+            return
+        view = r.json()
+        for i in range(steps):
+            if think_s:
+                await asyncio.sleep(rng.expovariate(1 / think_s))
+            if view["status"] != "waiting":
+                r = await client.post("/api/v1/sessions", json={"script": key, "channel": channel})
+                view = r.json()
+                continue
+            body = {"step_token": view["step_token"], **reply(view, i)}
+            t0 = time.perf_counter()
+            r = await client.post(f"/api/v1/sessions/{view['session_id']}/steps", json=body)
+            times.append((time.perf_counter() - t0) * 1000)
+            if r.status_code != 200:
+                errors.append(r.text[:300])
+                return
+            view = r.json()
+    except Exception as exc:  # a failed dialogue must fail the run, not vanish
+        errors.append(repr(exc))
+
+
+def run_dialogues(
+    base: str,
+    token: str,
+    key: str,
+    *,
+    sessions: int,
+    steps: int,
+    think_s: float,
+    reply: Callable[[dict[str, Any], int], dict[str, Any]],
+    channel: str = "chat",
+    connections: int = 64,
+) -> tuple[list[float], float]:
+    """``sessions`` conversations at once, each waiting ~``think_s`` between replies (as a
+    person or a bot platform does); returns step latencies (ms) and steps per second."""
+
+    async def main() -> tuple[list[float], float]:
+        times: list[float] = []
+        errors: list[str] = []
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        headers = {"Authorization": f"Bearer {token}"}
+        rng = random.Random(7)
+        async with httpx.AsyncClient(
+            base_url=base, headers=headers, limits=limits, timeout=60
+        ) as c:
+            t0 = time.perf_counter()
+            await asyncio.gather(
+                *[
+                    _dialogue(c, key, channel, steps, think_s, reply, times, errors, rng)
+                    for _ in range(sessions)
+                ]
+            )
+            elapsed = time.perf_counter() - t0
+        if errors:
+            raise RuntimeError(f"{len(errors)} failed dialogues, first: {errors[0]}")
+        return times, len(times) / elapsed
+
+    return asyncio.run(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -127,6 +128,16 @@ class ScriptRepository:
         return self.conn.execute(q).mappings().first()
 
 
+_HISTORY_COLUMNS = ", ".join(c.name for c in history.c if c.name != "id")
+_OUTBOX_COLUMNS = ", ".join(c.name for c in outbox.c if c.name != "id")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a row")
+
+
 class InstanceRepository:
     def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
         self.conn = conn
@@ -177,22 +188,38 @@ class InstanceRepository:
     ) -> None:
         """The write of a step: the instance row, its history and its events.
 
-        On PostgreSQL it is one statement (data-modifying CTEs), one round trip; elsewhere
-        three statements in the same transaction.
+        On PostgreSQL it is one round trip of fixed statement text (no per-step SQL
+        compilation): the rows travel as JSON arrays into ``json_populate_recordset``.
+        Elsewhere, three statements in the same transaction.
         """
-        update = instances.update().where(instances.c.id == instance_id).values(**values)
         if not self.lock_rows:
-            self.conn.execute(update)
+            self.update(instance_id, **values)
             if history_rows:
                 self.conn.execute(history.insert(), history_rows)
             if outbox_rows:
                 self.conn.execute(outbox.insert(), outbox_rows)
             return
-        if history_rows:
-            update = update.add_cte(history.insert().values(history_rows).cte("new_history"))
-        if outbox_rows:
-            update = update.add_cte(outbox.insert().values(outbox_rows).cte("new_events"))
-        self.conn.execute(update)
+        params: dict[str, Any] = {"instance_id": instance_id}
+        statements = []
+        for table, rows, cols, name in (
+            (history, history_rows, _HISTORY_COLUMNS, "history_rows"),
+            (outbox, outbox_rows, _OUTBOX_COLUMNS, "outbox_rows"),
+        ):
+            if rows:
+                statements.append(
+                    f"INSERT INTO {table.name} ({cols}) SELECT {cols} "
+                    f"FROM json_populate_recordset(NULL::{table.name}, %({name})s)"
+                )
+                params[name] = json.dumps(rows, default=_json_default)
+        assignments = []
+        for column, value in values.items():
+            instances.c[column]  # a KeyError here names a column that does not exist
+            assignments.append(f"{column} = %(v_{column})s")
+            params[f"v_{column}"] = value
+        statements.append(
+            f"UPDATE instances SET {', '.join(assignments)} WHERE id = %(instance_id)s"
+        )
+        self.conn.exec_driver_sql("; ".join(statements), params)
 
     def claim(self, instance_id: str, assignee: str, now: datetime) -> bool:
         """Give a handed-off instance to one operator: exactly one concurrent claim wins."""
