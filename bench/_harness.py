@@ -110,8 +110,14 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterato
         proc.wait(timeout=30)
 
 
+async def _post(session: Any, url: str, body: dict[str, Any]) -> tuple[int, Any]:
+    async with session.post(url, json=body) as resp:
+        return resp.status, await resp.json()
+
+
 async def _dialogue(
-    client: Any,
+    session: Any,
+    base: str,
     key: str,
     channel: str,
     steps: int,
@@ -121,29 +127,29 @@ async def _dialogue(
     errors: list[str],
     rng: random.Random,
 ) -> None:
+    start = {"script": key, "channel": channel}
     try:
         if think_s:
             await asyncio.sleep(rng.uniform(0, think_s * 2))
-        r = await client.post("/api/v1/sessions", json={"script": key, "channel": channel})
-        if r.status_code != 201:
-            errors.append(r.text[:300])
+        status, view = await _post(session, f"{base}/api/v1/sessions", start)
+        if status != 201:
+            errors.append(str(view)[:300])
             return
-        view = r.json()
         for i in range(steps):
             if think_s:
                 await asyncio.sleep(rng.expovariate(1 / think_s))
             if view["status"] != "waiting":
-                r = await client.post("/api/v1/sessions", json={"script": key, "channel": channel})
-                view = r.json()
+                status, view = await _post(session, f"{base}/api/v1/sessions", start)
                 continue
             body = {"step_token": view["step_token"], **reply(view, i)}
             t0 = time.perf_counter()
-            r = await client.post(f"/api/v1/sessions/{view['session_id']}/steps", json=body)
+            status, view = await _post(
+                session, f"{base}/api/v1/sessions/{view['session_id']}/steps", body
+            )
             times.append((time.perf_counter() - t0) * 1000)
-            if r.status_code != 200:
-                errors.append(r.text[:300])
+            if status != 200:
+                errors.append(str(view)[:300])
                 return
-            view = r.json()
     except Exception as exc:  # a failed dialogue must fail the run, not vanish
         errors.append(repr(exc))
 
@@ -161,21 +167,25 @@ def run_dialogues(
     connections: int = 64,
 ) -> tuple[list[float], float]:
     """``sessions`` conversations at once, each waiting ~``think_s`` between replies (as a
-    person or a bot platform does); returns step latencies (ms) and steps per second."""
+    person or a bot platform does); returns step latencies (ms) and steps per second.
+
+    The client is aiohttp in one event loop: the lightest Python client measured here
+    (httpx's async client added about 2.5 ms per request on this machine)."""
+    import aiohttp
 
     async def main() -> tuple[list[float], float]:
         times: list[float] = []
         errors: list[str] = []
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         headers = {"Authorization": f"Bearer {token}"}
         rng = random.Random(7)
-        async with httpx.AsyncClient(
-            base_url=base, headers=headers, limits=limits, timeout=60
-        ) as c:
+        connector = aiohttp.TCPConnector(limit=connections)
+        async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
             t0 = time.perf_counter()
             await asyncio.gather(
                 *[
-                    _dialogue(c, key, channel, steps, think_s, reply, times, errors, rng)
+                    _dialogue(
+                        session, base, key, channel, steps, think_s, reply, times, errors, rng
+                    )
                     for _ in range(sessions)
                 ]
             )

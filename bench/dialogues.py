@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300.0, help="target steps/s for all sessions")
     parser.add_argument("--steps", type=int, default=12, help="replies per conversation")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
     raw_engine(200)

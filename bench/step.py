@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import ROOT, cli, fresh_schema, gunicorn, percentile, summary
+from bench._harness import ROOT, cli, fresh_schema, gunicorn, percentile, run_dialogues, summary
 from engine.bpmn.bundle import bundle_from_path
 from engine.bpmn.compiler import compile_bundle
 from engine.bpmn.runner import Runner
@@ -52,53 +52,10 @@ def raw_engine(steps: int) -> list[float]:
     return times
 
 
-def http_steps(
-    base: str, token: str, key: str, sessions: int, steps_each: int
-) -> tuple[list[float], float]:
-    headers = {"Authorization": f"Bearer {token}"}
-    times: list[float] = []
-    lock = threading.Lock()
-    errors: list[str] = []
-
-    def dialogue() -> None:
-        try:
-            run()
-        except Exception as exc:  # a failed thread must fail the benchmark, not vanish
-            errors.append(repr(exc))
-
-    def run() -> None:
-        local: list[float] = []
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
-            view = c.post("/api/v1/sessions", json={"script": key, "channel": "web"}).json()
-            sid = view["session_id"]
-            view = c.post(
-                f"/api/v1/sessions/{sid}/steps",
-                json={"step_token": view["step_token"], "answer": {"name": "Bench"}},
-            ).json()
-            for _ in range(steps_each):
-                t0 = time.perf_counter()
-                r = c.post(
-                    f"/api/v1/sessions/{sid}/steps",
-                    json={"step_token": view["step_token"], "answer": {"choice": "again"}},
-                )
-                local.append((time.perf_counter() - t0) * 1000)
-                if r.status_code != 200:
-                    errors.append(r.text)
-                    return
-                view = r.json()
-        with lock:
-            times.extend(local)
-
-    threads = [threading.Thread(target=dialogue) for _ in range(sessions)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
-    if errors:
-        raise RuntimeError(f"{len(errors)} failed steps, first: {errors[0][:300]}")
-    return times, len(times) / elapsed
+def answer(view: dict[str, Any], i: int) -> dict[str, Any]:
+    if view["step"]["id"] == "name":
+        return {"answer": {"name": "Bench"}}
+    return {"answer": {"choice": "again"}}
 
 
 def long_loop(base: str, token: str, key: str, turns: int) -> list[float]:
@@ -124,8 +81,9 @@ def long_loop(base: str, token: str, key: str, turns: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=40, help="steps per HTTP session")
     parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--think", type=float, default=0.5, help="mean seconds between steps")
+    parser.add_argument("--steps", type=int, default=20, help="steps per session")
     parser.add_argument("--turns", type=int, default=1000)
     args = parser.parse_args()
 
@@ -136,12 +94,40 @@ def main() -> None:
         cli(env, "deploy", str(BUNDLE), "--script", "bench", "--publish")
         token = cli(env, "token", "create", "--role", "bot", "--name", "bench")
         with gunicorn(env, workers=2) as base:
-            http_steps(base, token, "bench", 4, 10)  # warm up both workers
-            times, rate = http_steps(base, token, "bench", args.sessions, args.steps)
-            print(summary(f"HTTP step, {args.sessions} in flight", times) + f"  {rate:.0f} steps/s")
-            one, _ = http_steps(base, token, "bench", 1, 200)
-            print(summary("HTTP step, 1 in flight", one))
+            run_dialogues(
+                base, token, "bench", sessions=4, steps=10, think_s=0, reply=answer, channel="web"
+            )
+            paced, rate = run_dialogues(
+                base,
+                token,
+                "bench",
+                sessions=args.sessions,
+                steps=args.steps,
+                think_s=args.think,
+                reply=answer,
+                channel="web",
+            )
+            print(
+                summary(f"HTTP step, {args.sessions} in flight", paced)
+                + f"  {rate:.0f} steps/s, ~{args.think:.1f} s between a session's steps"
+            )
+            flat, most = run_dialogues(
+                base,
+                token,
+                "bench",
+                sessions=args.sessions,
+                steps=20,
+                think_s=0,
+                reply=answer,
+                channel="web",
+            )
+            print(
+                summary(f"HTTP step, {args.sessions} in flight, no pause", flat)
+                + f"  {most:.0f} steps/s (saturation)"
+            )
             loop = long_loop(base, token, "bench", args.turns)
+    one = loop[:300]
+    print(summary("HTTP step, 1 in flight", one))
     first = percentile(loop[:50], 50)
     last = percentile(loop[-50:], 50)
     print(summary("looping dialogue, all turns", loop))
@@ -150,14 +136,12 @@ def main() -> None:
         f"turns {args.turns - 49}-{args.turns} p50={last:.2f} ms, "
         f"ratio {last / first:.2f}x (target <= 1.5x)"
     )
-    ratio = percentile(one, 50) / percentile(raw, 50)
-    ratio50 = percentile(times, 50) / percentile(raw, 50)
     print(
-        f"ratio HTTP/raw p50: {ratio:.2f}x with 1 in flight, "
-        f"{ratio50:.2f}x with {args.sessions} in flight (target <= 3x)"
+        f"ratio HTTP/raw p50, 1 in flight: "
+        f"{percentile(one, 50) / percentile(raw, 50):.2f}x (target <= 3x)"
     )
     print(
-        f"HTTP p99 with {args.sessions} in flight: {percentile(times, 99):.2f} ms (target < 50 ms)"
+        f"HTTP p99 with {args.sessions} in flight: {percentile(paced, 99):.2f} ms (target < 50 ms)"
     )
 
 

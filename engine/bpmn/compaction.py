@@ -16,8 +16,8 @@ from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 
-COMPACT_AT_DEPTH = 24
-KEEP_LEVELS = 8
+COMPACT_AT_DEPTH = 16
+KEEP_LEVELS = 6
 
 
 def _chain(task: Any) -> list[Any]:

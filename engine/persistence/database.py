@@ -59,7 +59,9 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+            # No pre-ping: it would cost a round trip per request; stale connections are
+            # recycled instead, and a request that hits a dropped one fails cleanly.
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=900)
             if schema:
                 kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
         self.schema = schema
