@@ -358,6 +358,32 @@ def _count_arrival(script: str, outcome: _Outcome, earlier_outcome: str | None) 
         metrics.STEPS_ENTERED.labels(script, outcome.step.id).inc()
 
 
+def _record(
+    uow: UnitOfWork,
+    row: Any,
+    now: datetime,
+    event: str,
+    payload: dict[str, Any],
+    **history_values: Any,
+) -> None:
+    """One history row and one event for a change that is not a step (claim, handoff...)."""
+    uow.history.add_many(
+        [
+            _history_row(
+                row["id"],
+                now,
+                event,
+                element=row["current_element"] or "",
+                channel=row["channel"],
+                **history_values,
+            )
+        ]
+    )
+    uow.outbox.add_many(
+        [event_row(f"session.{event}", row["id"], {"script": row["script_key"], **payload}, now)]
+    )
+
+
 def _restore_to_change(engine: Engine, compiled: Any, row: Any) -> Any:
     """The workflow to change in this step: the live one if it is current, else restored."""
     workflow = engine.live.take(row["id"], row["lock_version"])
@@ -867,32 +893,14 @@ def claim(uow: UnitOfWork, engine: Engine, session_id: str, actor: Actor) -> Ste
     now = engine.clock()
     if not uow.instances.claim(session_id, actor.name, now):
         raise Conflict(f"session {session_id} is already claimed")
-    uow.history.add_many(
-        [
-            _history_row(
-                session_id,
-                now,
-                "claimed",
-                element=row["current_element"] or "",
-                kind=row["handoff_queue"] or "",
-                actor=actor.name,
-                channel=row["channel"],
-            )
-        ]
-    )
-    uow.outbox.add_many(
-        [
-            event_row(
-                "session.claimed",
-                session_id,
-                {
-                    "script": row["script_key"],
-                    "queue": row["handoff_queue"],
-                    "operator": actor.name,
-                },
-                now,
-            )
-        ]
+    _record(
+        uow,
+        row,
+        now,
+        "claimed",
+        {"queue": row["handoff_queue"], "operator": actor.name},
+        kind=row["handoff_queue"] or "",
+        actor=actor.name,
     )
     return get_session(uow, engine, session_id, channel="web", for_person=True)
 
@@ -924,28 +932,7 @@ def hand_back(uow: UnitOfWork, engine: Engine, session_id: str, actor: Actor) ->
         "updated_at": now,
     }
     uow.instances.update(session_id, **values)
-    uow.history.add_many(
-        [
-            _history_row(
-                session_id,
-                now,
-                "handed_back",
-                element=row["current_element"] or "",
-                actor=actor.name,
-                channel=row["channel"],
-            )
-        ]
-    )
-    uow.outbox.add_many(
-        [
-            event_row(
-                "session.handed_back",
-                session_id,
-                {"script": row["script_key"], "operator": actor.name},
-                now,
-            )
-        ]
-    )
+    _record(uow, row, now, "handed_back", {"operator": actor.name}, actor=actor.name)
     return get_session(uow, engine, session_id)
 
 
