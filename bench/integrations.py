@@ -3,19 +3,19 @@
     python bench/integrations.py [--sessions 100] [--steps 20]
 
 Prints, from one run: the bare httpx client rate and the invoker's own rates (baseline,
-from bench/integrations_client.py); steps per second through gunicorn (2 workers, threads)
-on PostgreSQL with 100 sessions in flight, each step calling the function uncached and
-cached; and the added cost of an integration call on a step beyond the server's 20 ms
-(p50 of steps with the call minus p50 of the same steps without it, minus 20 ms).
+from bench/integrations_client.py); steps per second through gunicorn (sync workers) on
+PostgreSQL with 100 sessions in flight, each step calling the function uncached and cached;
+and the added cost of an integration call on a step beyond the server's own time (p50 of
+steps with the call, minus p50 of the same steps without it, minus p50 of a bare call).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import cli, fresh_schema, gunicorn, percentile, summary
+from bench._harness import cli, fresh_schema, gunicorn, percentile, run_dialogues, summary
 from bench.integrations_client import local_server, measure_client, print_figures
 
 DELAY_MS = 20.0
@@ -100,56 +100,41 @@ def _functions(base: str) -> list[dict[str, object]]:
     ]
 
 
-def _steps(
-    base: str, token: str, key: str, sessions: int, steps: int, districts: int
-) -> tuple[list[float], float]:
+def _sequential(base: str, token: str, key: str, steps: int) -> list[float]:
+    """One session, one step at a time (latency without queueing)."""
     headers = {"Authorization": f"Bearer {token}"}
-    times: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    gate = threading.Barrier(sessions)
+    times = []
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
+        view = c.post("/api/v1/sessions", json={"script": key}).json()
+        for i in range(steps):
+            t0 = time.perf_counter()
+            r = c.post(
+                f"/api/v1/sessions/{view['session_id']}/steps",
+                json={"step_token": view["step_token"], "answer": {"district": f"s{i}"}},
+            )
+            times.append((time.perf_counter() - t0) * 1000)
+            view = r.json()
+            assert r.status_code == 200, view
+    return times
 
-    def dialogue(n: int) -> None:
-        try:
-            local = []
-            with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
-                view = c.post("/api/v1/sessions", json={"script": key}).json()
-                sid = view["session_id"]
-                gate.wait()
-                for i in range(steps):
-                    district = f"d{(n * steps + i) % districts}"
-                    t0 = time.perf_counter()
-                    r = c.post(
-                        f"/api/v1/sessions/{sid}/steps",
-                        json={"step_token": view["step_token"], "answer": {"district": district}},
-                    )
-                    local.append((time.perf_counter() - t0) * 1000)
-                    if r.status_code != 200:
-                        errors.append(r.text[:300])
-                        return
-                    view = r.json()
-            with lock:
-                times.extend(local)
-        except Exception as exc:
-            errors.append(repr(exc))
 
-    threads = [threading.Thread(target=dialogue, args=(n,)) for n in range(sessions)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
-    if errors:
-        raise RuntimeError(f"{len(errors)} failures, first: {errors[0]}")
-    return times, len(times) / elapsed
+def _bare(url: str, calls: int) -> list[float]:
+    """The server's own answer time as a plain client sees it, one call at a time."""
+    times = []
+    with httpx.Client(timeout=10) as c:
+        for i in range(calls):
+            t0 = time.perf_counter()
+            c.get(f"{url}/outage/bare{i}")
+            times.append((time.perf_counter() - t0) * 1000)
+    return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=24, help="gunicorn threads per worker")
+    parser.add_argument("--workers", type=int, default=8, help="gunicorn sync workers")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     args = parser.parse_args()
 
     with local_server(DELAY_MS) as slow:
@@ -166,23 +151,53 @@ def main() -> None:
             for key, fn in (("plain", None), ("call", "outage"), ("cached", "outage_cached")):
                 cli(env, "deploy", str(_bundle(Path(tmp) / key, fn)), "--script", key, "--publish")
             token = cli(env, "token", "create", "--role", "bot", "--name", "bench")
-            with gunicorn(env, workers=2, threads=args.threads) as base:
-                _steps(base, token, "plain", 4, 10, 10)
-                plain, _ = _steps(base, token, "plain", 1, 200, 1000)
-                call, _ = _steps(base, token, "call", 1, 200, 100000)
+            with gunicorn(env, workers=args.workers, threads=args.threads) as base:
+                _sequential(base, token, "plain", 20)
+                plain = _sequential(base, token, "plain", 200)
+                call = _sequential(base, token, "call", 200)
+                bare = _bare(slow, 200)
                 print(summary("step, script task, 1 in flight", plain))
                 print(summary("step, service task, 1 in flight", call))
-                added = percentile(call, 50) - percentile(plain, 50) - DELAY_MS
+                print(summary("bare client call to the server", bare))
+                added = percentile(call, 50) - percentile(plain, 50) - percentile(bare, 50)
                 print(
                     f"added cost of an integration call on a step: {added:.2f} ms p50 "
-                    f"(target < 2 ms; the server's own {DELAY_MS:.0f} ms subtracted)"
+                    "(service-task step - script-task step - bare call; target < 2 ms)"
                 )
-                busy, rate = _steps(base, token, "call", args.sessions, args.steps, 10**9)
+                unique = itertools.count()
+
+                def fresh(view: dict[str, object], i: int) -> dict[str, object]:
+                    return {"answer": {"district": f"u{next(unique)}"}}
+
+                def repeated(view: dict[str, object], i: int) -> dict[str, object]:
+                    return {"answer": {"district": f"d{i % 20}"}}
+
+                busy, rate = run_dialogues(
+                    base,
+                    token,
+                    "call",
+                    sessions=args.sessions,
+                    steps=args.steps,
+                    think_s=0,
+                    reply=fresh,
+                    channel="web",
+                    connections=args.sessions,
+                )
                 print(
                     summary(f"service task, {args.sessions} in flight", busy)
                     + f"  {rate:.0f} uncached calls/s through steps (target >= 500)"
                 )
-                cached, crate = _steps(base, token, "cached", args.sessions, args.steps, 20)
+                cached, crate = run_dialogues(
+                    base,
+                    token,
+                    "cached",
+                    sessions=args.sessions,
+                    steps=args.steps,
+                    think_s=0,
+                    reply=repeated,
+                    channel="web",
+                    connections=args.sessions,
+                )
                 print(
                     summary(f"cached service task, {args.sessions} in flight", cached)
                     + f"  {crate:.0f} steps/s"
