@@ -60,6 +60,9 @@ test: lint typecheck imports pytest smoke
 
 bench: install pg-up
 	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/step.py
+	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/dialogues.py
+	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/integrations.py
+	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/explain.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
