@@ -116,7 +116,12 @@ outbox = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("published_at", TS, nullable=True),
-    sa.Index("ix_outbox_unpublished", "published_at", "id"),
+    sa.Index(
+        "ix_outbox_unpublished",
+        "id",
+        postgresql_where=sa.text("published_at IS NULL"),
+        sqlite_where=sa.text("published_at IS NULL"),
+    ),
 )
 
 api_tokens = sa.Table(

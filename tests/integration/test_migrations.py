@@ -1,0 +1,21 @@
+"""The migrations build exactly the schema the code declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from engine.migrations import current_head
+from engine.persistence.tables import metadata
+
+pytestmark = pytest.mark.smoke
+
+
+def test_no_difference_between_migrations_and_tables(services: Any) -> None:
+    with services.database.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert context.get_current_revision() == current_head()
+        assert compare_metadata(context, metadata) == []
