@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from cuebook.settings import Settings
 from cuebook.wiring import build_services
 from editor_api.analytics import bp as analytics_bp
+from editor_api.events import bp as events_bp
 from editor_api.integrations import bp as integrations_bp
 from editor_api.scripts import bp as scripts_bp
 from player.api import bp as sessions_bp
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
 
     app.register_blueprint(scripts_bp)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(events_bp)
     app.register_blueprint(integrations_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(queues_bp)

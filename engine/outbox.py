@@ -28,3 +28,11 @@ def event_row(topic: str, key: str, payload: dict[str, Any], now: datetime) -> d
         "payload": json.dumps(body, ensure_ascii=False, default=str),
         "created_at": now,
     }
+
+
+def read_events(uow: Any, *, after: int, limit: int) -> list[dict[str, Any]]:
+    """Events after ``after`` (an outbox position), oldest first: for consumers without Kafka."""
+    return [
+        {"position": r["id"], "topic": r["topic"], "key": r["key"], **json.loads(r["payload"])}
+        for r in uow.outbox.since(after, limit)
+    ]

@@ -247,3 +247,18 @@ def test_automation_rate(client: Any, tokens: dict[str, str], chat_key: str) -> 
         f'cuebook_handoffs_total{{queue="operators",script="{chat_key}",why="customer_asked"}} 1.0'
         in metrics
     )
+
+
+def test_operator_lane_hands_a_bot_session_to_a_person(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    from tests.conftest import BUNDLES
+
+    features = BUNDLES / "features"
+    text = (features / "features.bpmn").read_bytes().replace(b'name="Bot"', b'name="Operator"')
+    deploy(features, key, {"features.bpmn": text})
+    bot = start(client, tokens["bot"], key, "chat")
+    assert bot["status"] == "handed_off"
+    assert bot["handoff"] == {"queue": "operators", "reason": "step ask needs a person"}
+    web = start(client, tokens["operator"], key, "web")
+    assert web["status"] == "waiting" and web["step"]["id"] == "ask"

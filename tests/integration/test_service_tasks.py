@@ -215,6 +215,8 @@ def test_registry_api_validation_roles_test_and_stats(
     assert failing["ok"] is False and failing["status"] == 503
     stats = client.get(f"/api/v1/integrations/{name}/stats", headers=m).get_json()
     assert stats["calls"] >= 2 and stats["errors"] >= 1
+    exposed = client.get("/metrics").get_data(as_text=True)
+    assert f'cuebook_integration_calls_total{{function="{name}"}}' in exposed
 
     ssrf = dict(functions(remote, suffix)[0], name=f"ssrf_{suffix}")
     ssrf["request"] = dict(ssrf["request"], url="http://10.1.2.3/{{ path | raw }}")

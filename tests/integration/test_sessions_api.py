@@ -167,3 +167,34 @@ def test_tokens_and_roles(client: Any, tokens: dict[str, str], key: str) -> None
         client.post(f"/api/v1/scripts/{key}/rollback", headers=auth(tokens["bot"])).status_code
         == 403
     )
+
+
+def test_every_change_is_an_event(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    admin = tokens["admin"]
+    before = client.get("/api/v1/events?limit=1000", headers=auth(admin)).get_json()
+    position = before["next"]
+    while True:
+        page = client.get(
+            f"/api/v1/events?after={position}&limit=1000", headers=auth(admin)
+        ).get_json()
+        if not page["events"]:
+            break
+        position = page["next"]
+    deploy(MENU, key)
+    view = start(client, tokens["bot"], key).get_json()
+    step(client, tokens["bot"], view["session_id"], view["step_token"], answer={"name": "Eve"})
+    events = client.get(f"/api/v1/events?after={position}", headers=auth(admin)).get_json()[
+        "events"
+    ]
+    mine = [e for e in events if e["key"] in (key, view["session_id"])]
+    assert [e["type"] for e in mine] == [
+        "script.version_created",
+        "script.published",
+        "session.started",
+        "session.step_taken",
+    ]
+    assert all(e["schema_version"] == 1 and e["event_id"] for e in mine)
+    assert mine[3]["data"]["next"] == "menu"
+    assert client.get("/api/v1/events", headers=auth(tokens["bot"])).status_code == 403
