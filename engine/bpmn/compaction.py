@@ -20,35 +20,35 @@ COMPACT_AT_DEPTH = 16
 KEEP_LEVELS = 6
 
 
-def _chain(task: Any) -> list[Any]:
-    """The task and its ancestors, root last."""
-    chain = []
-    while task is not None:
-        chain.append(task)
-        task = task.parent
-    return chain
-
-
 def compact(workflow: Any, *, at_depth: int = COMPACT_AT_DEPTH, keep: int = KEEP_LEVELS) -> int:
-    """Compact ``workflow`` (a top workflow or subprocess) if it is deep; return tasks removed."""
+    """Compact ``workflow`` (a top workflow or subprocess) if it is deep; return tasks removed.
+
+    Runs before every save, so the common case (not deep yet) costs one walk up the tree.
+    """
     live = [t for t in workflow.tasks.values() if t.has_state(TaskState.NOT_FINISHED_MASK)]
     if not live:
         return 0
-    deepest = max(live, key=lambda t: t.depth)
-    if deepest.depth < at_depth:
+    probe = next((t for t in live if t.has_state(TaskState.READY | TaskState.WAITING)), live[0])
+    chain = []  # the probe and its ancestors, root last
+    node = probe
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    if len(chain) <= at_depth:
         return 0
-    chains = [list(reversed(_chain(t))) for t in live]
-    common = 0
-    for level in zip(*chains, strict=False):
-        if all(t is level[0] for t in level):
-            common += 1
-        else:
-            break
-    lca_index = common - 1
-    new_root_index = max(0, lca_index - keep)
-    if new_root_index == 0:
+    index_of = {t.id: i for i, t in enumerate(chain)}
+    lca = 0  # index in ``chain`` of the lowest common ancestor of every live task
+    for task in live:
+        node = task
+        while node is not None and node.id not in index_of:
+            node = node.parent
+        if node is None:
+            return 0  # not in one tree: leave it alone
+        lca = max(lca, index_of[node.id])
+    root_index = lca + keep
+    if root_index >= len(chain) - 1:
         return 0
-    new_root = chains[0][new_root_index]
+    new_root = chain[root_index]
     keep_ids: set[UUID] = set()
     stack = [new_root]
     while stack:
