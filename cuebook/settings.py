@@ -37,6 +37,7 @@ class Settings:
     integration_allowed_hosts: str = ""
     kafka_bootstrap: str | None = None
     db_pool_size: int = 5
+    person_phrases: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -62,5 +63,8 @@ class Settings:
             integration_allowed_hosts=env.get("CUEBOOK_INTEGRATION_ALLOWED_HOSTS", ""),
             kafka_bootstrap=env.get("CUEBOOK_KAFKA_BOOTSTRAP") or None,
             db_pool_size=int(env.get("CUEBOOK_DB_POOL_SIZE", "5")),
+            person_phrases=tuple(
+                p.strip() for p in env.get("CUEBOOK_PERSON_PHRASES", "").split(",") if p.strip()
+            ),
             env=env,
         )

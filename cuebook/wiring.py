@@ -10,6 +10,7 @@ from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import make_script_engine
 from engine.functions import FunctionCatalog
 from engine.persistence.database import Database
+from engine.replies import ReplyPolicy
 from engine.service_calls import ServiceCaller
 from engine.sessions import Engine
 from engine.templates import TemplateRenderer
@@ -34,7 +35,14 @@ def build_services(settings: Settings) -> Services:
     )
     caller = ServiceCaller(catalog, invoker)
     runner = Runner(partial(make_script_engine, caller), TemplateRenderer())
-    engine = Engine(runner=runner, specs=SpecCache(functions=catalog.info), clock=utc_now)
+    policy = (
+        ReplyPolicy(person_phrases=settings.person_phrases)
+        if settings.person_phrases
+        else ReplyPolicy()
+    )
+    engine = Engine(
+        runner=runner, specs=SpecCache(functions=catalog.info), clock=utc_now, policy=policy
+    )
     return Services(
         database=database,
         engine=engine,

@@ -650,8 +650,20 @@ def _miss(
             queue=None,
         )
     uow.instances.update(row["id"], misses=misses, updated_at=now)
-    notice = f"Sorry, I did not understand ({misses} of {step.max_misses}). {reason}".strip()
+    notice = _not_understood(compiled, step, misses, reason)
     return _view({**row, "misses": misses}, step, "waiting", notice=notice, misses=misses)
+
+
+def _not_understood(compiled: Any, step: Step, misses: int, reason: str) -> str:
+    """The "did not understand" prompt with its counter, in the script's language."""
+    if str(compiled.manifest.get("language") or "").lower().startswith("ru"):
+        again = (
+            "Пожалуйста, выберите один из вариантов."
+            if step.kind == "choice"
+            else "Пожалуйста, ответьте ещё раз."
+        )
+        return f"Извините, я не понял ({misses} из {step.max_misses}). {again}"
+    return f"Sorry, I did not understand ({misses} of {step.max_misses}). {reason}".strip()
 
 
 def _hand_off(

@@ -73,7 +73,9 @@ def test_misses_then_handoff_and_bot_is_paused(
     assert view["step_id"] == "main_menu"
     first = said(client, bot, view, text="абракадабра")
     assert first["status"] == "waiting" and first["misses"] == 1
-    assert first["messages"][0]["text"].startswith("Sorry, I did not understand (1 of")
+    assert first["messages"][0]["text"] == (
+        "Извините, я не понял (1 из 3). Пожалуйста, выберите один из вариантов."
+    )
     assert first["step_token"] == view["step_token"]
     view = first
     while view["status"] == "waiting":
