@@ -33,7 +33,16 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from engine.errors import CuebookError, Detail, InvalidAnswer
 from engine.model import StepView
-from engine.sessions import Actor, Reply, claim, get_session, go_back, start_session, submit_step
+from engine.sessions import (
+    Actor,
+    Reply,
+    claim,
+    get_session,
+    go_back,
+    hand_back,
+    start_session,
+    submit_step,
+)
 from engine.tokens import authenticate
 from engine.versions import list_scripts
 from player.forms import answer_from_form, field_errors, fields
@@ -364,6 +373,15 @@ def take_over(session_id: str) -> BaseResponse:
     svc = services()
     with svc.database.unit_of_work() as uow:
         claim(uow, svc.engine, session_id, actor())
+    return _to_session(session_id)
+
+
+@bp.post("/sessions/<session_id>/handback")
+@public
+def give_back(session_id: str) -> BaseResponse:
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        hand_back(uow, svc.engine, session_id, actor())
     return _to_session(session_id)
 
 

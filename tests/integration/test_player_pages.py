@@ -368,6 +368,10 @@ def test_a_handed_off_chat_is_taken_over_then_continued(
     assert post_step(browser, url, page, name="Ann").status_code == 303
     menu = browser.get(url).text
     assert "<p>Ann, turn 0: again or stop?</p>" in menu
+    handed = browser.post(url + "/handback", data={"csrf_token": csrf(menu)})
+    assert handed.status_code == 303
+    back_to_bot = api.get(f"/api/v1/sessions/{sid}", headers=bot).get_json()
+    assert back_to_bot["status"] == "waiting" and back_to_bot["step_id"] == "menu"
 
 
 # -- headers, assets, CORS ---------------------------------------------------------------
