@@ -307,13 +307,41 @@ def chat_cmd(key: str, api: str, token: str) -> None:
 @pass_ctx
 def worker(ctx: _Ctx, interval: float, once: bool) -> None:
     """Fire due timers (and relay the outbox when Kafka is configured)."""
+    from engine.relay import relay_outbox
     from engine.timers import fire_due_timers
 
     svc = ctx.svc
-    while True:
-        fired = fire_due_timers(svc.database, svc.engine, limit=100)
-        if fired:
-            click.echo(f"fired {fired} timer(s)")
-        if once:
-            return
-        time.sleep(interval)
+    bootstrap = ctx.settings.kafka_bootstrap
+    batch = 500
+    publisher: Any = None
+    try:
+        while True:
+            try:
+                fired = fire_due_timers(svc.database, svc.engine, limit=100)
+            except Exception as exc:  # the worker keeps going: a pass failing must not stop timers
+                click.echo(f"timer pass failed: {exc}", err=True)
+                fired = 0
+            if fired:
+                click.echo(f"fired {fired} timer(s)")
+            if bootstrap:
+                relayed = 0
+                try:
+                    if publisher is None:
+                        from cuebook.kafka_publisher import KafkaPublisher
+
+                        publisher = KafkaPublisher(bootstrap)
+                    for _ in range(20):  # drain a backlog, a bounded number of batches per pass
+                        count = relay_outbox(svc.database, publisher, batch=batch)
+                        relayed += count
+                        if count < batch:
+                            break
+                except Exception as exc:  # unpublished events stay in the outbox for next pass
+                    click.echo(f"outbox relay failed: {exc}", err=True)
+                if relayed:
+                    click.echo(f"relayed {relayed} event(s) to Kafka")
+            if once:
+                return
+            time.sleep(interval)
+    finally:
+        if publisher is not None:
+            publisher.close()

@@ -12,7 +12,10 @@ import secrets
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from engine import metrics
 from engine.bpmn.live import LiveWorkflows
@@ -227,7 +230,18 @@ def start_session(
         "outcome": "automated" if outcome.status == "completed" else None,
     }
     _apply_handoff(row, outcome.handoff, now)
-    uow.instances.add(**row)
+    if session_key:
+        try:
+            with uow.conn.begin_nested():
+                uow.instances.add(**row)
+        except IntegrityError:
+            # Another request started this session key a moment ago: answer with that one.
+            existing = uow.instances.find_open(script, session_key)
+            if existing is None:
+                raise
+            return get_session(uow, engine, existing), False
+    else:
+        uow.instances.add(**row)
     rows = [
         _history_row(
             instance_id,
@@ -258,7 +272,7 @@ def start_session(
     ]
     events += _status_events(instance_id, outcome, now, script)
     uow.outbox.add_many(events)
-    engine.live.put(instance_id, 0, workflow)
+    uow.after_commit(partial(engine.live.put, instance_id, 0, workflow))
     metrics.SESSIONS_STARTED.labels(script, channel).inc()
     _count_arrival(script, outcome, None)
     return _view(row, outcome.step, outcome.status, handoff=outcome.handoff), True
@@ -405,7 +419,16 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _is_session_id(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
 def _load(uow: UnitOfWork, session_id: str, *, for_update: bool) -> Any:
+    if not _is_session_id(session_id):
+        raise NotFound(f"session {session_id} not found")
     row = uow.instances.get(session_id, for_update=for_update)
     if row is None:
         raise NotFound(f"session {session_id} not found")
@@ -459,8 +482,7 @@ def submit_step(
 ) -> StepView:
     """Take one step. A retried token for a step already taken changes nothing."""
     row = _load(uow, session_id, for_update=True)
-    if row["status"] in ENDED:
-        raise Conflict(f"session {session_id} has ended ({row['status']})")
+    _refuse_if_ended(row, reply.step_token)
     if not _check_current_token(row, reply.step_token):
         return get_session(uow, engine, session_id, for_person=not actor.is_bot)
     _check_operator_may_act(row, actor)
@@ -499,6 +521,7 @@ def submit_step(
     if not isinstance(answer, dict):
         raise InvalidAnswer("answer must be a JSON object", [Detail("answer", "must be an object")])
     if spec.validator is not None:
+        answer = _form_fields_only(spec.schema, answer)
         errors = sorted(spec.validator.iter_errors(answer), key=lambda e: list(e.absolute_path))
         if errors:
             details = [
@@ -579,7 +602,7 @@ def submit_step(
             *_status_events(session_id, outcome, now, row["script_key"]),
         ],
     )
-    engine.live.put(session_id, values["lock_version"], workflow)
+    uow.after_commit(partial(engine.live.put, session_id, values["lock_version"], workflow))
     metrics.STEPS_TAKEN.labels(row["script_key"], channel).inc()
     _count_arrival(row["script_key"], outcome, row["outcome"])
     new_row = {**row, **values}
@@ -591,6 +614,14 @@ def submit_step(
     return _view(
         new_row, outcome.step, outcome.status, handoff=handoff, for_person=not actor.is_bot
     )
+
+
+def _form_fields_only(schema: dict[str, Any] | None, answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer may set only its form's fields: never other workflow variables."""
+    props = (schema or {}).get("properties")
+    if not isinstance(props, dict):
+        return {}
+    return {k: v for k, v in answer.items() if k in props}
 
 
 def _missing_field(error: Any) -> str:
@@ -787,10 +818,21 @@ def resume(
             *(_status_events(session_id, outcome, now, row["script_key"]) if moved else []),
         ],
     )
-    engine.live.put(session_id, values["lock_version"], workflow)
+    uow.after_commit(partial(engine.live.put, session_id, values["lock_version"], workflow))
     if moved:
         _count_arrival(row["script_key"], outcome, row["outcome"])
     return _view({**row, **values}, outcome.step, values["status"], handoff=outcome.handoff)
+
+
+def _refuse_if_ended(row: Any, step_token: str) -> None:
+    """409 on an ended session, unless the token is a retry of a step already taken
+    (the caller then answers with the final view, as for any retry)."""
+    if row["status"] not in ENDED:
+        return
+    seq = _token_seq(step_token or "")
+    if seq is not None and seq < row["step_seq"]:
+        return
+    raise Conflict(f"session {row['id']} has ended ({row['status']})")
 
 
 def _check_current_token(row: Any, step_token: str) -> bool:
@@ -827,8 +869,7 @@ def go_back(
 ) -> StepView:
     """Return to the previous human step; answers after it are discarded (history says so)."""
     row = _load(uow, session_id, for_update=True)
-    if row["status"] in ENDED:
-        raise Conflict(f"session {session_id} has ended ({row['status']})")
+    _refuse_if_ended(row, step_token)
     if not _check_current_token(row, step_token):
         return get_session(uow, engine, session_id, for_person=not actor.is_bot)
     _check_operator_may_act(row, actor)
@@ -851,6 +892,7 @@ def go_back(
     seq = row["step_seq"] + 1
     values: dict[str, Any] = {
         **_saved(engine, row, workflow),
+        "status": outcome.status,
         "step_seq": seq,
         "step_token": _new_token(seq),
         "current_element": outcome.step.id,
@@ -858,6 +900,8 @@ def go_back(
         "next_timer_at": _parse_ts(outcome.position.next_timer_at),
         "updated_at": now,
     }
+    if outcome.handoff is not None and row["status"] != "handed_off":
+        _apply_handoff(values, outcome.handoff, now)
     uow.instances.write_step(
         session_id,
         values,
@@ -882,18 +926,15 @@ def go_back(
             )
         ],
     )
-    engine.live.put(session_id, values["lock_version"], workflow)
-    handoff = (
-        Handoff(row["handoff_queue"], row["handoff_reason"] or "")
+    uow.after_commit(partial(engine.live.put, session_id, values["lock_version"], workflow))
+    new_row = {**row, **values}
+    handoff = outcome.handoff or (
+        Handoff(new_row["handoff_queue"], new_row["handoff_reason"] or "")
         if outcome.status == "handed_off"
         else None
     )
     return _view(
-        {**row, **values},
-        outcome.step,
-        outcome.status,
-        handoff=handoff,
-        for_person=not actor.is_bot,
+        new_row, outcome.step, outcome.status, handoff=handoff, for_person=not actor.is_bot
     )
 
 

@@ -31,7 +31,12 @@ def create_token(uow: UnitOfWork, role: str, name: str, now: datetime) -> str:
 
 
 def authenticate(uow: UnitOfWork, token: str) -> Actor | None:
-    row = uow.tokens.by_hash(hash_token(token))
+    return authenticate_hash(uow, hash_token(token))
+
+
+def authenticate_hash(uow: UnitOfWork, token_hash: str) -> Actor | None:
+    """The actor of a stored token hash, or None if it is unknown or revoked."""
+    row = uow.tokens.by_hash(token_hash)
     if row is None:
         return None
     return Actor(name=row["name"], role=row["role"])

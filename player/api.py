@@ -18,13 +18,21 @@ from engine.sessions import (
     start_session,
     submit_step,
 )
-from player.renderers import render
+from player.renderers import render, renderer_for
 from web.auth import roles
 from web.bodies import field, json_object
 from web.context import actor, services
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions")
 CLIENTS = ("operator", "bot")
+
+
+def _requested_render() -> str | None:
+    """The ``render`` query parameter, checked before anything changes."""
+    kind = request.args.get("render")
+    if kind is not None:
+        renderer_for(kind)
+    return kind
 
 
 def _rendered(view: StepView, kind: str | None = None) -> Any:
@@ -35,10 +43,10 @@ def _rendered(view: StepView, kind: str | None = None) -> Any:
 @roles(*CLIENTS)
 def start() -> Any:
     body = json_object()
-    script = field(body, "script", str, required=True)
+    script = field(body, "script", str, required=True, max_length=100)
     channel = field(body, "channel", str, default="web")
     variables = field(body, "variables", dict, default={})
-    session_key = field(body, "session_key", str)
+    session_key = field(body, "session_key", str, max_length=200)
     svc = services()
     with svc.database.unit_of_work() as uow:
         view, created = start_session(
@@ -56,7 +64,7 @@ def start() -> Any:
 @bp.get("/<session_id>")
 @roles(*CLIENTS)
 def show(session_id: str) -> Any:
-    kind = request.args.get("render")
+    kind = _requested_render()
     svc = services()
     with svc.database.unit_of_work() as uow:
         view = get_session(uow, svc.engine, session_id, for_person=not actor().is_bot)
@@ -66,6 +74,7 @@ def show(session_id: str) -> Any:
 @bp.post("/<session_id>/steps")
 @roles(*CLIENTS)
 def step(session_id: str) -> Any:
+    kind = _requested_render()
     body = json_object()
     token = field(body, "step_token", str, required=True)
     reply = Reply(
@@ -86,7 +95,7 @@ def step(session_id: str) -> Any:
     svc = services()
     with svc.database.unit_of_work() as uow:
         view = submit_step(uow, svc.engine, session_id, reply, actor())
-    return jsonify(_rendered(view, request.args.get("render")))
+    return jsonify(_rendered(view, kind))
 
 
 @bp.get("/<session_id>/history")
@@ -99,11 +108,12 @@ def history(session_id: str) -> Any:
 @bp.post("/<session_id>/back")
 @roles(*CLIENTS)
 def back(session_id: str) -> Any:
+    kind = _requested_render()
     token = field(json_object(), "step_token", str, required=True)
     svc = services()
     with svc.database.unit_of_work() as uow:
         view = go_back(uow, svc.engine, session_id, token, actor())
-    return jsonify(_rendered(view, request.args.get("render")))
+    return jsonify(_rendered(view, kind))
 
 
 @bp.post("/<session_id>/claim")

@@ -43,7 +43,7 @@ from engine.sessions import (
     start_session,
     submit_step,
 )
-from engine.tokens import authenticate
+from engine.tokens import authenticate, authenticate_hash, hash_token
 from engine.versions import list_scripts
 from player.forms import answer_from_form, field_errors, fields
 from player.renderers.phrases import phrases_for
@@ -106,10 +106,13 @@ def _token_actor(token: str) -> Actor | None:
 
 
 def _cookie_actor() -> Actor | None:
-    stored = session.get("actor")
-    if isinstance(stored, list | tuple) and len(stored) == 2:
-        return Actor(name=str(stored[0]), role=str(stored[1]))
-    return None
+    """The signed-in operator, checked against the token store on every request, so a
+    revoked token ends the browser session too."""
+    stored = session.get("token_hash")
+    if not isinstance(stored, str):
+        return None
+    with services().database.unit_of_work() as uow:
+        return authenticate_hash(uow, stored)
 
 
 def csrf_token() -> str:
@@ -246,7 +249,7 @@ def signin() -> BaseResponse:
             403, f"A {who.role} token cannot use the player; use an operator token.", next_url
         )
     session.clear()
-    session["actor"] = (who.name, who.role)
+    session["token_hash"] = hash_token(token)
     session["csrf"] = secrets.token_urlsafe(32)
     return redirect(_safe_next(next_url), 303)
 

@@ -1,4 +1,8 @@
-"""Bearer tokens (or the player's session cookie) and role checks, before every request."""
+"""Bearer tokens and role checks, before every request.
+
+The JSON API takes bearer tokens only; the player's pages (marked public here) check their
+own sign-in cookie, so a cookie can never call the API behind a signed-in operator's back.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, g, request, session
+from flask import Flask, g, request
 
 from engine.errors import Forbidden, Unauthorized
 from engine.sessions import Actor
@@ -80,9 +84,6 @@ def install_auth(app: Flask) -> None:
             actor = cache.lookup(token)
             if actor is None:
                 raise Unauthorized("the token is not valid")
-        elif session.get("actor"):
-            name, role = session["actor"]
-            actor = Actor(name=name, role=role)
         if actor is None:
             raise Unauthorized("an Authorization: Bearer token is required")
         allowed = getattr(view, ROLES_ATTR, None)

@@ -29,7 +29,9 @@ def field(
     *,
     required: bool = False,
     default: Any = None,
+    max_length: int = 10_000,
 ) -> Any:
+    """A field of a JSON body, type-checked; text is length-checked and may not hold NUL."""
     if name not in body or body[name] is None:
         if required:
             raise ValidationFailed(f"{name} is required", [Detail(name, "is required")])
@@ -38,4 +40,12 @@ def field(
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise ValidationFailed(f"{name} must be {names}", [Detail(name, f"must be {names}")])
+    if isinstance(value, str):
+        if len(value) > max_length:
+            raise ValidationFailed(
+                f"{name} is too long ({len(value)} characters, at most {max_length})",
+                [Detail(name, f"at most {max_length} characters")],
+            )
+        if "\x00" in value:
+            raise ValidationFailed(f"{name} holds a NUL character", [Detail(name, "holds NUL")])
     return value

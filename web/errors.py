@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import (
@@ -69,6 +70,22 @@ def register_error_handlers(app: Flask) -> None:
         code = (exc.name or "error").lower().replace(" ", "_")
         resp = jsonify(envelope(code, exc.description or exc.name or "error"))
         resp.status_code = exc.code or 500
+        return resp
+
+    @app.errorhandler(DataError)
+    def _bad_data(exc: DataError) -> Any:
+        resp = jsonify(
+            envelope("bad_request", "a value in the request cannot be stored or looked up")
+        )
+        resp.status_code = 400
+        return resp
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(exc: IntegrityError) -> Any:
+        resp = jsonify(
+            envelope("conflict", "the request conflicts with a change made at the same time; retry")
+        )
+        resp.status_code = 409
         return resp
 
     @app.errorhandler(Exception)

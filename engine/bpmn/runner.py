@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -271,18 +272,35 @@ class Runner:
             raise engine_error(exc) from exc
 
 
+TIMER_EVENTS = (
+    "TimeDateEventDefinition",
+    "DurationTimerEventDefinition",
+    "CycleTimerEventDefinition",
+)
+
+
 def _next_timer(workflow: BpmnWorkflow) -> str | None:
     """When the earliest waiting timer is due (ISO 8601, UTC), if any."""
-    due: list[str] = []
+    due: list[datetime] = []
     for event in workflow.waiting_events():
-        if not event.event_type.endswith("TimerEventDefinition"):
+        if event.event_type not in TIMER_EVENTS:
             continue
         value = event.value
         if isinstance(value, dict):
             value = value.get("next")
-        if isinstance(value, str):
-            due.append(value)
-    return min(due, default=None)
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+        else:
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        due.append(moment.astimezone(UTC))
+    return min(due).isoformat() if due else None
 
 
 def _with_current_values(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

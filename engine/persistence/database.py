@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -65,14 +65,23 @@ class Database:
             if schema:
                 kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
         self.schema = schema
-        self.engine = sa.create_engine(url, **kwargs)
+        # hide_parameters: errors and logs never carry row values (answers, state).
+        self.engine = sa.create_engine(url, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
-        with self.engine.connect() as conn, conn.begin():
-            yield UnitOfWork(conn, self.is_sqlite)
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Callbacks registered with ``after_commit`` run only once the commit succeeded.
+        """
+        with self.engine.connect() as conn:
+            with conn.begin():
+                uow = UnitOfWork(conn, self.is_sqlite)
+                yield uow
+            for callback in uow.committed:
+                callback()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -90,3 +99,8 @@ class UnitOfWork:
         self.outbox = OutboxRepository(conn)
         self.tokens = TokenRepository(conn)
         self.functions = FunctionRepository(conn)
+        self.committed: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after this transaction commits (never if it rolls back)."""
+        self.committed.append(callback)

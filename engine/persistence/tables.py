@@ -56,6 +56,8 @@ releases = sa.Table(
     sa.Index("ix_releases_script_id_id", "script_id", "id"),
 )
 
+_OPEN_WITH_KEY = "session_key IS NOT NULL AND status NOT IN ('completed', 'failed')"
+
 instances = sa.Table(
     "instances",
     metadata,
@@ -84,6 +86,15 @@ instances = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("ended_at", TS, nullable=True),
     sa.Index("ix_instances_session_key", "session_key"),
+    # One open session per external key and script: concurrent starts cannot duplicate it.
+    sa.Index(
+        "uq_instances_open_session",
+        "script_key",
+        "session_key",
+        unique=True,
+        postgresql_where=sa.text(_OPEN_WITH_KEY),
+        sqlite_where=sa.text(_OPEN_WITH_KEY),
+    ),
     sa.Index("ix_instances_next_timer_at", "next_timer_at"),
     sa.Index("ix_instances_queue", "handoff_queue", "status", "handed_off_at"),
     sa.Index("ix_instances_status_created", "status", "created_at"),

@@ -19,8 +19,8 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render(view: StepView, kind: str) -> dict[str, Any]:
-    """Render ``view`` for a channel; an unknown ``kind`` is a BadRequest naming the choices."""
+def renderer_for(kind: str) -> Renderer:
+    """The renderer of a channel; an unknown ``kind`` is a BadRequest naming the choices."""
     renderer = RENDERERS.get(kind)
     if renderer is None:
         known = ", ".join(sorted(RENDERERS))
@@ -28,7 +28,12 @@ def render(view: StepView, kind: str) -> dict[str, Any]:
             f"unknown render {kind!r}; use one of {known}",
             details=[Detail("render", f"{kind!r} is not a renderer")],
         )
-    return renderer(view)
+    return renderer
 
 
-__all__ = ["RENDERERS", "Renderer", "render", "render_chat", "render_ivr"]
+def render(view: StepView, kind: str) -> dict[str, Any]:
+    """Render ``view`` for a channel (see ``renderer_for``)."""
+    return renderer_for(kind)(view)
+
+
+__all__ = ["RENDERERS", "Renderer", "render", "render_chat", "render_ivr", "renderer_for"]

@@ -124,7 +124,9 @@ def test_errors_have_the_envelope(
     view = step(client, op, sid, view["step_token"], answer={"name": "Ann"}).get_json()
     done = step(client, op, sid, view["step_token"], answer={"choice": "stop"}).get_json()
     assert done["status"] == "completed"
-    ended = step(client, op, sid, view["step_token"], answer={"choice": "stop"})
+    retried = step(client, op, sid, view["step_token"], answer={"choice": "stop"})
+    assert retried.status_code == 200 and retried.get_json()["status"] == "completed"
+    ended = step(client, op, sid, "99.feedbeef", answer={"choice": "stop"})
     assert ended.status_code == 409
     assert "ended" in ended.get_json()["error"]["message"]
     bad_channel = start(client, op, key, channel="fax")

@@ -57,3 +57,35 @@ def test_concurrent_submits_apply_once(
     assert len(menu_left) == 5
     final = client.get(f"/api/v1/sessions/{sid}", headers=auth(bot)).get_json()
     assert final["step"]["text"] == "Ann, turn 5: again or stop?"
+
+
+def test_concurrent_starts_with_one_session_key_make_one_session(
+    app: Any, tokens: dict[str, str], deploy: Any, key: str, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("concurrent writers are a PostgreSQL matter")
+    deploy(MENU, key)
+    bot = tokens["bot"]
+    for n in range(5):
+        barrier = threading.Barrier(4)
+        results: list[Any] = []
+
+        def start(
+            barrier: threading.Barrier = barrier, results: list[Any] = results, n: int = n
+        ) -> None:
+            c = app.test_client()
+            barrier.wait()
+            r = c.post(
+                "/api/v1/sessions",
+                json={"script": key, "session_key": f"chat-{n}"},
+                headers=auth(bot),
+            )
+            results.append((r.status_code, r.get_json()["session_id"]))
+
+        threads = [threading.Thread(target=start) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len({sid for _, sid in results}) == 1
+        assert sorted(code for code, _ in results) == [200, 200, 200, 201]

@@ -1,0 +1,74 @@
+"""The outbox relay: events written with each change go out to a message broker.
+
+Delivery is at least once. Rows are marked published only after the publisher has
+confirmed every send of the batch; if anything fails, nothing is marked and the whole
+batch goes out again on the next pass, so a consumer may see an event twice and must
+drop repeats by ``event_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy.engine import RowMapping
+
+from engine.persistence.database import Database
+
+
+class PublishFailed(RuntimeError):
+    """The broker did not take an event (or a batch); the message names the topic."""
+
+
+class Publisher(Protocol):
+    """Where events go: ``publish`` may buffer; ``flush`` waits and raises if a send failed."""
+
+    def publish(self, topic: str, key: str, value: bytes) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def relay_outbox(
+    database: Database,
+    publisher: Publisher,
+    *,
+    batch: int = 500,
+    topic_prefix: str = "cuebook.",
+    now: Callable[[], datetime] = _utc_now,
+) -> int:
+    """Publish up to ``batch`` unpublished events, oldest first; return how many went out.
+
+    Each event goes to topic ``{topic_prefix}{kind}`` (``cuebook.session.step_taken``),
+    keyed by its instance id or script key so one key's events of a kind stay in order in
+    one partition; the value is the event's JSON. On PostgreSQL the rows are taken with
+    ``FOR UPDATE SKIP LOCKED`` and marked in the same transaction, so several workers share
+    the outbox. On SQLite a transaction holds the whole database, so the rows are read and
+    marked in two short transactions and the broker is not waited on while writers queue.
+    """
+    if database.is_sqlite:
+        with database.unit_of_work() as uow:
+            rows = uow.outbox.unpublished(batch, lock=False)
+        if not rows:
+            return 0
+        _send(publisher, rows, topic_prefix)
+        with database.unit_of_work() as uow:
+            uow.outbox.mark_published([row["id"] for row in rows], now())
+        return len(rows)
+    with database.unit_of_work() as uow:
+        rows = uow.outbox.unpublished(batch, lock=True)
+        if not rows:
+            return 0
+        _send(publisher, rows, topic_prefix)
+        uow.outbox.mark_published([row["id"] for row in rows], now())
+    return len(rows)
+
+
+def _send(publisher: Publisher, rows: Sequence[RowMapping], topic_prefix: str) -> None:
+    for row in rows:
+        publisher.publish(f"{topic_prefix}{row['topic']}", row["key"], row["payload"].encode())
+    publisher.flush()
