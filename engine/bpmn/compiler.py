@@ -207,6 +207,11 @@ def _check_bpmn_tree(
                 form = props.get(prop)
                 if form and form not in bundle.files:
                     out.add(file, elem, f"{prop}: unknown form file {form!r}")
+            queue = props.get(PROP_HANDOFF, "")
+            if len(queue) > 60 or (queue and not queue.replace("_", "").replace("-", "").isalnum()):
+                out.add(
+                    file, elem, f"{PROP_HANDOFF}: a queue name is up to 60 letters, digits, - or _"
+                )
             if PROP_MAX_MISSES in props and not props[PROP_MAX_MISSES].strip().isdigit():
                 out.add(file, elem, f"{PROP_MAX_MISSES}: must be a whole number")
         if name == "serviceTask":
