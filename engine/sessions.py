@@ -498,13 +498,13 @@ def submit_step(
         # Only a channel reply needs the step described before it can be read.
         step = engine.runner.describe(compiled, position, dict(position.task.data))
         interpretation = _interpret(engine, step, reply)
+        unchanged = partial(engine.live.put, session_id, row["lock_version"], workflow)
         if interpretation.wants_person and channel in BOT_CHANNELS:
+            uow.after_commit(unchanged)  # the workflow is as it was: keep it for the next step
             return _hand_off(
                 uow,
-                engine,
                 row,
                 compiled,
-                workflow,
                 step,
                 now,
                 actor,
@@ -512,9 +512,8 @@ def submit_step(
                 queue=spec.handoff_queue,
             )
         if interpretation.answer is None:
-            return _miss(
-                uow, engine, row, compiled, workflow, step, now, actor, reply, interpretation.reason
-            )
+            uow.after_commit(unchanged)
+            return _miss(uow, row, compiled, step, now, actor, reply, interpretation.reason)
         answer = interpretation.answer
     else:
         answer = reply.answer or {}
@@ -634,10 +633,8 @@ def _missing_field(error: Any) -> str:
 
 def _miss(
     uow: UnitOfWork,
-    engine: Engine,
     row: Any,
     compiled: Any,
-    workflow: Any,
     step: Step,
     now: datetime,
     actor: Actor,
@@ -670,10 +667,8 @@ def _miss(
     if misses >= step.max_misses and row["channel"] in BOT_CHANNELS:
         return _hand_off(
             uow,
-            engine,
             row,
             compiled,
-            workflow,
             step,
             now,
             actor,
@@ -699,10 +694,8 @@ def _not_understood(compiled: Any, step: Step, misses: int, reason: str) -> str:
 
 def _hand_off(
     uow: UnitOfWork,
-    engine: Engine,
     row: Any,
     compiled: Any,
-    workflow: Any,
     step: Step,
     now: datetime,
     actor: Actor,

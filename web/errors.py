@@ -52,6 +52,12 @@ def envelope(
     return {"error": body}
 
 
+def _reply(status: int, code: str, message: str) -> Any:
+    resp = jsonify(envelope(code, message))
+    resp.status_code = status
+    return resp
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CuebookError)
     def _cuebook(exc: CuebookError) -> Any:
@@ -68,29 +74,19 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         code = (exc.name or "error").lower().replace(" ", "_")
-        resp = jsonify(envelope(code, exc.description or exc.name or "error"))
-        resp.status_code = exc.code or 500
-        return resp
+        return _reply(exc.code or 500, code, exc.description or exc.name or "error")
 
     @app.errorhandler(DataError)
     def _bad_data(exc: DataError) -> Any:
-        resp = jsonify(
-            envelope("bad_request", "a value in the request cannot be stored or looked up")
-        )
-        resp.status_code = 400
-        return resp
+        return _reply(400, "bad_request", "a value in the request cannot be stored or looked up")
 
     @app.errorhandler(IntegrityError)
     def _conflict(exc: IntegrityError) -> Any:
-        resp = jsonify(
-            envelope("conflict", "the request conflicts with a change made at the same time; retry")
+        return _reply(
+            409, "conflict", "the request conflicts with a change made at the same time; retry"
         )
-        resp.status_code = 409
-        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unexpected error")
-        resp = jsonify(envelope("internal_error", "internal error; the request changed nothing"))
-        resp.status_code = 500
-        return resp
+        return _reply(500, "internal_error", "internal error; the request changed nothing")
