@@ -16,8 +16,8 @@ bp = Blueprint("events", __name__, url_prefix="/api/v1/events")
 @bp.get("")
 @roles("admin")
 def index() -> Any:
-    after = max(request.args.get("after", 0, type=int) or 0, 0)
+    after = request.args.get("after", "")
     limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
     with services().database.unit_of_work() as uow:
-        events = read_events(uow, after=after, limit=limit)
-    return jsonify({"events": events, "next": events[-1]["position"] if events else after})
+        events, cursor = read_events(uow, after=after, limit=limit)
+    return jsonify({"events": events, "next": cursor})

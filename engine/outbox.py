@@ -7,6 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from engine.errors import BadRequest, Detail
+
 SCHEMA_VERSION = 1
 
 
@@ -30,9 +32,21 @@ def event_row(topic: str, key: str, payload: dict[str, Any], now: datetime) -> d
     }
 
 
-def read_events(uow: Any, *, after: int, limit: int) -> list[dict[str, Any]]:
-    """Events after ``after`` (an outbox position), oldest first: for consumers without Kafka."""
-    return [
+def read_events(uow: Any, *, after: str, limit: int) -> tuple[list[dict[str, Any]], str]:
+    """Events after the cursor ``after`` (from a previous page; "" for the start), oldest
+    first, and the cursor of this page's end: for consumers without Kafka."""
+    tx, _, position = (after or "0.0").partition(".")
+    try:
+        cursor = (int(tx), int(position or 0))
+    except ValueError as exc:
+        raise BadRequest(
+            f"bad cursor {after!r}", [Detail("after", "use the 'next' of a page")]
+        ) from exc
+    rows = uow.outbox.since(cursor, limit)
+    events = [
         {"position": r["id"], "topic": r["topic"], "key": r["key"], **json.loads(r["payload"])}
-        for r in uow.outbox.since(after, limit)
+        for r in rows
     ]
+    if rows:
+        cursor = (rows[-1]["tx"] or 0, rows[-1]["id"])
+    return events, f"{cursor[0]}.{cursor[1]}"

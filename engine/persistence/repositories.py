@@ -129,7 +129,7 @@ class ScriptRepository:
 
 
 _HISTORY_COLUMNS = ", ".join(c.name for c in history.c if c.name != "id")
-_OUTBOX_COLUMNS = ", ".join(c.name for c in outbox.c if c.name != "id")
+_OUTBOX_COLUMNS = ", ".join(c.name for c in outbox.c if c.name not in ("id", "tx"))
 
 
 def _json_default(value: Any) -> Any:
@@ -301,8 +301,25 @@ class OutboxRepository:
         if ids:
             self.conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published_at=now))
 
-    def since(self, after_id: int, limit: int) -> Sequence[RowMapping]:
-        q = sa.select(outbox).where(outbox.c.id > after_id).order_by(outbox.c.id).limit(limit)
+    def since(self, after: tuple[int, int], limit: int) -> Sequence[RowMapping]:
+        """Events after the cursor ``(tx, id)``, in an order no later commit can fall behind.
+
+        On PostgreSQL only rows of transactions older than the oldest running one are read,
+        ordered by (transaction id, id): any event committed later has a larger transaction
+        id, so a reader never skips one. SQLite commits one writer at a time, so ids are in
+        commit order there and ``tx`` is not used.
+        """
+        if self.conn.dialect.name != "postgresql":
+            q = sa.select(outbox).where(outbox.c.id > after[1]).order_by(outbox.c.id)
+            return self.conn.execute(q.limit(limit)).mappings().all()
+        horizon = sa.func.txid_snapshot_xmin(sa.func.txid_current_snapshot())
+        q = (
+            sa.select(outbox)
+            .where(sa.tuple_(outbox.c.tx, outbox.c.id) > sa.tuple_(after[0], after[1]))
+            .where(outbox.c.tx < horizon)
+            .order_by(outbox.c.tx, outbox.c.id)
+            .limit(limit)
+        )
         return self.conn.execute(q).mappings().all()
 
 

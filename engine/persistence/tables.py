@@ -127,6 +127,9 @@ outbox = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("published_at", TS, nullable=True),
+    # PostgreSQL fills it with txid_current() (see the migration); SQLite leaves it NULL.
+    sa.Column("tx", sa.BigInteger, nullable=True),
+    sa.Index("ix_outbox_tx_id", "tx", "id"),
     sa.Index(
         "ix_outbox_unpublished",
         "id",

@@ -81,6 +81,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("tx", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
     )
@@ -92,6 +93,10 @@ def upgrade() -> None:
             postgresql_where=sa.text("published_at IS NULL"),
             sqlite_where=sa.text("published_at IS NULL"),
         )
+        batch_op.create_index("ix_outbox_tx_id", ["tx", "id"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # The writing transaction's id: readers page by (tx, id) below the oldest running one.
+        op.execute("ALTER TABLE outbox ALTER COLUMN tx SET DEFAULT txid_current()")
 
     op.create_table(
         "scripts",
@@ -213,6 +218,7 @@ def downgrade() -> None:
     op.drop_table("releases")
     op.drop_table("scripts")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_tx_id")
         batch_op.drop_index("ix_outbox_unpublished")
 
     op.drop_table("outbox")
