@@ -218,6 +218,61 @@ def _check_bpmn_tree(
             _check_service_task(file, node, elem, out, functions)
 
 
+BRANCHING = frozenset({"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"})
+
+
+def _check_loops(file: str, root: Any, out: _Collector) -> None:
+    """A loop must pass a gateway that can leave it; without one the engine would predict
+    the loop's tasks forever."""
+    for proc in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
+        kinds = {}
+        for node in proc:
+            ns, name = _local(node.tag)
+            if ns == BPMN_NS and node.get("id"):
+                kinds[node.get("id")] = name
+        edges: dict[str, list[str]] = {}
+        for flow in proc.iterfind(f"{{{BPMN_NS}}}sequenceFlow"):
+            source, target = flow.get("sourceRef", ""), flow.get("targetRef", "")
+            if kinds.get(source) in BRANCHING or kinds.get(target) in BRANCHING:
+                continue
+            edges.setdefault(source, []).append(target)
+        cycle = _find_cycle(edges)
+        if cycle:
+            out.add(
+                file,
+                cycle[0],
+                "a loop through "
+                + ", ".join(cycle)
+                + " has no exclusive or inclusive gateway to leave it",
+            )
+            return
+
+
+def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
+    """A cycle of the directed graph ``edges`` (node -> successors), if there is one."""
+    done: set[str] = set()
+    for start in list(edges):
+        if start in done:
+            continue
+        path = [start]
+        on_path = {start}
+        stack = [iter(edges.get(start, ()))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                done.add(path[-1])
+                on_path.discard(path.pop())
+                continue
+            if nxt in on_path:
+                return path[path.index(nxt) :]
+            if nxt not in done:
+                path.append(nxt)
+                on_path.add(nxt)
+                stack.append(iter(edges.get(nxt, ())))
+    return None
+
+
 def _check_service_task(
     file: str, node: Any, elem: str, out: _Collector, functions: FunctionLookup | None
 ) -> None:
@@ -407,6 +462,7 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
             process_ids[proc.get("id", "")] = name
     for name, root in roots.items():
         _check_bpmn_tree(name, root, bundle, out, functions)
+        _check_loops(name, root, out)
         for ca in root.iter(f"{{{BPMN_NS}}}callActivity"):
             target = ca.get("calledElement", "")
             if target not in process_ids:
