@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -51,12 +53,13 @@ def free_port() -> int:
 def fresh_schema(url: str = PG_URL) -> Iterator[dict[str, str]]:
     """Environment for a Cuebook process on its own schema; dropped afterwards."""
     schema = f"cuebook_bench_{uuid.uuid4().hex[:8]}"
+    var_dir = tempfile.mkdtemp(prefix=schema)
     env = dict(
         os.environ,
         CUEBOOK_DATABASE_URL=url,
         CUEBOOK_DATABASE_SCHEMA=schema,
         CUEBOOK_SECRET_KEY="bench",
-        CUEBOOK_VAR_DIR=f"/tmp/{schema}",
+        CUEBOOK_VAR_DIR=var_dir,
     )
     subprocess.run([CUEBOOK, "db", "upgrade"], env=env, check=True, capture_output=True)
     try:
@@ -66,6 +69,7 @@ def fresh_schema(url: str = PG_URL) -> Iterator[dict[str, str]]:
         with engine.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()
+        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def cli(env: dict[str, str], *args: str) -> str:
