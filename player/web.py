@@ -47,7 +47,7 @@ from engine.tokens import authenticate, authenticate_hash, hash_token
 from engine.versions import list_scripts
 from player.forms import answer_from_form, field_errors, fields
 from player.renderers.phrases import phrases_for
-from web.auth import public
+from web.auth import bearer_token, public
 from web.context import actor, services
 from web.errors import status_of
 
@@ -91,13 +91,6 @@ def text_html(text: str) -> Markup:
 
 
 # -- who is asking ---------------------------------------------------------------------
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return None
 
 
 def _token_actor(token: str) -> Actor | None:
@@ -159,7 +152,7 @@ def _gate() -> BaseResponse | None:
     """Pages need an operator (or admin): cookie or bearer token; posts with a cookie need CSRF."""
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    token = _bearer()
+    token = bearer_token()
     who = _token_actor(token) if token else _cookie_actor()
     if who is None:
         if token:

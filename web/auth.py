@@ -63,7 +63,8 @@ class _TokenCache:
         return found
 
 
-def _token_from_request() -> str | None:
+def bearer_token() -> str | None:
+    """The request's ``Authorization: Bearer`` token, if any."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
@@ -78,7 +79,7 @@ def install_auth(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint or "")
         if view is None or getattr(view, PUBLIC_ATTR, False) or request.method == "OPTIONS":
             return
-        token = _token_from_request()
+        token = bearer_token()
         actor = None
         if token:
             actor = cache.lookup(token)
