@@ -71,6 +71,14 @@ class Reply:
     digits: str | None = None
     speech: str | None = None
 
+    @property
+    def said(self) -> str | None:
+        """What the customer said or keyed, for the transcript (None for a form answer)."""
+        for value in (self.text, self.speech, self.digits):
+            if value is not None:
+                return value
+        return None
+
 
 def _new_token(seq: int) -> str:
     return f"{seq}.{secrets.token_hex(8)}"
@@ -558,13 +566,7 @@ def submit_step(
     elif row["status"] == "handed_off" and outcome.status == "waiting":
         values["status"] = "handed_off"
         outcome.status = "handed_off"
-    text = (
-        reply.text
-        if reply.text is not None
-        else reply.speech
-        if reply.speech is not None
-        else reply.digits
-    )
+    text = reply.said
     rows = [
         _history_row(
             session_id,
@@ -642,13 +644,7 @@ def _miss(
     reason: str,
 ) -> StepView:
     misses = row["misses"] + 1
-    said = (
-        reply.text
-        if reply.text is not None
-        else reply.speech
-        if reply.speech is not None
-        else reply.digits
-    )
+    said = reply.said
     rows = [
         _history_row(
             row["id"],
