@@ -134,6 +134,11 @@ class _Outcome:
     handoff: Handoff | None = None
 
 
+def _queue(compiled: Any, step_queue: str | None) -> str:
+    """The step's own queue, else the script's (manifest ``handoff_queue``), else the default."""
+    return step_queue or str(compiled.manifest.get("handoff_queue") or DEFAULT_QUEUE)
+
+
 def _decide(engine: Engine, compiled: Any, workflow: Any, channel: str) -> _Outcome:
     position = engine.runner.position(compiled, workflow)
     data = engine.runner.data_of(workflow, position)
@@ -142,7 +147,7 @@ def _decide(engine: Engine, compiled: Any, workflow: Any, channel: str) -> _Outc
     handoff = None
     spec = position.step_spec
     if status == "waiting" and spec is not None and spec.needs_person and channel in BOT_CHANNELS:
-        queue = spec.handoff_queue or str(compiled.manifest.get("handoff_queue") or DEFAULT_QUEUE)
+        queue = _queue(compiled, spec.handoff_queue)
         handoff = Handoff(queue=queue, reason=f"step {spec.id} needs a person")
         status = "handed_off"
     if status == "waiting" and spec is not None and position.task is not None:
@@ -699,7 +704,7 @@ def _hand_off(
     reason: str,
     queue: str | None,
 ) -> StepView:
-    handoff = Handoff(queue or str(compiled.manifest.get("handoff_queue") or DEFAULT_QUEUE), reason)
+    handoff = Handoff(_queue(compiled, queue), reason)
     values: dict[str, Any] = {"status": "handed_off", "updated_at": now, "misses": 0}
     _apply_handoff(values, handoff, now)
     uow.instances.update(row["id"], **values)
