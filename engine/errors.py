@@ -1,8 +1,26 @@
-"""One exception tree for everything the engine refuses to do.
+"""One exception tree for everything the engine refuses to do, named for the domain.
 
-Each error carries a stable ``code`` (used in the API's error envelope) and an
-optional list of ``details`` naming what was wrong (a field path, a BPMN
-element id, a file name).
+Each error carries a stable ``code`` (used in the API's error envelope) and an optional
+list of ``details`` naming what was wrong (a field path, a BPMN element id, a file name).
+The engine never speaks HTTP: ``web/errors.py`` maps the families below to statuses.
+
+    CuebookError
+    ├── ValidationFailed          input breaks its contract (a bundle, a request body)
+    │   └── InvalidAnswer         an answer breaks the step's form
+    ├── MalformedInput            input that cannot be read at all (bad XML, bad cursor)
+    ├── DoesNotExist              ScriptNotFound, VersionNotFound, SessionNotFound,
+    │                             FunctionNotFound
+    ├── WrongState                the request does not fit where things stand now:
+    │                             NotPublished, NothingToRollBack, FunctionExists,
+    │                             SessionEnded, StaleStepToken, NotWaitingForAnswer,
+    │                             NotWaitingForMessage, CannotGoBack, WithPerson,
+    │                             NotClaimed, ClaimedByAnother, NotWithPerson,
+    │                             NeedsPerson, MovedMeanwhile
+    ├── NotAuthenticated / NotPermitted
+    ├── ScriptFailed              methodologists' code failed
+    │   └── SandboxViolation
+    ├── SavedStateUnreadable      a saved instance this build cannot read
+    └── IntegrationFailed         an integration function could not be completed
 """
 
 from __future__ import annotations
@@ -38,6 +56,9 @@ class CuebookError(Exception):
         return self.message
 
 
+# -- input ----------------------------------------------------------------------------------
+
+
 @dataclass
 class ValidationFailed(CuebookError):
     """Input does not meet its contract (a bundle, a request body)."""
@@ -53,32 +74,134 @@ class InvalidAnswer(ValidationFailed):
 
 
 @dataclass
-class BadRequest(CuebookError):
-    """A request that cannot be understood (malformed XML, unknown option)."""
+class MalformedInput(CuebookError):
+    """Input that cannot be read at all (malformed XML, a cursor that is not ours)."""
 
     code: str = "bad_request"
 
 
+# -- things that are not there --------------------------------------------------------------
+
+
 @dataclass
-class NotFound(CuebookError):
+class DoesNotExist(CuebookError):
     code: str = "not_found"
 
 
 @dataclass
-class Conflict(CuebookError):
-    """The request does not fit the current state (ended session, stale token)."""
+class ScriptNotFound(DoesNotExist):
+    pass
+
+
+@dataclass
+class VersionNotFound(DoesNotExist):
+    pass
+
+
+@dataclass
+class SessionNotFound(DoesNotExist):
+    pass
+
+
+@dataclass
+class FunctionNotFound(DoesNotExist):
+    pass
+
+
+# -- requests that do not fit the current state ---------------------------------------------
+
+
+@dataclass
+class WrongState(CuebookError):
+    """The request does not fit where things stand now."""
 
     code: str = "conflict"
 
 
 @dataclass
-class Unauthorized(CuebookError):
+class NotPublished(WrongState):
+    """The script has no published version to start sessions on."""
+
+
+@dataclass
+class NothingToRollBack(WrongState):
+    """No earlier release to go back to."""
+
+
+@dataclass
+class FunctionExists(WrongState):
+    """Creating an integration function under a name that is taken."""
+
+
+@dataclass
+class SessionEnded(WrongState):
+    pass
+
+
+@dataclass
+class StaleStepToken(WrongState):
+    """The step token names no step of this session (neither current nor earlier)."""
+
+
+@dataclass
+class NotWaitingForAnswer(WrongState):
+    """The session waits for an event (a timer, a message), not for an answer."""
+
+
+@dataclass
+class NotWaitingForMessage(WrongState):
+    pass
+
+
+@dataclass
+class CannotGoBack(WrongState):
+    pass
+
+
+@dataclass
+class WithPerson(WrongState):
+    """A bot acts on a session that a person holds."""
+
+
+@dataclass
+class NotClaimed(WrongState):
+    """An operator acts on a handed-off session nobody claimed."""
+
+
+@dataclass
+class ClaimedByAnother(WrongState):
+    pass
+
+
+@dataclass
+class NotWithPerson(WrongState):
+    """Claim or hand back of a session that is not handed off."""
+
+
+@dataclass
+class NeedsPerson(WrongState):
+    """Handing back a step that only a person may take."""
+
+
+@dataclass
+class MovedMeanwhile(WrongState):
+    """The session moved while a step was calling an integration function outside the lock."""
+
+
+# -- who may act ----------------------------------------------------------------------------
+
+
+@dataclass
+class NotAuthenticated(CuebookError):
     code: str = "unauthorized"
 
 
 @dataclass
-class Forbidden(CuebookError):
+class NotPermitted(CuebookError):
     code: str = "forbidden"
+
+
+# -- failures of what runs ------------------------------------------------------------------
 
 
 @dataclass
@@ -96,7 +219,22 @@ class SandboxViolation(ScriptFailed):
 
 
 @dataclass
+class SavedStateUnreadable(CuebookError):
+    """A saved instance's state is in a format this build cannot read."""
+
+    code: str = "saved_state_unreadable"
+
+
+@dataclass
 class IntegrationFailed(CuebookError):
     """An integration function could not be completed (after retries, or breaker open)."""
 
     code: str = "integration_failed"
+
+
+# Names by HTTP status, kept only while callers move to the domain names above.
+BadRequest = MalformedInput
+NotFound = DoesNotExist
+Conflict = WrongState
+Unauthorized = NotAuthenticated
+Forbidden = NotPermitted

@@ -10,30 +10,31 @@ from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import (
-    BadRequest,
-    Conflict,
     CuebookError,
-    Forbidden,
+    DoesNotExist,
     IntegrationFailed,
-    InvalidAnswer,
-    NotFound,
+    MalformedInput,
+    NotAuthenticated,
+    NotPermitted,
+    SavedStateUnreadable,
     ScriptFailed,
-    Unauthorized,
     ValidationFailed,
+    WrongState,
 )
 
 log = logging.getLogger("cuebook.web")
 
+# The engine's error families, each to one status (the first match wins).
 STATUS: list[tuple[type[CuebookError], int]] = [
-    (InvalidAnswer, 422),
     (ValidationFailed, 422),
-    (BadRequest, 400),
-    (NotFound, 404),
-    (Conflict, 409),
-    (Unauthorized, 401),
-    (Forbidden, 403),
+    (MalformedInput, 400),
+    (DoesNotExist, 404),
+    (WrongState, 409),
+    (NotAuthenticated, 401),
+    (NotPermitted, 403),
     (IntegrationFailed, 502),
     (ScriptFailed, 500),
+    (SavedStateUnreadable, 500),
 ]
 
 
