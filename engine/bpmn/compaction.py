@@ -7,6 +7,10 @@ history off the top of the tree: the new root is an ancestor a fixed number of
 levels above the lowest common ancestor of every unfinished task, so all live
 branches (and a few recent steps, for going back) stay, and the cost of a step
 no longer grows with the instance's age.
+
+Compaction edits SpiffWorkflow's task bookkeeping, which is not public API. Each such
+access sits in one small function below, with the SpiffWorkflow version it was checked
+against; tests/unit/test_saved_state.py checks the same shape and fails if it changes.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from SpiffWorkflow.util.task import TaskState
 
 COMPACT_AT_DEPTH = 16
 KEEP_LEVELS = 6
+SPIFFWORKFLOW_CHECKED = "3.2.0"
+"""The SpiffWorkflow version the accesses below were checked against."""
 
 
 def compact(workflow: Any, *, at_depth: int = COMPACT_AT_DEPTH, keep: int = KEEP_LEVELS) -> int:
@@ -25,7 +31,7 @@ def compact(workflow: Any, *, at_depth: int = COMPACT_AT_DEPTH, keep: int = KEEP
 
     Runs before every save, so the common case (not deep yet) costs one walk up the tree.
     """
-    live = [t for t in workflow.tasks.values() if t.has_state(TaskState.NOT_FINISHED_MASK)]
+    live = [t for t in task_table(workflow).values() if t.has_state(TaskState.NOT_FINISHED_MASK)]
     if not live:
         return 0
     probe = next((t for t in live if t.has_state(TaskState.READY | TaskState.WAITING)), live[0])
@@ -55,16 +61,47 @@ def compact(workflow: Any, *, at_depth: int = COMPACT_AT_DEPTH, keep: int = KEEP
         task = stack.pop()
         keep_ids.add(task.id)
         stack.extend(task.children)
-    removed = [tid for tid in workflow.tasks if tid not in keep_ids]
-    top = workflow.top_workflow
-    for tid in removed:
-        del workflow.tasks[tid]
-        sub = top.subprocesses.get(tid)
-        if sub is not None and sub.completed:
-            del top.subprocesses[tid]
-    new_root.data = dict(new_root.data)
-    new_root._parent = None
-    workflow.task_tree = new_root
+    removed = [tid for tid in task_table(workflow) if tid not in keep_ids]
+    drop_tasks(workflow, removed)
+    make_root(workflow, new_root)
     if workflow.last_task is not None and workflow.last_task.id not in keep_ids:
         workflow.last_task = None
     return len(removed)
+
+
+def task_table(workflow: Any) -> dict[UUID, Any]:
+    """The workflow's tasks by id: the table ``Task.parent`` and ``Task.children`` look up.
+
+    Checked against SpiffWorkflow 3.2.0: ``Workflow.tasks`` is a plain dict; a task's
+    ``parent`` and ``children`` resolve ids through it, and the serializer writes it whole.
+    """
+    tasks: dict[UUID, Any] = workflow.tasks
+    return tasks
+
+
+def drop_tasks(workflow: Any, task_ids: list[UUID]) -> None:
+    """Forget finished tasks, and the finished subprocesses they ran.
+
+    Checked against SpiffWorkflow 3.2.0: deleting from ``Workflow.tasks`` is all it takes
+    (no other index holds finished tasks); subprocesses hang off the top workflow's
+    ``subprocesses`` dict, keyed by the id of the task that started them.
+    """
+    tasks = task_table(workflow)
+    subprocesses = workflow.top_workflow.subprocesses
+    for tid in task_ids:
+        del tasks[tid]
+        sub = subprocesses.get(tid)
+        if sub is not None and sub.completed:
+            del subprocesses[tid]
+
+
+def make_root(workflow: Any, task: Any) -> None:
+    """Make ``task`` the root of the workflow's tree, holding its data whole.
+
+    Checked against SpiffWorkflow 3.2.0: a task keeps its parent's id in ``_parent`` (the
+    ``parent`` property reads it), the serializer writes a root's data whole and other
+    tasks' data as a delta from the parent, and ``Workflow.task_tree`` is the root.
+    """
+    task.data = dict(task.data)
+    task._parent = None
+    workflow.task_tree = task
