@@ -41,11 +41,16 @@ def build_services(settings: Settings) -> Services:
         else ReplyPolicy()
     )
     engine = Engine(
-        runner=runner, specs=SpecCache(functions=catalog.info), clock=utc_now, policy=policy
+        runner=runner,
+        specs=SpecCache(functions=catalog.info),
+        clock=utc_now,
+        policy=policy,
+        calls=caller,
     )
     return Services(
         database=database,
         engine=engine,
         settings=settings,
-        extras={"invoker": invoker, "catalog": catalog},
+        invoker=invoker,
+        catalog=catalog,
     )

@@ -25,11 +25,11 @@ EDITORS = ("methodologist",)
 
 
 def _invoker() -> Invoker:
-    return services().extras["invoker"]  # type: ignore[no-any-return]
+    return services().invoker
 
 
 def _saved(name: str) -> None:
-    services().extras["catalog"].forget(name)
+    services().catalog.forget(name)
 
 
 @bp.get("")

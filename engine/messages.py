@@ -12,10 +12,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
-from engine.errors import Conflict, Detail, ValidationFailed
+from engine.errors import Detail, NotWaitingForMessage, ValidationFailed
 from engine.model import StepView
-from engine.persistence.database import UnitOfWork
-from engine.sessions import Engine, get_session, resume
+from engine.persistence.database import Database, UnitOfWork
+from engine.service_calls import calls_outside_the_lock
+from engine.sessions import Engine, get_session_in, resume
 
 
 def _waiting_definition(workflow: Any, name: str) -> Any | None:
@@ -34,7 +35,7 @@ def _deliver(name: str, payload: Any) -> Any:
     def trigger(workflow: Any) -> None:
         definition = _waiting_definition(workflow, name)
         if definition is None:
-            raise Conflict(f"the session is not waiting for message {name!r}")
+            raise NotWaitingForMessage(f"the session is not waiting for message {name!r}")
         workflow.send_event(BpmnEvent(definition, payload=payload))
 
     return trigger
@@ -48,18 +49,28 @@ def _check(name: str, payload: Any) -> None:
 
 
 def send_to_session(
-    uow: UnitOfWork, engine: Engine, session_id: str, name: str, payload: Any, actor: str
+    database: Database, engine: Engine, session_id: str, name: str, payload: Any, actor: str
 ) -> StepView:
-    """Deliver a message to one session; 409 if it does not wait for it."""
+    """Deliver a message to one session (refused if it does not wait for it); service tasks
+    it reaches are called outside the row lock."""
     _check(name, payload)
-    view = resume(
-        uow, engine, session_id, _deliver(name, payload), actor=actor, event="message_received"
-    )
-    return view if view is not None else get_session(uow, engine, session_id)
+
+    def deliver(uow: UnitOfWork) -> StepView:
+        view = resume(
+            uow, engine, session_id, _deliver(name, payload), actor=actor, event="message_received"
+        )
+        return view if view is not None else get_session_in(uow, engine, session_id)
+
+    return calls_outside_the_lock(database, engine.calls, deliver)
 
 
 def send_correlated(
-    uow: UnitOfWork, engine: Engine, name: str, correlation_key: str, payload: Any, actor: str
+    database: Database,
+    engine: Engine,
+    name: str,
+    correlation_key: str,
+    payload: Any,
+    actor: str,
 ) -> list[str]:
     """Deliver to every open session with this session key that waits for ``name``."""
     _check(name, payload)
@@ -67,16 +78,23 @@ def send_correlated(
         raise ValidationFailed(
             "correlation_key is required", [Detail("correlation_key", "is required")]
         )
+    with database.unit_of_work() as uow:
+        candidates = uow.instances.open_by_session_key(correlation_key)
     delivered = []
-    for session_id in uow.instances.open_by_session_key(correlation_key):
-        row = uow.instances.get(session_id, for_update=True)
-        if row is None:
-            continue
-        compiled = engine.specs.get(uow, row["version_id"])
-        if not waits_for(engine.runner.restore(compiled, row["state"]), name):
-            continue
-        resume(
-            uow, engine, session_id, _deliver(name, payload), actor=actor, event="message_received"
-        )
-        delivered.append(session_id)
+    for session_id in candidates:
+        # One transaction per session, calls outside its lock; a session that stopped
+        # waiting for the message meanwhile is skipped.
+        def deliver(uow: UnitOfWork, session_id: str = session_id) -> bool:
+            row = uow.instances.get(session_id, for_update=True)
+            if row is None:
+                return False
+            compiled = engine.specs.get(uow, row["version_id"])
+            if not waits_for(engine.runner.restore(compiled, row["state"]), name):
+                return False
+            trigger = _deliver(name, payload)
+            resume(uow, engine, session_id, trigger, actor=actor, event="message_received")
+            return True
+
+        if calls_outside_the_lock(database, engine.calls, deliver):
+            delivered.append(session_id)
     return delivered

@@ -48,6 +48,7 @@ class Step:
     schema: dict[str, Any] | None = None
     ui_schema: dict[str, Any] | None = None
     options: tuple[Option, ...] = ()
+    field_options: dict[str, tuple[Option, ...]] = field(default_factory=dict)  # choice fields
     can_go_back: bool = False
     field: str | None = None
     voice: str | None = None
@@ -57,8 +58,11 @@ class Step:
 
 @dataclass(frozen=True)
 class Handoff:
+    """Where a session waits for a person and why (``code``: a HandoffReason value)."""
+
     queue: str
     reason: str
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,39 +85,5 @@ class StepView:
     notice: str | None = None
     progress: Progress | None = None
     variables: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON form of the API (variables are not part of it). Built by hand: hot path."""
-        step = self.step
-        return {
-            "session_id": self.session_id,
-            "status": self.status,
-            "step_token": self.step_token,
-            "version": {"script": self.version.script, "number": self.version.number},
-            "step": None
-            if step is None
-            else {
-                "id": step.id,
-                "kind": step.kind,
-                "title": step.title,
-                "text": step.text,
-                "hints": step.hints,
-                "schema": step.schema,
-                "ui_schema": step.ui_schema,
-                "options": [{"value": o.value, "label": o.label} for o in step.options],
-                "can_go_back": step.can_go_back,
-                "field": step.field,
-                "voice": step.voice,
-                "max_misses": step.max_misses,
-                "lane": step.lane,
-            },
-            "channel": self.channel,
-            "handoff": None
-            if self.handoff is None
-            else {"queue": self.handoff.queue, "reason": self.handoff.reason},
-            "misses": self.misses,
-            "notice": self.notice,
-            "progress": None
-            if self.progress is None
-            else {"steps_taken": self.progress.steps_taken},
-        }
+    for_person: bool = False  # the reader is an operator (sees the real step when handed off)
+    language: str = ""  # the script's language (its manifest), for renderers' own phrases

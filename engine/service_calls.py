@@ -1,27 +1,45 @@
-"""Service tasks call integration functions; failures become BPMN errors or clear step errors.
+"""Service tasks call integration functions, never while an instance row is locked.
+
+A step that reaches a service task stops there (``CallNeeded``) and its transaction rolls
+back, releasing the row lock and the database connection. ``calls_outside_the_lock`` then
+makes the call with nothing held, records its outcome in a ``CallBook``, and runs the use
+case again in a new transaction: the row is locked and the step token checked afresh (so a
+session that moved meanwhile is noticed), and the service task now finds its outcome in
+the book. A step with several calls repeats this once per call. The instance changes only
+when the whole step commits, so a failed step leaves it exactly as it was.
 
 A failed call (after the function's own retries, or with its breaker open) raises the BPMN
 error ``integration_failed``. A boundary error event on the service task that catches it
 (by that code, or any error) takes the flow; otherwise the step fails with a clear "could
-not reach X" and the transaction leaves the instance exactly as it was.
+not reach X".
+
+Without a book (a caller that does not use ``calls_outside_the_lock``) the call is made in
+place, as a plain synchronous call.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn.runner import FlowDiverted
+from engine.bpmn.runner import FlowDiverted, Suspended, find_cause
 from engine.errors import IntegrationFailed
 from engine.functions import FunctionCatalog
+from engine.persistence.database import Database, UnitOfWork
 from integrations import CallFailed, Invoker
 
 ERROR_CODE = "integration_failed"
+MAX_CALLS_PER_STEP = 20
+T = TypeVar("T")
 
 
 class Diverted(FlowDiverted):
@@ -30,6 +48,47 @@ class Diverted(FlowDiverted):
     def __init__(self, task: Any, error: IntegrationFailed) -> None:
         super().__init__(task, error.message)
         self.error = error
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """One call a service task asks for: the function, the element, evaluated arguments."""
+
+    function: str
+    element: str
+    args: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return json.dumps([self.function, self.element, self.args], sort_keys=True, default=str)
+
+
+class CallNeeded(Suspended):
+    """A service task needs a call made outside the transaction before the step goes on."""
+
+    def __init__(self, request: CallRequest) -> None:
+        super().__init__(f"{request.element} calls {request.function}")
+        self.request = request
+
+
+@dataclass
+class CallBook:
+    """Outcomes of the calls made for one step: the results, or the failure to replay."""
+
+    outcomes: dict[str, dict[str, Any] | IntegrationFailed] = field(default_factory=dict)
+    made: int = 0
+
+
+_BOOK: ContextVar[CallBook | None] = ContextVar("cuebook_call_book", default=None)
+
+
+@contextmanager
+def _open(book: CallBook) -> Iterator[None]:
+    token = _BOOK.set(book)
+    try:
+        yield
+    finally:
+        _BOOK.reset(token)
 
 
 def _catcher(task: Any) -> bool:
@@ -56,37 +115,48 @@ class ServiceCaller:
 
     def __call__(self, context: dict[str, Any], **kwargs: Any) -> str:
         task = kwargs["task"]
-        operation_name: str = kwargs["operation_name"]
         operation_params: dict[str, Any] = kwargs.get("operation_params") or {}
-        spec = self.catalog.get(operation_name)
+        request = CallRequest(
+            function=kwargs["operation_name"],
+            element=task.task_spec.bpmn_id or task.task_spec.name,
+            args={name: param.get("value") for name, param in operation_params.items()},
+        )
+        book = _BOOK.get()
+        if book is None:
+            outcome = self.perform(request)
+        elif request.key in book.outcomes:
+            outcome = book.outcomes[request.key]
+        else:
+            raise CallNeeded(request)
+        if isinstance(outcome, IntegrationFailed):
+            raise self._fail(task, outcome)
+        return json.dumps(outcome, ensure_ascii=False, default=str)
+
+    def perform(self, request: CallRequest) -> dict[str, Any] | IntegrationFailed:
+        """Make the call (look the function up, invoke it); a failure is returned, not raised."""
+        spec = self.catalog.get(request.function)
         if spec is None:
-            raise self._fail(
-                task,
-                IntegrationFailed(
-                    f"could not reach {operation_name}: no such integration function",
-                    extra={"function": operation_name, "retry": False},
-                ),
+            return IntegrationFailed(
+                f"could not reach {request.function}: no such integration function",
+                extra={"function": request.function, "retry": False},
             )
-        args = {name: param.get("value") for name, param in operation_params.items()}
         try:
-            result = self.invoker.call(spec, args)
+            return dict(self.invoker.call(spec, request.args).results)
         except CallFailed as exc:
-            raise self._fail(
-                task,
-                IntegrationFailed(
-                    f"could not reach {spec.name}: {exc.message}",
-                    extra={
-                        "function": spec.name,
-                        "status": exc.status,
-                        "kind": exc.kind,
-                        "retry": exc.kind != "bad_arguments",
-                    },
-                ),
-            ) from None
-        return json.dumps(result.results, ensure_ascii=False, default=str)
+            return IntegrationFailed(
+                f"could not reach {spec.name}: {exc.message}",
+                extra={
+                    "function": spec.name,
+                    "status": exc.status,
+                    "kind": exc.kind,
+                    "retry": exc.kind != "bad_arguments",
+                },
+            )
 
     @staticmethod
-    def _fail(task: Any, error: IntegrationFailed) -> Exception:
+    def _fail(task: Any, failure: IntegrationFailed) -> Exception:
+        # A fresh error each time: the book's copy is replayed if the step runs again.
+        error = IntegrationFailed(failure.message, list(failure.details), extra=dict(failure.extra))
         error.extra["element"] = task.task_spec.bpmn_id or task.task_spec.name
         if not _catcher(task):
             return error
@@ -98,3 +168,29 @@ class ServiceCaller:
         event = BpmnEvent(ErrorEventDefinition(ERROR_CODE, code=ERROR_CODE), payload=payload)
         task.workflow.top_workflow.catch(event)
         return Diverted(task, error)
+
+
+def calls_outside_the_lock(
+    database: Database, caller: ServiceCaller | None, use_case: Callable[[UnitOfWork], T]
+) -> T:
+    """Run ``use_case`` in a transaction; each call it needs is made between two attempts.
+
+    Each attempt that stops at a service task rolls back (the lock and the connection are
+    released), the call is made with nothing held, and the use case runs again with the
+    outcomes so far. The last attempt commits.
+    """
+    book = CallBook()
+    for _ in range(MAX_CALLS_PER_STEP + 1):
+        try:
+            with _open(book), database.unit_of_work() as uow:
+                return use_case(uow)
+        except Exception as exc:
+            needed = find_cause(exc, CallNeeded)
+            if needed is None or caller is None:
+                raise
+        book.outcomes[needed.request.key] = caller.perform(needed.request)
+        book.made += 1
+    raise IntegrationFailed(
+        f"a step may call at most {MAX_CALLS_PER_STEP} integration functions",
+        extra={"retry": False},
+    )

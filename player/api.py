@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from engine.errors import BadRequest, Detail
+from engine.errors import Detail, MalformedInput
 from engine.model import StepView
 from engine.sessions import (
     Reply,
@@ -48,16 +48,15 @@ def start() -> Any:
     variables = field(body, "variables", dict, default={})
     session_key = field(body, "session_key", str, max_length=200)
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        view, created = start_session(
-            uow,
-            svc.engine,
-            script=script,
-            channel=channel,
-            variables=variables,
-            session_key=session_key,
-            actor=actor(),
-        )
+    view, created = start_session(
+        svc.database,
+        svc.engine,
+        script=script,
+        channel=channel,
+        variables=variables,
+        session_key=session_key,
+        actor=actor(),
+    )
     return jsonify(_rendered(view)), (201 if created else 200)
 
 
@@ -66,8 +65,7 @@ def start() -> Any:
 def show(session_id: str) -> Any:
     kind = _requested_render()
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        view = get_session(uow, svc.engine, session_id, for_person=not actor().is_bot)
+    view = get_session(svc.database, svc.engine, session_id, for_person=not actor().is_bot)
     return jsonify(_rendered(view, kind))
 
 
@@ -86,23 +84,22 @@ def step(session_id: str) -> Any:
     )
     if reply.digits is not None:
         reply = Reply(token, reply.answer, reply.text, str(reply.digits), reply.speech)
-    given = [n for n in ("answer", "text", "digits", "speech") if getattr(reply, n) is not None]
+    given = reply.given
     if len(given) > 1:
-        raise BadRequest(
+        raise MalformedInput(
             f"send one of answer, text, digits, speech (got {', '.join(given)})",
             [Detail(given[1], "only one kind of reply at a time")],
         )
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        view = submit_step(uow, svc.engine, session_id, reply, actor())
+    view = submit_step(svc.database, svc.engine, session_id, reply, actor())
     return jsonify(_rendered(view, kind))
 
 
 @bp.get("/<session_id>/history")
 @roles(*CLIENTS)
 def history(session_id: str) -> Any:
-    with services().database.unit_of_work() as uow:
-        return jsonify({"session_id": session_id, "history": session_history(uow, session_id)})
+    entries = session_history(services().database, session_id)
+    return jsonify({"session_id": session_id, "history": entries})
 
 
 @bp.post("/<session_id>/back")
@@ -111,8 +108,7 @@ def back(session_id: str) -> Any:
     kind = _requested_render()
     token = field(json_object(), "step_token", str, required=True)
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        view = go_back(uow, svc.engine, session_id, token, actor())
+    view = go_back(svc.database, svc.engine, session_id, token, actor())
     return jsonify(_rendered(view, kind))
 
 
@@ -120,8 +116,7 @@ def back(session_id: str) -> Any:
 @roles("operator")
 def take(session_id: str) -> Any:
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        view = claim(uow, svc.engine, session_id, actor())
+    view = claim(svc.database, svc.engine, session_id, actor())
     return jsonify(_rendered(view, "web"))
 
 
@@ -129,6 +124,5 @@ def take(session_id: str) -> Any:
 @roles("operator")
 def give_back(session_id: str) -> Any:
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        view = hand_back(uow, svc.engine, session_id, actor())
+    view = hand_back(svc.database, svc.engine, session_id, actor())
     return jsonify(_rendered(view, "web"))

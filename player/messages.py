@@ -22,8 +22,9 @@ def to_session(session_id: str) -> Any:
     body = json_object()
     name = field(body, "name", str, required=True)
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        view = send_to_session(uow, svc.engine, session_id, name, body.get("payload"), actor().name)
+    view = send_to_session(
+        svc.database, svc.engine, session_id, name, body.get("payload"), actor().name
+    )
     return jsonify(render(view, view.channel))
 
 
@@ -34,6 +35,7 @@ def correlated() -> Any:
     name = field(body, "name", str, required=True)
     key = field(body, "correlation_key", str, required=True)
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        delivered = send_correlated(uow, svc.engine, name, key, body.get("payload"), actor().name)
+    delivered = send_correlated(
+        svc.database, svc.engine, name, key, body.get("payload"), actor().name
+    )
     return jsonify({"name": name, "delivered_to": delivered}), (200 if delivered else 404)

@@ -18,6 +18,5 @@ bp = Blueprint("queues", __name__, url_prefix="/api/v1/queues")
 def waiting(group: str) -> Any:
     limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), 200)
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        items = queue(uow, svc.engine, group, limit=limit)
+    items = queue(svc.database, svc.engine, group, limit=limit)
     return jsonify({"queue": group, "items": items})

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g
 
+from engine.functions import FunctionCatalog
 from engine.persistence.database import Database
 from engine.sessions import Actor, Engine
+from integrations import Invoker
 
 
 @dataclass
 class Services:
+    """What the composition root builds once per process and every request uses."""
+
     database: Database
     engine: Engine
     settings: Any
-    extras: dict[str, Any] = field(default_factory=dict)
+    invoker: Invoker
+    catalog: FunctionCatalog
 
 
 def services() -> Services:

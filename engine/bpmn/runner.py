@@ -7,6 +7,7 @@ Everything SpiffWorkflow-specific in the step path lives here; the use cases in
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,7 +71,12 @@ class FlowDiverted(Exception):
         self.task = task
 
 
-def _find(exc: BaseException, kind: type[BaseException]) -> Any:
+class Suspended(Exception):
+    """Raised inside a task to stop the step so its caller can do something outside the
+    transaction (a service call) and run the step again. Never converted to an error."""
+
+
+def find_cause(exc: BaseException, kind: type[BaseException]) -> Any:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -86,7 +92,7 @@ def _find(exc: BaseException, kind: type[BaseException]) -> Any:
 
 def engine_error(exc: Exception) -> CuebookError:
     """Turn whatever SpiffWorkflow raised into a Cuebook error naming the element."""
-    found: CuebookError | None = _find(exc, CuebookError)
+    found: CuebookError | None = find_cause(exc, CuebookError)
     task = getattr(exc, "task", None)
     element = _element(task) if task is not None else ""
     if found is not None:
@@ -147,7 +153,10 @@ class Runner:
                 workflow.do_engine_steps(did_complete_task=did_complete)
                 return
             except SpiffWorkflowException as exc:
-                diverted = _find(exc, FlowDiverted)
+                suspended = find_cause(exc, Suspended)
+                if suspended is not None:
+                    raise suspended from None
+                diverted = find_cause(exc, FlowDiverted)
                 if diverted is None:
                     raise engine_error(exc) from exc
                 # A BPMN event took the flow away from the failed task: it ends cancelled.
@@ -231,6 +240,7 @@ class Runner:
                 schema=schema,
                 ui_schema=spec.ui_schema,
                 options=spec.options,
+                field_options=spec.field_options,
                 can_go_back=False,
                 field=spec.field,
                 voice=self.renderer.render(spec.voice, data, where=spec.id) if spec.voice else None,
@@ -244,6 +254,17 @@ class Runner:
             return Step(id=element, kind="end", title="", text=text)
         element = position.waiting_for[0] if position.waiting_for else ""
         return Step(id=element, kind="message", title="", text="")
+
+    def waiting_data(self, state: str) -> dict[str, Any]:
+        """The data of the task a saved instance waits at, read from its state as JSON
+        (no workflow is restored: for lists of many instances)."""
+        dct = json.loads(state) if state else {}
+        workflows = [dct, *dict(dct.get("subprocesses") or {}).values()]
+        for wf in workflows:
+            for task in dict(wf.get("tasks") or {}).values():
+                if task.get("state") == TaskState.READY:
+                    return dict(task.get("data") or {})
+        return dict(dct.get("data") or {})
 
     def data_of(self, workflow: BpmnWorkflow, position: Position) -> dict[str, Any]:
         if position.task is not None:

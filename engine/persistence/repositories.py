@@ -246,9 +246,8 @@ class InstanceRepository:
         return [str(r) for r in self.conn.execute(q).scalars()]
 
     def queue(self, group: str, limit: int) -> Sequence[RowMapping]:
-        cols = [c for c in instances.c if c.name != "state"]
         q = (
-            sa.select(*cols)
+            sa.select(instances)
             .where(
                 instances.c.handoff_queue == group,
                 instances.c.status == "handed_off",

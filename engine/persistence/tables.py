@@ -78,6 +78,7 @@ instances = sa.Table(
     sa.Column("outcome", sa.String(20), nullable=True),
     sa.Column("handoff_queue", sa.String(100), nullable=True),
     sa.Column("handoff_reason", sa.String(300), nullable=True),
+    sa.Column("handoff_code", sa.String(40), nullable=True),
     sa.Column("handed_off_at", TS, nullable=True),
     sa.Column("assignee", sa.String(200), nullable=True),
     sa.Column("next_timer_at", TS, nullable=True),

@@ -9,11 +9,12 @@ from engine.errors import BadRequest, Detail
 from engine.model import StepView
 from player.renderers.chat import render_chat
 from player.renderers.ivr import render_ivr
+from player.renderers.web import render_web
 
 Renderer = Callable[[StepView], dict[str, Any]]
 
 RENDERERS: dict[str, Renderer] = {
-    "web": lambda view: view.as_dict(),
+    "web": render_web,
     "chat": render_chat,
     "ivr": render_ivr,
 }
@@ -36,4 +37,12 @@ def render(view: StepView, kind: str) -> dict[str, Any]:
     return renderer_for(kind)(view)
 
 
-__all__ = ["RENDERERS", "Renderer", "render", "render_chat", "render_ivr", "renderer_for"]
+__all__ = [
+    "RENDERERS",
+    "Renderer",
+    "render",
+    "render_chat",
+    "render_ivr",
+    "render_web",
+    "renderer_for",
+]

@@ -27,6 +27,13 @@ def is_handed_off(view: StepView) -> bool:
     return view.status == "handed_off" or view.handoff is not None or step_kind == "handoff"
 
 
+def at_persons_step(view: StepView) -> bool:
+    """A bot's session reached a step only a person takes: that step's own text tells the
+    customer what happens next."""
+    handoff = view.handoff
+    return not view.for_person and handoff is not None and handoff.code == "step_needs_person"
+
+
 def is_over(view: StepView) -> bool:
     step_kind = view.step.kind if view.step is not None else None
     return view.status in ("completed", "failed") or view.step is None or step_kind == "end"
@@ -72,7 +79,7 @@ def _waiting(step: Step, phrases: Phrases) -> tuple[dict[str, Any], list[dict[st
 def _closing_text(view: StepView, phrases: Phrases) -> str:
     step = view.step
     if is_handed_off(view):
-        own = step.text if step is not None and step.kind == "handoff" else ""
+        own = step.text if step is not None and at_persons_step(view) else ""
         return own or phrases.chat_handoff
     own = step.text if step is not None and step.kind == "end" else ""
     if view.status == "failed":

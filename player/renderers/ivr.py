@@ -13,7 +13,13 @@ from defusedxml.common import DefusedXmlException
 
 from engine.model import Option, Step, StepView
 from engine.replies import DEFAULT_POLICY, ReplyPolicy, single_field
-from player.renderers.chat import handoff_of, is_handed_off, is_over, version_of
+from player.renderers.chat import (
+    at_persons_step,
+    handoff_of,
+    is_handed_off,
+    is_over,
+    version_of,
+)
 from player.renderers.markdown import speakable_paragraphs
 from player.renderers.phrases import Phrases, phrases_for
 
@@ -131,7 +137,7 @@ def _ask(prompt: _Prompt, step: Step, phrases: Phrases, policy: ReplyPolicy) -> 
 def _close(prompt: _Prompt, view: StepView, phrases: Phrases) -> None:
     step = view.step
     if is_handed_off(view):
-        if step is not None and step.kind == "handoff":
+        if step is not None and at_persons_step(view):
             _say_step_text(prompt, step)
         prompt.say(phrases.transfer)
         return

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine.bpmn.bundle import bundle_from_path
-from engine.sessions import Actor, Reply, start_session, submit_step
+from engine.sessions import Actor, Reply, start_session_in, submit_step_in
 from engine.versions import deploy
 from tests.conftest import BUNDLES
 
@@ -29,17 +29,17 @@ def test_thousand_turns(services: Any, key: str) -> None:
             now=engine.clock(),
         )
     with db.unit_of_work() as uow:
-        view, _ = start_session(
+        view, _ = start_session_in(
             uow, engine, script=key, channel="chat", variables={}, session_key=None, actor=who
         )
     with db.unit_of_work() as uow:
-        view = submit_step(
+        view = submit_step_in(
             uow, engine, view.session_id, Reply(view.step_token or "", {"name": "Loop"}), who
         )
     sizes = []
     for turn in range(1000):
         with db.unit_of_work() as uow:
-            view = submit_step(
+            view = submit_step_in(
                 uow, engine, view.session_id, Reply(view.step_token or "", {"choice": "again"}), who
             )
             assert view.status == "waiting", f"stalled at turn {turn}"
@@ -50,7 +50,7 @@ def test_thousand_turns(services: Any, key: str) -> None:
                 state = uow.instances.get(view.session_id)["state"]
                 sizes.append(len(json.loads(state)["tasks"]))
     with db.unit_of_work() as uow:
-        view = submit_step(
+        view = submit_step_in(
             uow, engine, view.session_id, Reply(view.step_token or "", {"choice": "stop"}), who
         )
     assert view.status == "completed"

@@ -42,7 +42,7 @@ def svc_app(settings: Settings) -> Iterator[Any]:
     app = create_app(own, services)
     app.config["TESTING"] = True
     yield app
-    services.extras["invoker"].close()
+    services.invoker.close()
     services.database.dispose()
 
 

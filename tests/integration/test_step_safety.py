@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine.bpmn.live import LiveWorkflows
-from engine.sessions import Actor, Engine, Reply, get_session, start_session, submit_step
+from engine.sessions import Actor, Engine, Reply, get_session_in, start_session_in, submit_step_in
 from tests.conftest import BUNDLES, auth
 
 MENU = BUNDLES / "menu_loop"
@@ -28,21 +28,21 @@ def test_a_rolled_back_step_is_not_remembered(services: Any, deploy: Any, key: s
     who = Actor("t", "bot")
     db = services.database
     with db.unit_of_work() as uow:
-        view, _ = start_session(
+        view, _ = start_session_in(
             uow, worker_a, script=key, channel="web", variables={}, session_key=None, actor=who
         )
     with pytest.raises(_Abort), db.unit_of_work() as uow:
-        submit_step(
+        submit_step_in(
             uow, worker_a, view.session_id, Reply(view.step_token or "", {"name": "Lost"}), who
         )
         raise _Abort  # the transaction rolls back after the engine ran
     with db.unit_of_work() as uow:
-        submit_step(
+        submit_step_in(
             uow, worker_b, view.session_id, Reply(view.step_token or "", {"name": "Kept"}), who
         )
     with db.unit_of_work() as uow:
-        current = get_session(uow, worker_a, view.session_id)
-        after = submit_step(
+        current = get_session_in(uow, worker_a, view.session_id)
+        after = submit_step_in(
             uow,
             worker_a,
             view.session_id,

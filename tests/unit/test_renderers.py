@@ -11,7 +11,7 @@ from defusedxml import ElementTree
 from engine.errors import BadRequest
 from engine.model import Handoff, Option, Progress, Step, StepView, VersionRef
 from engine.replies import ReplyPolicy
-from player.renderers import RENDERERS, render, render_chat, render_ivr
+from player.renderers import RENDERERS, render, render_chat, render_ivr, render_web
 from player.renderers.chunks import split_message
 from player.renderers.markdown import speakable_paragraphs
 
@@ -72,7 +72,7 @@ def spoken(ssml: str) -> str:
 
 def test_render_dispatches_by_kind_and_web_is_the_json_view():
     current = view(RU_MENU)
-    assert render(current, "web") == current.as_dict()
+    assert render(current, "web") == render_web(current)
     assert render(current, "chat") == render_chat(current)
     assert render(current, "ivr") == render_ivr(current)
     assert set(RENDERERS) == {"web", "chat", "ivr"}
@@ -197,8 +197,10 @@ def test_chat_handoff_carries_queue_and_reason():
     assert out["messages"] == [
         {"type": "text", "text": "Передаю разговор оператору, он скоро ответит."}
     ]
-    own = Step(id="op", kind="handoff", text="Connecting you to a card specialist.")
-    assert render_chat(view(own, status="handed_off"))["messages"][0]["text"] == own.text
+    own = Step(id="op", kind="form", text="Connecting you to a card specialist.")
+    at_step = Handoff("cards", "step op needs a person", "step_needs_person")
+    shown = render_chat(view(own, status="handed_off", handoff=at_step))
+    assert shown["messages"][0]["text"] == own.text
 
 
 # --- message splitting -----------------------------------------------------------------------

@@ -30,5 +30,5 @@ def test_person_phrases_are_configurable(tmp_path: Path) -> None:
         assert interpret_text(step, "дайте супервайзера", policy).wants_person
         assert not interpret_text(step, "оператор", policy).wants_person
     finally:
-        services.extras["invoker"].close()
+        services.invoker.close()
         services.database.dispose()

@@ -1,0 +1,402 @@
+"""Commands that move a session's workflow: start, step, back, resume.
+
+Each public command opens its own transaction(s) on the ``Database`` it is given; a step
+that reaches a service task runs its calls outside the row lock (engine/service_calls.py).
+The ``*_in`` forms work inside a caller's unit of work.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from engine import metrics
+from engine.bpmn.runner import TaskEvent
+from engine.errors import (
+    CannotGoBack,
+    Detail,
+    InvalidAnswer,
+    NotPublished,
+    NotWaitingForAnswer,
+    ScriptNotFound,
+    ValidationFailed,
+)
+from engine.model import CHANNELS, StepView
+from engine.persistence.database import Database, UnitOfWork
+from engine.service_calls import ServiceCaller, calls_outside_the_lock
+from engine.sessions.handoff import check_may_act, hand_off, miss
+from engine.sessions.journal import Journal, dumps
+from engine.sessions.loading import compiled_for, language_of, load_session
+from engine.sessions.model import Actor, HandoffReason, Reply, Session, Status
+from engine.sessions.queries import get_session_in
+from engine.sessions.replies import read_reply
+from engine.sessions.runtime import Engine
+from engine.sessions.tokens import check_token, new_token
+from engine.sessions.transitions import (
+    arrive,
+    handoff_values,
+    record_arrival,
+    restore_to_change,
+    save_transition,
+)
+from engine.sessions.views import view_of
+
+
+def _caller(engine: Engine) -> ServiceCaller | None:
+    return engine.calls
+
+
+# -- start ----------------------------------------------------------------------------------
+
+
+def start_session(
+    database: Database,
+    engine: Engine,
+    *,
+    script: str,
+    channel: str,
+    variables: dict[str, Any],
+    session_key: str | None,
+    actor: Actor,
+) -> tuple[StepView, bool]:
+    """Start a session on the script's published version; returns (view, created)."""
+    if channel not in CHANNELS:
+        raise ValidationFailed(
+            f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}",
+            [Detail("channel", f"must be one of {', '.join(CHANNELS)}")],
+        )
+    if not isinstance(variables, dict):
+        raise ValidationFailed(
+            "variables must be a JSON object", [Detail("variables", "must be an object")]
+        )
+    return calls_outside_the_lock(
+        database,
+        _caller(engine),
+        lambda uow: start_session_in(
+            uow,
+            engine,
+            script=script,
+            channel=channel,
+            variables=variables,
+            session_key=session_key,
+            actor=actor,
+        ),
+    )
+
+
+def start_session_in(
+    uow: UnitOfWork,
+    engine: Engine,
+    *,
+    script: str,
+    channel: str,
+    variables: dict[str, Any],
+    session_key: str | None,
+    actor: Actor,
+) -> tuple[StepView, bool]:
+    if session_key:
+        existing = uow.instances.find_open(script, session_key)
+        if existing is not None:
+            return get_session_in(uow, engine, existing), False
+    release = uow.scripts.published_version_id(script)
+    if release is None:
+        if uow.scripts.get(script) is None:
+            raise ScriptNotFound(f"script {script!r} not found")
+        raise NotPublished(f"script {script!r} has no published version")
+    compiled = engine.specs.get(uow, release["version_id"])
+    workflow = engine.runner.start(compiled, variables)
+    ran: list[TaskEvent] = []
+    engine.runner.advance(workflow, ran)
+    outcome = arrive(engine, compiled, workflow, channel)
+    now = engine.clock()
+    session = _new_session(engine, release, script, channel, session_key, workflow, outcome, now)
+    if not _insert(uow, session):
+        existing = uow.instances.find_open(script, session_key or "")
+        if existing is None:
+            raise RuntimeError("a concurrent start of this session key vanished")
+        return get_session_in(uow, engine, existing), False
+    journal = Journal(session.id, script, channel, now)
+    journal.note("started", actor=actor.name, answer=dumps(variables) if variables else None)
+    journal.ran(ran, "engine")
+    journal.emit(
+        "started",
+        version=release["number"],
+        channel=channel,
+        actor=actor.name,
+        status=outcome.status.value,
+        next=outcome.step.id,
+    )
+    record_arrival(journal, outcome, script, None)
+    uow.history.add_many(journal.history)
+    uow.outbox.add_many(journal.events)
+    uow.after_commit(lambda: engine.live.put(session.id, 0, workflow))
+    metrics.SESSIONS_STARTED.labels(script, channel).inc()
+    return view_of(session, outcome.step, language=language_of(compiled)), True
+
+
+def _new_session(
+    engine: Engine,
+    release: Any,
+    script: str,
+    channel: str,
+    session_key: str | None,
+    workflow: Any,
+    outcome: Any,
+    now: datetime,
+) -> Session:
+    session = Session(
+        id=str(uuid.uuid4()),
+        script_id=release["script_id"],
+        script_key=script,
+        version_id=release["version_id"],
+        version_number=release["number"],
+        status=outcome.status,
+        channel=channel,
+        session_key=session_key,
+        state=engine.runner.save(workflow),
+        lock_version=0,
+        step_seq=0,
+        step_token=new_token(0),
+        current_element=outcome.step.id,
+        misses=0,
+        outcome="automated" if outcome.status is Status.COMPLETED else None,
+        handoff_queue=None,
+        handoff_reason=None,
+        handoff_code=None,
+        handed_off_at=None,
+        assignee=None,
+        next_timer_at=(
+            datetime.fromisoformat(outcome.position.next_timer_at)
+            if outcome.position.next_timer_at
+            else None
+        ),
+        created_at=now,
+        updated_at=now,
+        ended_at=now if outcome.status.ended else None,
+    )
+    if outcome.handoff is not None:
+        for name, value in handoff_values(outcome.handoff, now).items():
+            setattr(session, name, value)
+    return session
+
+
+def _insert(uow: UnitOfWork, session: Session) -> bool:
+    """Insert the new row; False if a concurrent start took its session key first."""
+    if not session.session_key:
+        uow.instances.add(**session.as_row())
+        return True
+    try:
+        with uow.conn.begin_nested():
+            uow.instances.add(**session.as_row())
+    except IntegrityError:
+        return False
+    return True
+
+
+# -- step -----------------------------------------------------------------------------------
+
+
+def submit_step(
+    database: Database, engine: Engine, session_id: str, reply: Reply, actor: Actor
+) -> StepView:
+    """Take one step. A retried token for a step already taken changes nothing."""
+    return calls_outside_the_lock(
+        database, _caller(engine), lambda uow: submit_step_in(uow, engine, session_id, reply, actor)
+    )
+
+
+def submit_step_in(
+    uow: UnitOfWork, engine: Engine, session_id: str, reply: Reply, actor: Actor
+) -> StepView:
+    session = load_session(uow, session_id, for_update=True)
+    if not check_token(session, reply.step_token):
+        return get_session_in(uow, engine, session_id, for_person=not actor.is_bot)
+    check_may_act(session, actor)
+    compiled = compiled_for(uow, engine, session)
+    workflow = restore_to_change(engine, compiled, session)
+    position = engine.runner.position(compiled, workflow)
+    if position.task is None or position.step_spec is None:
+        raise NotWaitingForAnswer(
+            f"session {session_id} is waiting for an event, not for an answer"
+        )
+    spec = position.step_spec
+    now = engine.clock()
+    if reply.answer is None:
+        step = engine.runner.describe(compiled, position, dict(position.task.data))
+        reading = read_reply(engine, step, reply)
+        if reading.answer is None:
+            # Nothing changes in the workflow: keep it for the next step.
+            uow.after_commit(lambda: engine.live.put(session_id, session.lock_version, workflow))
+            if reading.wants_person and session.on_bot_channel:
+                return hand_off(
+                    uow, session, compiled, step, now, actor,
+                    reason="the customer asked for a person",
+                    code=HandoffReason.CUSTOMER_ASKED,
+                    queue=spec.handoff_queue,
+                )  # fmt: skip
+            return miss(uow, session, compiled, step, now, actor, reply, reading.reason)
+        answer = reading.answer
+    else:
+        answer = reply.answer
+    answer = _checked_answer(spec, answer)
+    ran: list[TaskEvent] = []
+    started = time.perf_counter()
+    engine.runner.complete(workflow, position.task, answer, ran)
+    outcome = arrive(engine, compiled, workflow, session.channel)
+    journal = Journal(session.id, session.script_key, session.channel, now)
+    journal.note(
+        "left",
+        element=spec.id,
+        name=spec.title,
+        kind=spec.kind,
+        actor=actor.name,
+        answer=dumps(answer),
+        text=reply.said,
+    )
+    journal.ran(ran, "engine")
+    journal.emit(
+        "step_taken",
+        step=spec.id,
+        actor=actor.name,
+        status=_shown_status(session, outcome.status).value,
+        next=outcome.step.id,
+    )
+    written = save_transition(uow, engine, session, workflow, outcome, journal)
+    metrics.STEP_SECONDS.observe(time.perf_counter() - started)
+    metrics.STEPS_TAKEN.labels(session.script_key, session.channel).inc()
+    return view_of(
+        written,
+        outcome.step,
+        handoff=outcome.handoff,
+        for_person=not actor.is_bot,
+        language=language_of(compiled),
+    )
+
+
+def _shown_status(session: Session, arrived: Status) -> Status:
+    """The status a client will see: a session with a person stays with them while it waits."""
+    if session.with_person and not arrived.ended:
+        return Status.HANDED_OFF
+    return arrived
+
+
+def _checked_answer(spec: Any, answer: Any) -> dict[str, Any]:
+    """The answer, cut to its form's fields and checked against the step's compiled schema."""
+    if not isinstance(answer, dict):
+        raise InvalidAnswer("answer must be a JSON object", [Detail("answer", "must be an object")])
+    if spec.validator is None:
+        return {} if spec.kind == "message" else answer
+    # An answer may set only its form's fields: never other workflow variables.
+    props = (spec.schema or {}).get("properties")
+    answer = {k: v for k, v in answer.items() if k in props} if isinstance(props, dict) else {}
+    errors = sorted(spec.validator.iter_errors(answer), key=lambda e: list(e.absolute_path))
+    if errors:
+        details = [
+            Detail("/".join(str(p) for p in e.absolute_path) or _missing_field(e), e.message)
+            for e in errors
+        ]
+        raise InvalidAnswer(
+            f"the answer does not fit the form of step {spec.id}: "
+            f"{details[0].path}: {details[0].message}",
+            details,
+        )
+    return answer
+
+
+def _missing_field(error: Any) -> str:
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [k for k in error.validator_value if k not in error.instance]
+        if missing:
+            return str(missing[0])
+    return ""
+
+
+# -- back -----------------------------------------------------------------------------------
+
+
+def go_back(
+    database: Database, engine: Engine, session_id: str, step_token: str, actor: Actor
+) -> StepView:
+    """Return to the previous human step; answers after it are discarded (history says so)."""
+    return calls_outside_the_lock(
+        database,
+        _caller(engine),
+        lambda uow: go_back_in(uow, engine, session_id, step_token, actor),
+    )
+
+
+def go_back_in(
+    uow: UnitOfWork, engine: Engine, session_id: str, step_token: str, actor: Actor
+) -> StepView:
+    session = load_session(uow, session_id, for_update=True)
+    if not check_token(session, step_token):
+        return get_session_in(uow, engine, session_id, for_person=not actor.is_bot)
+    check_may_act(session, actor)
+    compiled = compiled_for(uow, engine, session)
+    workflow = restore_to_change(engine, compiled, session)
+    position = engine.runner.position(compiled, workflow)
+    task = position.task
+    target = engine.runner.back_target(compiled, task) if task is not None else None
+    if target is None:
+        raise CannotGoBack(f"session {session_id} cannot go back from this step")
+    left = position.step_spec.id if position.step_spec else ""
+    engine.runner.reset_to(workflow, target)
+    engine.runner.advance(workflow, [])
+    outcome = arrive(engine, compiled, workflow, session.channel)
+    journal = Journal(session.id, session.script_key, session.channel, engine.clock())
+    journal.note(
+        "back",
+        element=left,
+        actor=actor.name,
+        text=f"went back to {outcome.step.id}; answers given after it are discarded",
+    )
+    journal.emit("went_back", **{"from": left, "to": outcome.step.id})
+    written = save_transition(uow, engine, session, workflow, outcome, journal)
+    return view_of(
+        written,
+        outcome.step,
+        handoff=outcome.handoff,
+        for_person=not actor.is_bot,
+        language=language_of(compiled),
+    )
+
+
+# -- resume (timers, messages) --------------------------------------------------------------
+
+
+def resume(
+    uow: UnitOfWork,
+    engine: Engine,
+    session_id: str,
+    trigger: Callable[[Any], None],
+    *,
+    actor: str,
+    event: str,
+) -> StepView | None:
+    """Let an event (a timer, a message) move a waiting instance on, in this transaction.
+
+    ``trigger(workflow)`` delivers the event. Returns the new view, or None if the session
+    has ended.
+    """
+    session = load_session(uow, session_id, for_update=True)
+    if session.ended:
+        return None
+    compiled = compiled_for(uow, engine, session)
+    workflow = restore_to_change(engine, compiled, session)
+    before = engine.runner.position(compiled, workflow)
+    trigger(workflow)
+    ran: list[TaskEvent] = []
+    engine.runner.advance(workflow, ran)
+    outcome = arrive(engine, compiled, workflow, session.channel)
+    was_at = before.step_spec.id if before.step_spec else None
+    moved = bool(ran) or outcome.step.id != was_at
+    journal = Journal(session.id, session.script_key, session.channel, engine.clock())
+    journal.ran(ran, actor)
+    journal.emit(event)
+    written = save_transition(uow, engine, session, workflow, outcome, journal, moved=moved)
+    return view_of(written, outcome.step, handoff=outcome.handoff, language=language_of(compiled))

@@ -1,0 +1,37 @@
+"""Reading a session for a use case: by id, locked when it will change."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from engine.errors import SessionNotFound
+from engine.persistence.database import UnitOfWork
+from engine.sessions.model import Session
+from engine.sessions.runtime import Engine
+
+
+def _is_session_id(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def load_session(uow: UnitOfWork, session_id: str, *, for_update: bool) -> Session:
+    if not _is_session_id(session_id):
+        raise SessionNotFound(f"session {session_id} not found")
+    row = uow.instances.get(session_id, for_update=for_update)
+    if row is None:
+        raise SessionNotFound(f"session {session_id} not found")
+    return Session.from_row(row)
+
+
+def compiled_for(uow: UnitOfWork, engine: Engine, session: Session) -> Any:
+    """The session's version, compiled (cached by version id: never parsed per step)."""
+    return engine.specs.get(uow, session.version_id)
+
+
+def language_of(compiled: Any) -> str:
+    """The script's language as its manifest declares it ('' when it does not)."""
+    return str(compiled.manifest.get("language") or "")

@@ -1,0 +1,52 @@
+"""The web channel's JSON of a StepView: what the API returns and <cuebook-player> renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.model import Step, StepView
+
+
+def shown_kind(view: StepView, step: Step) -> str:
+    """A bot reading a session a person holds sees a ``handoff`` step, not the person's form."""
+    if view.status == "handed_off" and view.handoff is not None and not view.for_person:
+        return "handoff"
+    return step.kind
+
+
+def _step(view: StepView, step: Step) -> dict[str, Any]:
+    return {
+        "id": step.id,
+        "kind": shown_kind(view, step),
+        "title": step.title,
+        "text": step.text,
+        "hints": step.hints,
+        "schema": step.schema,
+        "ui_schema": step.ui_schema,
+        "options": [{"value": o.value, "label": o.label} for o in step.options],
+        "can_go_back": step.can_go_back,
+        "field": step.field,
+        "voice": step.voice,
+        "max_misses": step.max_misses,
+        "lane": step.lane,
+    }
+
+
+def render_web(view: StepView) -> dict[str, Any]:
+    """The JSON form of the API (variables are not part of it). Built by hand: hot path."""
+    handoff = view.handoff
+    return {
+        "session_id": view.session_id,
+        "status": view.status,
+        "step_token": view.step_token,
+        "version": {"script": view.version.script, "number": view.version.number},
+        "step": None if view.step is None else _step(view, view.step),
+        "channel": view.channel,
+        "handoff": None
+        if handoff is None
+        else {"queue": handoff.queue, "reason": handoff.reason, "code": handoff.code},
+        "misses": view.misses,
+        "notice": view.notice,
+        "progress": None if view.progress is None else {"steps_taken": view.progress.steps_taken},
+        "language": view.language,
+    }
