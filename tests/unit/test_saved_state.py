@@ -145,6 +145,7 @@ def test_subprocesses_hang_off_the_top_workflow_by_their_task_id(runner: Runner)
 def test_a_new_root_is_saved_whole_and_restores(runner: Runner, loop: CompiledScript) -> None:
     workflow = _at_menu(runner, loop, 3)
     waiting = runner.position(loop, workflow).task
+    assert waiting is not None
     old_root = workflow.task_tree
     new_root = waiting.parent.parent
     above = [t.id for t in task_table(workflow).values() if _above(t, new_root)]
@@ -159,6 +160,7 @@ def test_a_new_root_is_saved_whole_and_restores(runner: Runner, loop: CompiledSc
     assert saved_root["data"]["name"] == "Ann", "a root's data is no longer saved whole"
     restored = runner.restore(loop, json.dumps(state))
     task = runner.position(loop, restored).task
+    assert task is not None
     assert task.data["name"] == "Ann" and task.data["turns"] == 3
 
 
