@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 WORKERS ?= 2
 
-.PHONY: install run test lint typecheck imports pytest smoke bench pg-up clean browser-deps e2e
+.PHONY: install run test lint typecheck imports pytest smoke bench pg-up clean browser-deps e2e messages
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,31 @@ pytest: install pg-up browser-deps
 
 e2e: install pg-up browser-deps
 	CUEBOOK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m browser tests/e2e
+
+# Message catalogues (gettext): engine/locale (what a customer hears, in the script's
+# language) and player/locale (the player's screens, in the reader's language). The .po
+# sources and the compiled .mo files are both committed, so nothing compiles at run time.
+# `make messages` re-extracts the marked strings, merges them into each language's .po
+# (translate new entries there, then run it again) and compiles the .mo files;
+# tests/unit/test_catalogues.py fails when a .mo drifts from its .po or lacks a translation.
+LANGUAGES := en ru
+POT_DIR := var/messages
+
+define catalogue
+	for l in $(LANGUAGES); do $(BIN)/pybabel -q update -D $(1) -d $(2) -l $$l \
+	  -i $(POT_DIR)/$(1).pot --init-missing --ignore-obsolete --ignore-pot-creation-date \
+	  || exit 1; done
+	$(BIN)/pybabel compile --statistics -D $(1) -d $(2)
+endef
+
+messages: install
+	mkdir -p $(POT_DIR)
+	$(BIN)/pybabel -q extract --no-default-keywords -k N_ --add-location=file --sort-by-file \
+	  --project=Cuebook -o $(POT_DIR)/cuebook.pot engine player/renderers
+	$(BIN)/pybabel -q extract -F player/locale/babel.cfg --add-location=file --sort-by-file \
+	  --project=Cuebook -o $(POT_DIR)/player.pot player
+	$(call catalogue,cuebook,engine/locale)
+	$(call catalogue,player,player/locale)
 
 smoke: install
 	CUEBOOK_TEST_DATABASE_URL=sqlite $(BIN)/pytest -q -m smoke

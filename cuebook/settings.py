@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.language import DEFAULT_LANGUAGE, SUPPORTED, normalise
+
 DEFAULT_DB = "sqlite:///var/cuebook.db"
 
 
@@ -24,6 +26,20 @@ def _secret_key(env: Mapping[str, str], var_dir: Path) -> str:
     return key
 
 
+def _language(value: str) -> str:
+    """``CUEBOOK_DEFAULT_LANGUAGE``: the player's screens when the browser names no language
+    Cuebook speaks, and scripts whose manifest names none. English when unset."""
+    if not value.strip():
+        return DEFAULT_LANGUAGE
+    code = normalise(value)
+    if code is None:
+        raise ValueError(
+            f"CUEBOOK_DEFAULT_LANGUAGE={value!r} is not supported; use one of "
+            + ", ".join(SUPPORTED)
+        )
+    return code
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DB
@@ -38,6 +54,7 @@ class Settings:
     kafka_bootstrap: str | None = None
     db_pool_size: int = 5
     person_phrases: tuple[str, ...] = ()
+    default_language: str = DEFAULT_LANGUAGE
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -66,5 +83,6 @@ class Settings:
             person_phrases=tuple(
                 p.strip() for p in env.get("CUEBOOK_PERSON_PHRASES", "").split(",") if p.strip()
             ),
+            default_language=_language(env.get("CUEBOOK_DEFAULT_LANGUAGE", "")),
             env=env,
         )
