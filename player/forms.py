@@ -1,9 +1,10 @@
 """A step's JSON Schema + UI schema as form fields, and a posted HTML form as a typed answer.
 
 Widget rules (shared with ``cuebook-player.js``): ``ui:widget`` wins when it fits the type;
-otherwise enums (``enum`` or ``oneOf`` of ``const``) are radios up to five options and a
-select above, arrays of enums are checkboxes, booleans a checkbox, ``format: date`` a date
-input, numbers a number input, everything else a text input.
+otherwise choice fields are radios up to five options and a select above, arrays of choices
+are checkboxes, booleans a checkbox, ``format: date`` a date input, numbers a number input,
+everything else a text input. Which fields are choices, and their labels, is
+:func:`engine.form_options.field_options`' to say.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+from engine.form_options import field_options
+from engine.model import Option
 
 Widget = Literal[
     "text", "textarea", "number", "date", "checkbox", "radio", "select", "checkboxes", "hidden"
@@ -105,25 +109,6 @@ def _type_of(prop: Mapping[str, Any]) -> str:
     return str(kind)
 
 
-def _enum_of(prop: Mapping[str, Any], ui: Mapping[str, Any]) -> list[tuple[Any, str]] | None:
-    """(value, label) pairs of an enum or a ``oneOf`` of ``const``s, or None."""
-    one_of = prop.get("oneOf") or prop.get("anyOf")
-    if (
-        isinstance(one_of, list)
-        and one_of
-        and all(isinstance(o, dict) and "const" in o for o in one_of)
-    ):
-        return [(o["const"], str(o.get("title", shown(o["const"])))) for o in one_of]
-    if isinstance(prop.get("enum"), list):
-        names = ui.get("ui:enumNames") or prop.get("enumNames") or []
-        return [
-            (v, str(names[i]) if i < len(names) else shown(v)) for i, v in enumerate(prop["enum"])
-        ]
-    if "const" in prop:
-        return [(prop["const"], str(prop.get("title", shown(prop["const"]))))]
-    return None
-
-
 def _object(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -188,7 +173,7 @@ def _constraints(
 
 
 def _widget(
-    prop: Mapping[str, Any], kind: str, ui: Mapping[str, Any], choices: list[tuple[Any, str]] | None
+    prop: Mapping[str, Any], kind: str, ui: Mapping[str, Any], choices: tuple[Option, ...] | None
 ) -> tuple[Widget, str]:
     """(widget, input type) for one property."""
     asked = str(ui.get("ui:widget") or "")
@@ -230,7 +215,7 @@ def _field(
     error: str,
 ) -> FieldView:
     kind = _type_of(prop)
-    enum = _enum_of(_object(prop.get("items")), ui) if kind == "array" else _enum_of(prop, ui)
+    enum = field_options(prop, ui)
     widget, input_type = _widget(prop, kind, ui, enum)
     readonly = bool(ui.get("ui:readonly") or prop.get("readOnly"))
     common: dict[str, Any] = {
@@ -247,18 +232,23 @@ def _field(
     }
     if widget == "checkboxes":
         chosen = {shown(v) for v in value} if isinstance(value, list) else set()
-        options = enum or []
         return FieldView(
             **common,
-            choices=tuple(Choice(shown(v), label, shown(v) in chosen) for v, label in options),
+            choices=tuple(
+                Choice(shown(o.value), o.label, shown(o.value) in chosen) for o in enum or ()
+            ),
         )
     if widget in ("radio", "select"):
-        options = enum if enum is not None else [(True, YES_NO[0][1]), (False, YES_NO[1][1])]
+        options = (
+            enum if enum is not None else (Option(True, YES_NO[0][1]), Option(False, YES_NO[1][1]))
+        )
         current = shown(value)
         return FieldView(
             **common,
             value=current,
-            choices=tuple(Choice(shown(v), label, shown(v) == current) for v, label in options),
+            choices=tuple(
+                Choice(shown(o.value), o.label, shown(o.value) == current) for o in options
+            ),
         )
     if widget == "checkbox":
         return FieldView(**common, value="true", checked=value is True or shown(value) == "true")
@@ -343,11 +333,11 @@ def _number(text: str, kind: str) -> Any:
 
 def _typed(text: str, prop: Mapping[str, Any], ui: Mapping[str, Any] | None = None) -> Any:
     """One posted string as the value the schema expects; unconvertible text stays text."""
-    enum = _enum_of(prop, ui or {})
+    enum = field_options(prop, ui)
     if enum is not None:
-        for value, _label in enum:
-            if shown(value) == text:
-                return value
+        for option in enum:
+            if shown(option.value) == text:
+                return option.value
         return text
     kind = _type_of(prop)
     if kind in ("integer", "number"):

@@ -26,6 +26,7 @@ from engine.bpmn.bundle import Bundle, load_json
 from engine.bpmn.safe_xml import parse_xml
 from engine.bpmn.sandbox import check_code
 from engine.errors import BadRequest, CuebookError, Detail, ValidationFailed
+from engine.form_options import form_options, is_array
 from engine.model import Option
 from engine.templates import check_template
 
@@ -86,6 +87,7 @@ class StepSpec:
     ui_schema: dict[str, Any] | None
     validator: Draft202012Validator | None
     options: tuple[Option, ...]
+    field_options: dict[str, tuple[Option, ...]]  # every choice field of the form
     field: str | None
     voice: str | None
     max_misses: int
@@ -319,28 +321,22 @@ def _load_form(bundle: Bundle, name: str, out: _Collector, elem: str) -> dict[st
 
 
 def _choice(
-    schema: dict[str, Any], ui: dict[str, Any] | None
+    schema: dict[str, Any], options: dict[str, tuple[Option, ...]]
 ) -> tuple[str, tuple[Option, ...]] | None:
+    """The field and options of a choice step: a form whose only property is a choice."""
     props = schema.get("properties")
     if not isinstance(props, dict) or len(props) != 1:
         return None
     ((name, prop),) = props.items()
-    if not isinstance(prop, dict):
+    if name not in options or not isinstance(prop, dict) or is_array(prop):
         return None
-    if isinstance(prop.get("oneOf"), list) and all(
-        isinstance(o, dict) and "const" in o for o in prop["oneOf"]
-    ):
-        return name, tuple(
-            Option(o["const"], str(o.get("title", o["const"])), tuple(o.get("x-synonyms", ())))
-            for o in prop["oneOf"]
-        )
-    if isinstance(prop.get("enum"), list):
-        names = (ui or {}).get(name, {}).get("ui:enumNames") or prop.get("enumNames") or []
-        return name, tuple(
-            Option(v, str(names[i]) if i < len(names) else str(v))
-            for i, v in enumerate(prop["enum"])
-        )
-    return None
+    return name, options[name]
+
+
+def form_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """The validator of a step's answers (raises SchemaError for a bad schema)."""
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector) -> StepSpec:
@@ -353,10 +349,7 @@ def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector) -> StepSpec:
         schema = _load_form(bundle, props[PROP_FORM], out, elem)
         if schema is not None:
             try:
-                Draft202012Validator.check_schema(schema)
-                validator = Draft202012Validator(
-                    schema, format_checker=Draft202012Validator.FORMAT_CHECKER
-                )
+                validator = form_validator(schema)
             except SchemaError as exc:
                 path = "/".join(str(p) for p in exc.path)
                 out.add(props[PROP_FORM], elem, f"invalid JSON Schema at '{path}': {exc.message}")
@@ -366,8 +359,9 @@ def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector) -> StepSpec:
     kind = "message"
     options: tuple[Option, ...] = ()
     field_name = None
+    choices = form_options(schema, ui)
     if schema is not None:
-        choice = _choice(schema, ui)
+        choice = _choice(schema, choices)
         if choice is not None:
             kind = "choice"
             field_name, options = choice
@@ -385,6 +379,7 @@ def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector) -> StepSpec:
         ui_schema=ui,
         validator=validator,
         options=options,
+        field_options=choices,
         field=field_name,
         voice=props.get(PROP_VOICE) or None,
         max_misses=int(max_misses) if max_misses.isdigit() else DEFAULT_MAX_MISSES,
@@ -429,17 +424,23 @@ def _fail(problems: list[Problem]) -> ValidationFailed:
     return ValidationFailed(f"invalid bundle: {first}{more}", [p.as_detail() for p in problems])
 
 
-def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> CompiledScript:
-    """Check every file and build the script, or raise ValidationFailed naming each problem."""
-    out = _Collector()
+def _raise_problems(out: _Collector) -> None:
+    if out.problems:
+        raise _fail(out.problems)
+
+
+def _read_manifest(bundle: Bundle) -> dict[str, Any]:
     try:
-        manifest = bundle.manifest()
+        return bundle.manifest()
     except ValidationFailed as exc:
         raise _fail(
             [Problem(d.path, "", d.message) for d in exc.details]
             or [Problem("manifest", "", exc.message)]
         ) from exc
 
+
+def _parse_files(bundle: Bundle, out: _Collector) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The XML trees of the bundle's BPMN and DMN files (unsafe XML is refused outright)."""
     roots: dict[str, Any] = {}
     dmn_roots: dict[str, Any] = {}
     for name in bundle.names(".bpmn") + bundle.names(".dmn"):
@@ -455,7 +456,13 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
                 out.add(name, "", exc.message)
             continue
         (roots if name.lower().endswith(".bpmn") else dmn_roots)[name] = root
+    return roots, dmn_roots
 
+
+def _check_trees(
+    bundle: Bundle, roots: dict[str, Any], out: _Collector, functions: FunctionLookup | None
+) -> dict[str, str]:
+    """Check every BPMN tree; returns the file of each process id."""
     process_ids: dict[str, str] = {}
     for name, root in roots.items():
         for proc in root.iter(f"{{{BPMN_NS}}}process"):
@@ -469,17 +476,27 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
                 out.add(
                     name, ca.get("id", ""), f"call activity target {target!r} is not in the bundle"
                 )
-    if out.problems:
-        raise _fail(out.problems)
+    return process_ids
 
+
+def _load_parser(
+    roots: dict[str, Any], dmn_roots: dict[str, Any], out: _Collector
+) -> SpiffBpmnParser:
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for name, root in dmn_roots.items():
         _guard(out, name, partial(parser.add_dmn_xml, root, filename=name))
     for name, root in roots.items():
         _guard(out, name, partial(parser.add_bpmn_xml, root, filename=name))
-    if out.problems:
-        raise _fail(out.problems)
+    _raise_problems(out)
+    return parser
 
+
+def _pick_entry(
+    parser: SpiffBpmnParser,
+    manifest: dict[str, Any],
+    roots: dict[str, Any],
+    process_ids: dict[str, str],
+) -> str:
     try:
         process_id = _entry_process(parser, manifest, roots)
     except ValidationFailed as exc:
@@ -494,34 +511,58 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
                 )
             ]
         )
+    return process_id
+
+
+def _build_specs(
+    parser: SpiffBpmnParser, process_id: str, file: str, out: _Collector
+) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+    """The entry process's spec and the specs of the processes it calls."""
     result: list[Any] = []
     _guard(
         out,
-        process_ids[process_id],
+        file,
         lambda: result.append(
             (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
         ),
     )
-    if out.problems:
-        raise _fail(out.problems)
+    _raise_problems(out)
     spec, subprocess_specs = result[0]
+    return spec, {k: v for k, v in subprocess_specs.items() if v is not None}
 
+
+def _describe_tasks(
+    specs: dict[str, BpmnProcessSpec], bundle: Bundle, out: _Collector
+) -> tuple[dict[str, StepSpec], dict[str, str]]:
+    """The human steps by task name, and the closing texts of the other tasks."""
     steps: dict[str, StepSpec] = {}
     end_texts: dict[str, str] = {}
-    everything = {process_id: spec, **{k: v for k, v in subprocess_specs.items() if v is not None}}
-    for task_spec in _all_specs(everything):
+    for task_spec in _all_specs(specs):
         if isinstance(task_spec, (UserTaskMixin, ManualTaskMixin)):
             steps[task_spec.name] = _step_spec(task_spec, bundle, out)
         else:
             ext = getattr(task_spec, "extensions", None) or {}
             if ext.get("instructionsForEndUser"):
                 end_texts[task_spec.name] = ext["instructionsForEndUser"]
-    if out.problems:
-        raise _fail(out.problems)
+    _raise_problems(out)
+    return steps, end_texts
+
+
+def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> CompiledScript:
+    """Check every file and build the script, or raise ValidationFailed naming each problem."""
+    manifest = _read_manifest(bundle)
+    out = _Collector()
+    roots, dmn_roots = _parse_files(bundle, out)
+    process_ids = _check_trees(bundle, roots, out, functions)
+    _raise_problems(out)
+    parser = _load_parser(roots, dmn_roots, out)
+    process_id = _pick_entry(parser, manifest, roots, process_ids)
+    spec, subprocess_specs = _build_specs(parser, process_id, process_ids[process_id], out)
+    steps, end_texts = _describe_tasks({process_id: spec, **subprocess_specs}, bundle, out)
     return CompiledScript(
         process_id=process_id,
         spec=spec,
-        subprocess_specs={k: v for k, v in subprocess_specs.items() if v is not None},
+        subprocess_specs=subprocess_specs,
         manifest=manifest,
         steps=steps,
         end_texts=end_texts,

@@ -3,7 +3,7 @@
 Pure functions, no I/O: the step transaction calls them before validating the answer.
 """
 
-from engine.replies.fields import FieldKind, FieldSpec, single_field
+from engine.replies.fields import FieldKind, FieldSpec, Validator, single_field
 from engine.replies.interpretation import (
     Interpretation,
     interpret_digits,
@@ -22,6 +22,7 @@ __all__ = [
     "FieldSpec",
     "Interpretation",
     "ReplyPolicy",
+    "Validator",
     "interpret_digits",
     "interpret_speech",
     "interpret_text",

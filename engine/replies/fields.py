@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
+from engine.form_options import field_options
 from engine.model import Option, Step
 from engine.replies.dates import read_date
 from engine.replies.numbers import read_number, spell_out_numbers
@@ -48,6 +49,12 @@ class FieldReading:
     reason: str = ""
 
 
+class Validator(Protocol):
+    """The step's compiled JSON Schema validator (``jsonschema`` validators fit)."""
+
+    def iter_errors(self, instance: Any) -> Iterable[Any]: ...
+
+
 def _types(schema: Mapping[str, Any]) -> set[str]:
     declared = schema.get("type")
     if isinstance(declared, str):
@@ -57,27 +64,10 @@ def _types(schema: Mapping[str, Any]) -> set[str]:
     return set()
 
 
-def _enum_options(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> tuple[Option, ...]:
-    enum = schema.get("enum")
-    if isinstance(enum, list):
-        names = schema.get("enumNames") or ui.get("ui:enumNames") or []
-        labels = [str(names[i]) if i < len(names) else str(v) for i, v in enumerate(enum)]
-        return tuple(Option(value=v, label=lbl) for v, lbl in zip(enum, labels, strict=True))
-    for key in ("oneOf", "anyOf"):
-        variants = schema.get(key)
-        if (
-            isinstance(variants, list)
-            and variants
-            and all(isinstance(v, dict) and "const" in v for v in variants)
-        ):
-            return tuple(Option(v["const"], str(v.get("title", v["const"]))) for v in variants)
-    return ()
-
-
-def _kind(schema: Mapping[str, Any], options: tuple[Option, ...]) -> FieldKind | None:
-    types = _types(schema)
+def _kind(schema: Mapping[str, Any], options: tuple[Option, ...] | None) -> FieldKind | None:
     if options:
         return "choice"
+    types = _types(schema)
     if types & {"object", "array"}:
         return None
     for kind in ("integer", "number", "boolean"):
@@ -105,26 +95,15 @@ def single_field(step: Step) -> FieldSpec | None:
     prop = properties[name]
     if not isinstance(prop, dict):
         return None
-    ui = (step.ui_schema or {}).get(name) or {}
-    options = _enum_options(prop, ui if isinstance(ui, dict) else {})
+    options = step.field_options.get(name)
+    if options is None:
+        options = field_options(prop, (step.ui_schema or {}).get(name))
+    if "array" in _types(prop):
+        options = None  # several values: a form, not one reply
     kind = _kind(prop, options)
     if kind is None:
         return None
-    return FieldSpec(name, kind, name in required_names, prop, options)
-
-
-def _bounds(value: int | float, schema: Mapping[str, Any]) -> str:
-    checks = (
-        ("minimum", lambda v, b: v < b, "below the minimum"),
-        ("maximum", lambda v, b: v > b, "above the maximum"),
-        ("exclusiveMinimum", lambda v, b: v <= b, "not above"),
-        ("exclusiveMaximum", lambda v, b: v >= b, "not below"),
-    )
-    for key, broken, words_ in checks:
-        bound = schema.get(key)
-        if isinstance(bound, int | float) and not isinstance(bound, bool) and broken(value, bound):
-            return f"{value} is {words_} {bound}"
-    return ""
+    return FieldSpec(name, kind, name in required_names, prop, options or ())
 
 
 def _read_numeric(spec: FieldSpec, text: str, speech: bool) -> FieldReading:
@@ -136,8 +115,7 @@ def _read_numeric(spec: FieldSpec, text: str, speech: bool) -> FieldReading:
         if isinstance(value, float) and not value.is_integer():
             return FieldReading(False, reason=f"expected a whole number, got {value}")
         value = int(value)
-    problem = _bounds(value, spec.schema)
-    return FieldReading(False, reason=problem) if problem else FieldReading(True, value)
+    return FieldReading(True, value)
 
 
 def _text_candidates(spec: FieldSpec, text: str, speech: bool) -> list[str]:
@@ -153,67 +131,84 @@ def _text_candidates(spec: FieldSpec, text: str, speech: bool) -> list[str]:
     return candidates
 
 
-def _text_problem(spec: FieldSpec, value: str) -> str:
-    schema = spec.schema
-    min_length, max_length = schema.get("minLength"), schema.get("maxLength")
-    if isinstance(min_length, int) and len(value) < min_length:
-        return f"the reply is shorter than {min_length} characters"
-    if isinstance(max_length, int) and len(value) > max_length:
-        return f"the reply is longer than {max_length} characters"
-    pattern = schema.get("pattern")
-    if isinstance(pattern, str):
-        try:
-            if re.search(pattern, value) is None:
-                return f"the reply does not match the pattern {pattern}"
-        except re.error:
-            return f"the field {spec.name!r} has an invalid pattern {pattern!r}"
-    return ""
-
-
-def _read_text(spec: FieldSpec, text: str, speech: bool) -> FieldReading:
+def _text_values(spec: FieldSpec, text: str, speech: bool) -> list[str] | str:
+    """The values a text reply may stand for, best first, or why there is none."""
     if not text.strip():
-        return FieldReading(False, reason="the reply is empty")
+        return "the reply is empty"
     if spec.format == "email":
         found = _EMAIL.findall(text)
         if len(found) != 1:
-            return FieldReading(False, reason="expected one e-mail address")
-        candidates = [found[0]]
-    else:
-        candidates = _text_candidates(spec, text, speech)
-        if spec.format in _PHONE_FORMATS:
-            candidates = [c for c in candidates if _PHONE.fullmatch(c)]
-            if not candidates:
-                return FieldReading(False, reason="expected a phone number")
+            return "expected one e-mail address"
+        return [found[0]]
+    candidates = _text_candidates(spec, text, speech)
+    if spec.format in _PHONE_FORMATS:
+        candidates = [c for c in candidates if _PHONE.fullmatch(c)]
+        if not candidates:
+            return "expected a phone number"
+    return candidates
+
+
+def _objection(spec: FieldSpec, value: Any, validator: Validator | None) -> str:
+    """The validator's first objection to ``value`` as this field's answer ("" if none).
+    Objections to the form as a whole (other required fields) are left to the step."""
+    if validator is None:
+        return ""
+    for error in validator.iter_errors({spec.name: value}):
+        path = list(getattr(error, "absolute_path", ()))
+        if path and path[0] == spec.name:
+            return f"{spec.name}: {error.message}"
+    return ""
+
+
+def _first_fitting(
+    spec: FieldSpec, candidates: list[Any], validator: Validator | None
+) -> FieldReading:
     problem = ""
     for candidate in candidates:
-        problem = _text_problem(spec, candidate)
-        if not problem:
+        objection = _objection(spec, candidate, validator)
+        if not objection:
             return FieldReading(True, candidate)
+        problem = problem or objection
     return FieldReading(False, reason=problem)
 
 
-def read_field(
-    spec: FieldSpec, text: str, *, today: date | None = None, speech: bool = False
-) -> FieldReading:
-    """Read ``text`` as a value of the field's type, honouring its schema's constraints.
-
-    ``today`` (default: the current date) anchors "today", "tomorrow" and "yesterday".
-    """
+def _read(spec: FieldSpec, text: str, today: date | None, speech: bool) -> list[Any] | str:
+    """The values ``text`` may stand for in the field's type, best first, or why none."""
     if spec.kind == "choice":
         match = match_option(option_index(spec.options), text)
         if match.index is None:
-            return FieldReading(False, reason=match.reason)
-        return FieldReading(True, spec.options[match.index].value)
+            return match.reason
+        return [spec.options[match.index].value]
     if spec.kind in ("integer", "number"):
-        return _read_numeric(spec, text, speech)
+        number = _read_numeric(spec, text, speech)
+        return [number.value] if number.ok else number.reason
     if spec.kind == "boolean":
         meaning = read_yes_no(words(text))
-        if isinstance(meaning, str):
-            return FieldReading(False, reason=meaning)
-        return FieldReading(True, meaning)
+        return meaning if isinstance(meaning, str) else [meaning]
     if spec.kind == "date":
         found = read_date(text, today or date.today())
-        if isinstance(found, str):
-            return FieldReading(False, reason=found)
-        return FieldReading(True, found.isoformat())
-    return _read_text(spec, text, speech)
+        return found if isinstance(found, str) else [found.isoformat()]
+    return _text_values(spec, text, speech)
+
+
+def read_field(
+    spec: FieldSpec,
+    text: str,
+    *,
+    today: date | None = None,
+    speech: bool = False,
+    validator: Validator | None = None,
+) -> FieldReading:
+    """Read ``text`` as a value of the field's type.
+
+    The field's constraints (bounds, lengths, patterns) are the step's JSON Schema's to
+    judge: given the step's ``validator``, the first reading it accepts is taken (a text
+    with phone-style noise may fit once the noise is dropped), and when none fits the
+    validator's message, naming the field, is the reason. Without one, the best reading
+    is returned and the step validates it. ``today`` (default: the current date) anchors
+    "today", "tomorrow" and "yesterday".
+    """
+    found = _read(spec, text, today, speech)
+    if isinstance(found, str):
+        return FieldReading(False, reason=found)
+    return _first_fitting(spec, found, validator)

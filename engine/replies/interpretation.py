@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from engine.model import Step
-from engine.replies.fields import FieldSpec, read_field, single_field
+from engine.replies.fields import FieldSpec, Validator, read_field, single_field
 from engine.replies.numbers import spell_out_numbers
 from engine.replies.options import exact_option, match_option, option_index
 from engine.replies.person import DEFAULT_POLICY, ReplyPolicy, asks_for_person
@@ -67,15 +67,23 @@ def _has_fields(step: Step) -> bool:
     return isinstance(properties, dict) and bool(properties)
 
 
-def _field_answer(spec: FieldSpec, text: str, today: date | None, speech: bool) -> Interpretation:
-    reading = read_field(spec, text, today=today, speech=speech)
+def _field_answer(
+    spec: FieldSpec, text: str, today: date | None, speech: bool, validator: Validator | None
+) -> Interpretation:
+    reading = read_field(spec, text, today=today, speech=speech, validator=validator)
     if reading.ok:
         return Interpretation({spec.name: reading.value})
     return _missed(reading.reason)
 
 
 def _interpret(
-    step: Step, text: str, policy: ReplyPolicy, today: date | None, *, speech: bool
+    step: Step,
+    text: str,
+    policy: ReplyPolicy,
+    today: date | None,
+    *,
+    speech: bool,
+    validator: Validator | None,
 ) -> Interpretation:
     closed = _closed(step)
     if closed is not None:
@@ -97,14 +105,14 @@ def _interpret(
             return Interpretation(given)
         spec = single_field(step)
         if spec is not None and spec.kind in ("integer", "number"):
-            found = _field_answer(spec, text, today, speech)
+            found = _field_answer(spec, text, today, speech, validator)
             if found.understood or not asks_for_person(text, policy):
                 return found
             return _PERSON
         if asks_for_person(text, policy):
             return _PERSON
         if spec is not None:
-            return _field_answer(spec, text, today, speech)
+            return _field_answer(spec, text, today, speech, validator)
         if _has_fields(step):
             return _missed("this step needs a form")
         return _ACKNOWLEDGED
@@ -114,23 +122,39 @@ def _interpret(
 
 
 def interpret_text(
-    step: Step, text: str, policy: ReplyPolicy = DEFAULT_POLICY, *, today: date | None = None
+    step: Step,
+    text: str,
+    policy: ReplyPolicy = DEFAULT_POLICY,
+    *,
+    today: date | None = None,
+    validator: Validator | None = None,
 ) -> Interpretation:
-    """Read a chat message as the step's answer (``today`` anchors "tomorrow" and such)."""
-    return _interpret(step, text, policy, today, speech=False)
+    """Read a chat message as the step's answer (``today`` anchors "tomorrow" and such).
+
+    With the step's ``validator``, a value its form refuses is not understood, and the
+    reason is the validator's message naming the field (see ``read_field``).
+    """
+    return _interpret(step, text, policy, today, speech=False, validator=validator)
 
 
 def interpret_speech(
-    step: Step, speech: str, policy: ReplyPolicy = DEFAULT_POLICY, *, today: date | None = None
+    step: Step,
+    speech: str,
+    policy: ReplyPolicy = DEFAULT_POLICY,
+    *,
+    today: date | None = None,
+    validator: Validator | None = None,
 ) -> Interpretation:
     """Read recognised speech: spoken numbers count as digits, fillers ("э", "um") are ignored."""
     tokens = tuple(t for t in words(speech) if t not in _SPEECH_FILLERS)
     if step.kind not in ("end", "handoff") and spell_out_numbers(tokens) == (policy.person_digit,):
         return _PERSON
-    return _interpret(step, " ".join(tokens), policy, today, speech=True)
+    return _interpret(step, " ".join(tokens), policy, today, speech=True, validator=validator)
 
 
-def _field_digits(spec: FieldSpec, digits: str, today: date | None) -> Interpretation:
+def _field_digits(
+    spec: FieldSpec, digits: str, today: date | None, validator: Validator | None
+) -> Interpretation:
     if spec.kind == "choice":
         position = _by_position_count(len(spec.options), digits)
         if isinstance(position, str):
@@ -141,7 +165,7 @@ def _field_digits(spec: FieldSpec, digits: str, today: date | None) -> Interpret
         if meaning is None:
             return _missed("press 1 for yes or 2 for no")
         return Interpretation({spec.name: meaning})
-    return _field_answer(spec, digits, today, speech=False)
+    return _field_answer(spec, digits, today, False, validator)
 
 
 def _by_position_count(count: int, digits: str) -> int | str:
@@ -152,7 +176,12 @@ def _by_position_count(count: int, digits: str) -> int | str:
 
 
 def interpret_digits(
-    step: Step, digits: str, policy: ReplyPolicy = DEFAULT_POLICY, *, today: date | None = None
+    step: Step,
+    digits: str,
+    policy: ReplyPolicy = DEFAULT_POLICY,
+    *,
+    today: date | None = None,
+    validator: Validator | None = None,
 ) -> Interpretation:
     """Read DTMF keys: an option number, a number for a numeric field, or the operator key."""
     closed = _closed(step)
@@ -173,7 +202,7 @@ def interpret_digits(
     if step.kind == "form":
         spec = single_field(step)
         if spec is not None:
-            return _field_digits(spec, keys, today)
+            return _field_digits(spec, keys, today, validator)
         if _has_fields(step):
             return _missed("this step needs a form")
     return _ACKNOWLEDGED

@@ -228,7 +228,7 @@ def submit_step_in(
     now = engine.clock()
     if reply.answer is None:
         step = engine.runner.describe(compiled, position, dict(position.task.data))
-        reading = read_reply(engine, step, reply)
+        reading = read_reply(engine, step, reply, spec.validator)
         if reading.answer is None:
             # Nothing changes in the workflow: keep it for the next step.
             uow.after_commit(lambda: engine.live.put(session_id, session.lock_version, workflow))

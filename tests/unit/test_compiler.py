@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from engine.bpmn.bundle import Bundle
-from engine.bpmn.compiler import validate_bundle
+from engine.bpmn.bundle import Bundle, bundle_from_path
+from engine.bpmn.compiler import compile_bundle, validate_bundle
+from engine.model import Option
+from tests.conftest import SAMPLES
 
 LOOP = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -44,3 +46,24 @@ def test_the_same_loop_through_a_gateway_is_fine() -> None:
         "<bpmn:outgoing>f4</bpmn:outgoing></bpmn:scriptTask>",
     )
     assert validate_bundle(Bundle({"loop.bpmn": with_gateway.encode()})) == []
+
+
+def test_choice_steps_and_every_choice_field_carry_their_options() -> None:
+    compiled = compile_bundle(bundle_from_path(SAMPLES / "internet_outage"))
+    steps = {spec.id: spec for spec in compiled.steps.values()}
+    symptom = steps["ask_symptom"]
+    assert (symptom.kind, symptom.field) == ("choice", "symptom")
+    assert symptom.options[0] == Option(
+        "no_connection",
+        "Интернета нет совсем",
+        ("нет интернета", "не работает", "пропал интернет", "нет доступа"),
+    )
+    assert symptom.field_options == {"symptom": symptom.options}
+    visit = steps["book_visit"]
+    assert visit.kind == "form" and visit.options == ()
+    assert list(visit.field_options) == ["visit_slot"]
+    assert [o.label for o in visit.field_options["visit_slot"]][:2] == [
+        "09:00–12:00",
+        "12:00–15:00",
+    ]
+    assert steps["identify"].field_options == {}

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from engine.bpmn.compiler import form_validator
 from engine.model import Option, Step
 from engine.replies import (
     DEFAULT_POLICY,
@@ -56,6 +57,12 @@ def form(name: str, schema: dict[str, Any], *, required: bool = True) -> Step:
             "required": [name] if required else [],
         },
     )
+
+
+def checked(step: Step) -> Any:
+    """The step's validator, as the compiler builds it."""
+    assert step.schema is not None
+    return form_validator(step.schema)
 
 
 def answer_of(result: Interpretation) -> dict[str, Any]:
@@ -342,13 +349,22 @@ def test_integer_field_refuses_fractions_words_and_several_numbers():
     assert "several numbers (3, 5)" in missed(interpret_text(step, "3 or 5"))
 
 
-def test_number_bounds_are_honoured():
+def test_number_bounds_are_the_validators_to_judge_naming_the_field():
     step = form("amount", {"type": "integer", "minimum": 100, "maximum": 5000})
-    assert missed(interpret_text(step, "50")) == "50 is below the minimum 100"
-    assert missed(interpret_text(step, "6000")) == "6000 is above the maximum 5000"
-    assert answer_of(interpret_text(step, "100")) == {"amount": 100}
+    valid = checked(step)
+    assert missed(interpret_text(step, "50", validator=valid)) == (
+        "amount: 50 is less than the minimum of 100"
+    )
+    assert missed(interpret_text(step, "6000", validator=valid)) == (
+        "amount: 6000 is greater than the maximum of 5000"
+    )
+    assert answer_of(interpret_text(step, "100", validator=valid)) == {"amount": 100}
+    assert answer_of(interpret_text(step, "6000")) == {"amount": 6000}  # the step validates
     strict = form("x", {"type": "number", "exclusiveMinimum": 0})
-    assert missed(interpret_text(strict, "0")) == "0 is not above 0"
+    assert (
+        missed(interpret_text(strict, "0", validator=checked(strict)))
+        == "x: 0 is less than or equal to the minimum of 0"
+    )
 
 
 @pytest.mark.parametrize(
@@ -414,18 +430,29 @@ def test_enum_field_is_matched_like_options_with_enum_names():
 
 def test_plain_string_takes_any_text_within_its_constraints():
     step = form("note", {"type": "string", "minLength": 3, "maxLength": 12})
-    assert answer_of(interpret_text(step, "  hello   there ")) == {"note": "hello there"}
-    assert missed(interpret_text(step, "hi")) == "the reply is shorter than 3 characters"
-    assert missed(interpret_text(step, "x" * 13)) == "the reply is longer than 12 characters"
-    assert missed(interpret_text(step, "   ")) == "the reply is empty"
+    valid = checked(step)
+    assert answer_of(interpret_text(step, "  hello   there ", validator=valid)) == {
+        "note": "hello there"
+    }
+    assert missed(interpret_text(step, "hi", validator=valid)) == "note: 'hi' is too short"
+    assert missed(interpret_text(step, "x" * 13, validator=valid)) == (
+        f"note: '{'x' * 13}' is too long"
+    )
+    assert missed(interpret_text(step, "   ", validator=valid)) == "the reply is empty"
 
 
 def test_string_pattern_is_honoured_and_phone_noise_is_dropped_to_meet_it():
     step = form("account", {"type": "string", "pattern": "^[0-9]{8}$"})
-    assert answer_of(interpret_text(step, "1234 5678")) == {"account": "12345678"}
-    assert "does not match the pattern" in missed(interpret_text(step, "1234"))
+    valid = checked(step)
+    assert answer_of(interpret_text(step, "1234 5678", validator=valid)) == {"account": "12345678"}
+    assert missed(interpret_text(step, "1234", validator=valid)) == (
+        "account: '1234' does not match '^[0-9]{8}$'"
+    )
+    assert answer_of(interpret_text(step, "1234 5678")) == {"account": "1234 5678"}
     phone = form("phone", {"type": "string", "pattern": r"^\+7\d{10}$"})
-    assert answer_of(interpret_text(phone, "+7 (912) 345-67-89")) == {"phone": "+79123456789"}
+    assert answer_of(interpret_text(phone, "+7 (912) 345-67-89", validator=checked(phone))) == {
+        "phone": "+79123456789"
+    }
 
 
 def test_email_and_phone_formats():
@@ -529,7 +556,9 @@ def test_digits_out_of_range_or_not_keys_are_not_understood():
 def test_digits_fill_numeric_boolean_date_and_string_fields():
     assert answer_of(interpret_digits(form("acc", {"type": "integer"}), "40817#")) == {"acc": 40817}
     bounded = form("amount", {"type": "number", "maximum": 1000})
-    assert missed(interpret_digits(bounded, "5000")) == "5000 is above the maximum 1000"
+    assert missed(interpret_digits(bounded, "5000", validator=checked(bounded))) == (
+        "amount: 5000 is greater than the maximum of 1000"
+    )
     yes_no = form("ok", {"type": "boolean"})
     assert answer_of(interpret_digits(yes_no, "1")) == {"ok": True}
     assert answer_of(interpret_digits(yes_no, "2")) == {"ok": False}
@@ -537,8 +566,10 @@ def test_digits_fill_numeric_boolean_date_and_string_fields():
     day = form("day", {"type": "string", "format": "date"})
     assert answer_of(interpret_digits(day, "23112026")) == {"day": "2026-11-23"}
     code = form("code", {"type": "string", "pattern": "^[0-9]{4}$"})
-    assert answer_of(interpret_digits(code, "0042#")) == {"code": "0042"}
-    assert "does not match" in missed(interpret_digits(code, "42"))
+    assert answer_of(interpret_digits(code, "0042#", validator=checked(code))) == {"code": "0042"}
+    assert "code: '42' does not match" in missed(
+        interpret_digits(code, "42", validator=checked(code))
+    )
     plan = form("plan", {"enum": ["basic", "premium"]})
     assert answer_of(interpret_digits(plan, "2")) == {"plan": "premium"}
 
@@ -567,7 +598,8 @@ def test_speech_joins_spoken_digit_groups_for_numeric_fields():
     assert answer_of(interpret_speech(step, "12 34 56")) == {"account": 123456}
     assert answer_of(interpret_speech(step, "двадцать пять")) == {"account": 25}
     code = form("code", {"type": "string", "pattern": "^[0-9]{4}$"})
-    assert answer_of(interpret_speech(code, "один два три четыре")) == {"code": "1234"}
+    spoken = interpret_speech(code, "один два три четыре", validator=checked(code))
+    assert answer_of(spoken) == {"code": "1234"}
 
 
 def test_spoken_zero_or_a_person_phrase_asks_for_a_person():
