@@ -19,7 +19,7 @@ from player.api import bp as sessions_bp
 from player.messages import bp as messages_bp
 from player.queues import bp as queues_bp
 from player.web import bp as player_bp
-from player.web import install_cors
+from player.web import install_cors, install_language
 from web.auth import install_auth, public
 from web.context import Services, services
 from web.errors import register_error_handlers
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.extensions["cuebook"] = svc or build_services(settings)
     register_error_handlers(app)
     install_auth(app)
+    install_language(app, settings.default_language)
 
     @app.before_request
     def _limit_body() -> Any:

@@ -21,6 +21,7 @@ from flask import (
     Flask,
     Response,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -28,10 +29,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as BaseResponse
 
 from engine.errors import CuebookError, Detail, InvalidAnswer
+from engine.language import SUPPORTED, reason_text, supported_or_default
 from engine.model import StepView
 from engine.sessions import (
     Actor,
@@ -46,13 +50,14 @@ from engine.sessions import (
 from engine.tokens import authenticate, authenticate_hash, hash_token
 from engine.versions import list_scripts
 from player.forms import answer_from_form, field_errors, fields
-from player.renderers.phrases import phrases_for
+from player.renderers.phrases import language_of
 from web.auth import bearer_token, public
 from web.context import actor, services
 from web.errors import status_of
 
 bp = Blueprint("player", __name__, url_prefix="/player", template_folder="templates")
 STATIC = Path(__file__).resolve().parent / "static"
+LOCALE = Path(__file__).resolve().parent / "locale"
 PLAYER_ROLES = frozenset({"operator", "admin"})
 OPEN_ENDPOINTS = frozenset({"player.signin_form", "player.signin", "player.asset"})
 ASSET_MAX_AGE = 3600
@@ -88,6 +93,38 @@ def text_html(text: str) -> Markup:
         else:
             blocks.append("<p>" + "<br>".join(_inline(line) for line in lines) + "</p>")
     return Markup("".join(blocks))
+
+
+# -- the reader's language -------------------------------------------------------------
+# The player's own screens (sign-in, buttons, labels, errors) speak the reader's language:
+# the best match of the browser's Accept-Language among the supported ones, else
+# CUEBOOK_DEFAULT_LANGUAGE (English when unset: the screens were written in English).
+# A script's own text keeps the script's language (engine.language.script_language) and
+# is marked with its ``lang`` attribute on the page.
+
+
+def install_language(app: Flask, default: str) -> None:
+    """Flask-Babel over the ``player`` catalogues, choosing per request as above."""
+    default = supported_or_default(default)
+    offered = [default, *(code for code in SUPPORTED if code != default)]
+
+    def reader_language() -> str:
+        if not has_request_context():
+            return default
+        return request.accept_languages.best_match(offered) or default
+
+    Babel(
+        app,
+        locale_selector=reader_language,
+        default_locale=default,
+        default_domain="player",
+        default_translation_directories=str(LOCALE),
+    )
+
+
+def ui_language() -> str:
+    """The language the current page is shown in."""
+    return supported_or_default(str(get_locale() or ""))
 
 
 # -- who is asking ---------------------------------------------------------------------
@@ -140,10 +177,13 @@ def _signin_page(status: int, error: str = "", next_url: str = "") -> Response:
 
 @bp.context_processor
 def _template_globals() -> dict[str, Any]:
+    language = ui_language()
     return {
         "csrf_token": csrf_token,
         "current_actor": g.get("cuebook_actor"),
         "text_html": text_html,
+        "ui_language": language,
+        "reason_text": lambda reason: reason_text(language, reason),
     }
 
 
@@ -156,23 +196,26 @@ def _gate() -> BaseResponse | None:
     who = _token_actor(token) if token else _cookie_actor()
     if who is None:
         if token:
-            return _signin_page(401, "The token is not valid.")
+            return _signin_page(401, _("The token is not valid."))
         target = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("player.signin_form", next=target), 303)
     if who.role not in PLAYER_ROLES:
         return _page(
             "player/error.html",
             403,
-            title="Not allowed",
-            message=f"Role {who.role!r} cannot use the player; it needs an operator token.",
+            title=_("Not allowed"),
+            message=_(
+                "Role %(role)s cannot use the player; it needs an operator token.",
+                role=repr(who.role),
+            ),
         )
     g.cuebook_actor = who
     if request.method == "POST" and not token and not _csrf_ok():
         return _page(
             "player/error.html",
             400,
-            title="The form has expired",
-            message="Reload the page and try again.",
+            title=_("The form has expired"),
+            message=_("Reload the page and try again."),
         )
     return None
 
@@ -202,7 +245,7 @@ def _error_page(exc: CuebookError) -> Response:
     return _page(
         "player/error.html",
         status_of(exc),
-        title="This did not work",
+        title=_("This did not work"),
         message=exc.message,
         details=[f"{d.path}: {d.message}" if d.path else d.message for d in exc.details],
         session_id=request.view_args.get("session_id") if request.view_args else None,
@@ -232,14 +275,16 @@ def signin_form() -> Response:
 def signin() -> BaseResponse:
     next_url = request.form.get("next", "")
     if not _csrf_ok():
-        return _signin_page(400, "The form has expired; try again.", next_url)
+        return _signin_page(400, _("The form has expired; try again."), next_url)
     token = request.form.get("token", "").strip()
     who = _token_actor(token) if token else None
     if who is None:
-        return _signin_page(401, "This token is not valid.", next_url)
+        return _signin_page(401, _("This token is not valid."), next_url)
     if who.role not in PLAYER_ROLES:
         return _signin_page(
-            403, f"A {who.role} token cannot use the player; use an operator token.", next_url
+            403,
+            _("A %(role)s token cannot use the player; use an operator token.", role=who.role),
+            next_url,
         )
     session.clear()
     session["token_hash"] = hash_token(token)
@@ -270,16 +315,15 @@ def index() -> Response:
 def start() -> BaseResponse:
     script = request.form.get("script", "")
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        view, _created = start_session(
-            uow,
-            svc.engine,
-            script=script,
-            channel="web",
-            variables={},
-            session_key=None,
-            actor=actor(),
-        )
+    view, _created = start_session(
+        svc.database,
+        svc.engine,
+        script=script,
+        channel="web",
+        variables={},
+        session_key=None,
+        actor=actor(),
+    )
     return _to_session(view.session_id)
 
 
@@ -289,8 +333,8 @@ def _to_session(session_id: str) -> BaseResponse:
 
 def _load(session_id: str) -> tuple[StepView, str]:
     svc = services()
+    view = get_session(svc.database, svc.engine, session_id, channel="web", for_person=True)
     with svc.database.unit_of_work() as uow:
-        view = get_session(uow, svc.engine, session_id, channel="web", for_person=True)
         script = uow.scripts.get(view.version.script)
     return view, str(script["title"]) if script is not None else view.version.script
 
@@ -323,7 +367,7 @@ def _step_page(
         other_errors=other_errors,
         script_title=script_title,
         step_number=steps_taken + 1,
-        lang=phrases_for(view).language,
+        lang=language_of(view),
     )
 
 
@@ -341,13 +385,11 @@ def take_step(session_id: str) -> BaseResponse:
     answer: dict[str, Any] = {}
     svc = services()
     try:
-        with svc.database.unit_of_work() as uow:
-            shown = get_session(uow, svc.engine, session_id, for_person=True)
-            step = shown.step
-            answer = answer_from_form(step.schema, request.form) if step and step.schema else {}
-            submit_step(
-                uow, svc.engine, session_id, Reply(step_token=token, answer=answer), actor()
-            )
+        shown = get_session(svc.database, svc.engine, session_id, for_person=True)
+        step = shown.step
+        answer = answer_from_form(step.schema, request.form) if step and step.schema else {}
+        reply = Reply(step_token=token, answer=answer)
+        submit_step(svc.database, svc.engine, session_id, reply, actor())
     except InvalidAnswer as exc:
         view, title = _load(session_id)
         return _step_page(view, title, values=answer, details=exc.details, status=422)
@@ -358,8 +400,7 @@ def take_step(session_id: str) -> BaseResponse:
 @public
 def step_back(session_id: str) -> BaseResponse:
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        go_back(uow, svc.engine, session_id, request.form.get("step_token", ""), actor())
+    go_back(svc.database, svc.engine, session_id, request.form.get("step_token", ""), actor())
     return _to_session(session_id)
 
 
@@ -367,8 +408,7 @@ def step_back(session_id: str) -> BaseResponse:
 @public
 def take_over(session_id: str) -> BaseResponse:
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        claim(uow, svc.engine, session_id, actor())
+    claim(svc.database, svc.engine, session_id, actor())
     return _to_session(session_id)
 
 
@@ -376,8 +416,7 @@ def take_over(session_id: str) -> BaseResponse:
 @public
 def give_back(session_id: str) -> BaseResponse:
     svc = services()
-    with svc.database.unit_of_work() as uow:
-        hand_back(uow, svc.engine, session_id, actor())
+    hand_back(svc.database, svc.engine, session_id, actor())
     return _to_session(session_id)
 
 

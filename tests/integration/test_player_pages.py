@@ -444,3 +444,104 @@ def test_text_is_escaped_with_paragraphs_breaks_bold_and_lists() -> None:
     assert text_html("1. a\n2) b") == "<ol><li>a</li><li>b</li></ol>"
     assert text_html("- a\nplain") == "<p>- a<br>plain</p>"
     assert text_html("  \n\n ") == ""
+
+
+# -- the reader's language ---------------------------------------------------------------
+
+RUSSIAN = "ru-RU,ru;q=0.9,en;q=0.5"
+
+
+def html_lang(page: str) -> str:
+    return the(page, "html")["lang"]
+
+
+def test_the_sign_in_page_speaks_the_browsers_language(browser: Any) -> None:
+    ru = browser.get("/player/signin", headers={"Accept-Language": RUSSIAN}).text
+    assert html_lang(ru) == "ru"
+    assert "<title>Вход · Cuebook</title>" in ru
+    assert '<label for="f-token">Токен оператора</label>' in ru
+    assert "(он начинается с <code>cb_</code>)" in ru
+    assert '<h1 id="step-heading" tabindex="-1" autofocus>Вход</h1>' in ru
+    assert '<button type="submit" class="primary">Войти</button>' in ru
+    en = browser.get("/player/signin", headers={"Accept-Language": "en-GB,en;q=0.8"}).text
+    assert html_lang(en) == "en"
+    assert '<label for="f-token">Operator token</label>' in en
+    assert "(it starts with <code>cb_</code>)" in en
+    second = browser.get("/player/signin", headers={"Accept-Language": "de-DE, ru;q=0.3"}).text
+    assert html_lang(second) == "ru"
+    for header in ("de", "*"):
+        other = browser.get("/player/signin", headers={"Accept-Language": header}).text
+        assert html_lang(other) == "en" and "Operator token" in other
+
+
+def test_without_a_language_header_the_default_setting_applies(
+    settings: Any, services: Any
+) -> None:
+    assert html_lang(create_app(settings, services).test_client().get("/player/signin").text) == (
+        "en"
+    )
+    russian = dataclasses.replace(settings, default_language="ru")
+    app = create_app(russian, dataclasses.replace(services, settings=russian))
+    client = app.test_client()
+    page = client.get("/player/signin").text
+    assert html_lang(page) == "ru" and "Токен оператора" in page
+    asked = client.get("/player/signin", headers={"Accept-Language": "en"}).text
+    assert html_lang(asked) == "en" and "Operator token" in asked
+    unknown = client.get("/player/signin", headers={"Accept-Language": "fr, *;q=0.1"}).text
+    assert html_lang(unknown) == "ru"
+
+
+def test_errors_lists_and_steps_in_russian_keep_the_scripts_language(
+    browser: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(MENU, key)
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = RUSSIAN
+    bad = sign_in(browser, "cb_nope")
+    assert bad.status_code == 401 and "Этот токен недействителен." in bad.text
+    bot = sign_in(browser, tokens["bot"])
+    assert "С токеном роли bot плеер недоступен" in bot.text
+    sign_in(browser, tokens["operator"])
+    scripts = browser.get("/player/").text
+    assert '<h1 id="step-heading" tabindex="-1" autofocus>Скрипты</h1>' in scripts
+    assert the(scripts, "button", **{"data-script": key})["aria-label"] == "Начать: Menu loop"
+    assert f"{key} · версия 1" in scripts
+    url = start(browser, key)
+    page = browser.get(url).text
+    assert html_lang(page) == "ru"
+    assert '<span class="version">версия 1</span><span class="count">шаг 1</span>' in page
+    assert '<h2 id="say-label" class="label">Скажите</h2>' in page
+    assert '<div lang="en"><p>Hello! What is your name?</p></div>' in page
+    assert '<button type="submit" class="primary">Продолжить</button>' in page
+    wrong = post_step(browser, url, page, name="A", age="200")
+    assert '<h2 id="error-summary-title">Проверьте ответ</h2>' in wrong.text
+    missing = browser.get("/player/sessions/no-such-session")
+    assert missing.status_code == 404 and "<h1" in missing.text
+    assert "Не получилось" in missing.text and ">Скрипты</a>" in missing.text
+
+
+def test_a_handoff_reason_is_in_the_readers_language(
+    browser: Any, web: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(MENU, key)
+    api = web.test_client(use_cookies=False)
+    bot = auth(tokens["bot"])
+    view = api.post("/api/v1/sessions", json={"script": key, "channel": "chat"}, headers=bot)
+    sid, token = view.get_json()["session_id"], view.get_json()["step_token"]
+    api.post(
+        f"/api/v1/sessions/{sid}/steps", json={"step_token": token, "text": "operator"}, headers=bot
+    )
+    sign_in(browser, tokens["operator"])
+    url = f"/player/sessions/{sid}"
+    en = browser.get(url).text
+    assert re.search(
+        r"This conversation was handed to a person \(queue <strong>[\w.-]+</strong>: "
+        r"the customer asked for a person\)\.",
+        en,
+    )
+    ru = browser.get(url, headers={"Accept-Language": "ru"}).text
+    assert re.search(
+        r"Разговор передан человеку \(очередь <strong>[\w.-]+</strong>: "
+        r"клиент попросил соединить его с оператором\)\.",
+        ru,
+    )
+    assert '<button type="submit" class="secondary">Взять разговор</button>' in ru
