@@ -64,10 +64,9 @@ def phrases_in(language: str) -> Phrases:
 
 
 def language_of(view: StepView) -> str:
-    """The script's language as the view carries it, or the default."""
-    # StepView.language is filled from the script's manifest; views built without it
-    # (older callers, hand-made test views) speak the default language.
-    return normalise(getattr(view, "language", None)) or DEFAULT_LANGUAGE
+    """The script's language as the view carries it (from the script's manifest); a view
+    without one speaks the default language."""
+    return normalise(view.language) or DEFAULT_LANGUAGE
 
 
 def phrases_for(view: StepView, language: str | None = None) -> Phrases:
