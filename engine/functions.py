@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from cachetools import TTLCache
+
 from engine.bpmn.compiler import FunctionInfo
 from engine.errors import Conflict, Detail, NotFound, ValidationFailed
 from engine.outbox import event_row
@@ -20,6 +22,8 @@ from engine.persistence.database import Database, UnitOfWork
 from integrations import FunctionSpec, SpecInvalid, parse_function
 
 CATALOG_TTL_S = 2.0
+CATALOG_SIZE = 4096
+_UNKNOWN = object()  # a cached "no such function" is None; a miss is this
 
 
 def _parse(data: Any, where: str = "") -> FunctionSpec:
@@ -135,24 +139,24 @@ class FunctionCatalog:
         database: Database,
         ttl_s: float = CATALOG_TTL_S,
         clock: Callable[[], float] = time.monotonic,
+        size: int = CATALOG_SIZE,
     ) -> None:
         self._database = database
-        self._ttl = ttl_s
-        self._clock = clock
-        self._items: dict[str, tuple[float, FunctionSpec | None]] = {}
+        self._items: TTLCache[str, FunctionSpec | None] = TTLCache(
+            maxsize=size, ttl=ttl_s, timer=clock
+        )
         self._lock = threading.Lock()
 
     def get(self, name: str) -> FunctionSpec | None:
-        now = self._clock()
         with self._lock:
-            hit = self._items.get(name)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+            hit = self._items.get(name, _UNKNOWN)
+        if hit is not _UNKNOWN:
+            return hit  # type: ignore[return-value]
         with self._database.unit_of_work() as uow:
             row = uow.functions.current(name)
         spec = None if row is None else parse_function(json.loads(row["spec"]))
         with self._lock:
-            self._items[name] = (now + self._ttl, spec)
+            self._items[name] = spec
         return spec
 
     def forget(self, name: str) -> None:

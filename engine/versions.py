@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from cachetools import LRUCache
 
 from engine.bpmn.bundle import Bundle, bundle_from_zip
 from engine.bpmn.compiler import CompiledScript, FunctionLookup, compile_bundle
@@ -66,23 +67,18 @@ class SpecCache:
     """Compiled scripts by version id. Versions are immutable, so entries never go stale."""
 
     def __init__(self, functions: FunctionLookup | None = None, size: int = 256) -> None:
-        self._items: OrderedDict[int, CompiledScript] = OrderedDict()
+        self._items: LRUCache[int, CompiledScript] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
-        self._size = size
         self.functions = functions
 
     def put(self, version_id: int, compiled: CompiledScript) -> None:
         with self._lock:
             self._items[version_id] = compiled
-            self._items.move_to_end(version_id)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
 
     def get(self, uow: UnitOfWork, version_id: int) -> CompiledScript:
         with self._lock:
             found = self._items.get(version_id)
             if found is not None:
-                self._items.move_to_end(version_id)
                 return found
         row = uow.scripts.version_by_id(version_id)
         if row is None:

@@ -11,13 +11,13 @@ import copy
 import json
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+from cachetools import LRUCache
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -395,30 +395,9 @@ def _build(data: Mapping[str, Any]) -> FunctionSpec:
     )
 
 
-class _SpecCache:
-    """Parsed specs by their canonical JSON text, so a stored spec is compiled once."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[str, FunctionSpec] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> FunctionSpec | None:
-        with self._lock:
-            spec = self._items.get(key)
-            if spec is not None:
-                self._items.move_to_end(key)
-            return spec
-
-    def put(self, key: str, spec: FunctionSpec) -> None:
-        with self._lock:
-            self._items[key] = spec
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-_parsed = _SpecCache(512)
+# Parsed specs by their canonical JSON text, so a stored spec is compiled once.
+_parsed: LRUCache[str, FunctionSpec] = LRUCache(maxsize=512)
+_parsed_lock = threading.Lock()
 
 
 def parse_function(data: Mapping[str, Any]) -> FunctionSpec:
@@ -432,9 +411,11 @@ def parse_function(data: Mapping[str, Any]) -> FunctionSpec:
         key = json.dumps(data, sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise SpecInvalid([("", f"not JSON data: {exc}")]) from None
-    cached = _parsed.get(key)
+    with _parsed_lock:
+        cached = _parsed.get(key)
     if cached is not None:
         return cached
     spec = _build(data)
-    _parsed.put(key, spec)
+    with _parsed_lock:
+        _parsed[key] = spec
     return spec

@@ -7,11 +7,11 @@ own sign-in cookie, so a cookie can never call the API behind a signed-in operat
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from cachetools import TTLCache
+from flask import Flask, current_app, g, request
 
 from engine.errors import Forbidden, Unauthorized
 from engine.sessions import Actor
@@ -22,6 +22,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC_ATTR = "cuebook_public"
 ROLES_ATTR = "cuebook_roles"
 CACHE_SECONDS = 5.0
+CACHE_SIZE = 10_000
+CACHE_KEY = "cuebook.tokens"
+_UNKNOWN = object()  # a cached unknown token is None; a miss is this
 
 
 def public(view: F) -> F:
@@ -43,24 +46,36 @@ def roles(*allowed: str) -> Callable[[F], F]:
 class _TokenCache:
     """A few seconds of memory per token hash, so a step costs no token query."""
 
-    def __init__(self) -> None:
-        self._items: dict[str, tuple[float, Actor | None]] = {}
+    def __init__(self, ttl_s: float = CACHE_SECONDS, size: int = CACHE_SIZE) -> None:
+        self._items: TTLCache[str, Actor | None] = TTLCache(maxsize=size, ttl=ttl_s)
         self._lock = threading.Lock()
 
     def lookup(self, token: str) -> Actor | None:
         key = hash_token(token)
-        now = time.monotonic()
         with self._lock:
-            hit = self._items.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+            hit = self._items.get(key, _UNKNOWN)
+        if hit is not _UNKNOWN:
+            return hit  # type: ignore[return-value]
         with services().database.unit_of_work() as uow:
             found = authenticate(uow, token)
         with self._lock:
-            if len(self._items) > 10_000:
-                self._items.clear()
-            self._items[key] = (now + CACHE_SECONDS, found)
+            self._items[key] = found
         return found
+
+
+def _token_cache(app: Flask) -> _TokenCache:
+    cache = app.extensions.get(CACHE_KEY)
+    if cache is None:
+        cache = app.extensions[CACHE_KEY] = _TokenCache()
+    return cache  # type: ignore[no-any-return]
+
+
+def authenticate_token(token: str) -> Actor | None:
+    """The actor of a bearer token (None: unknown or revoked), remembered a few seconds.
+
+    The API's token check and the player's sign-in both ask here.
+    """
+    return _token_cache(current_app).lookup(token)
 
 
 def bearer_token() -> str | None:
@@ -72,7 +87,7 @@ def bearer_token() -> str | None:
 
 
 def install_auth(app: Flask) -> None:
-    cache = _TokenCache()
+    _token_cache(app)
 
     @app.before_request
     def _authenticate() -> None:
@@ -82,7 +97,7 @@ def install_auth(app: Flask) -> None:
         token = bearer_token()
         actor = None
         if token:
-            actor = cache.lookup(token)
+            actor = authenticate_token(token)
             if actor is None:
                 raise Unauthorized("the token is not valid")
         if actor is None:

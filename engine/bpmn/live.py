@@ -9,15 +9,17 @@ state was saved, so a failed step never leaves a half-changed workflow behind.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any
+
+from cachetools import LRUCache
 
 
 class LiveWorkflows:
+    """Up to ``size`` workflows by instance id, the least recently saved dropped first."""
+
     def __init__(self, size: int = 2000) -> None:
-        self._items: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self._items: LRUCache[str, tuple[int, Any]] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
-        self._size = size
         self.hits = 0
         self.misses = 0
 
@@ -33,9 +35,6 @@ class LiveWorkflows:
     def put(self, instance_id: str, lock_version: int, workflow: Any) -> None:
         with self._lock:
             self._items[instance_id] = (lock_version, workflow)
-            self._items.move_to_end(instance_id)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
 
     def drop(self, instance_id: str) -> None:
         with self._lock:
