@@ -1,10 +1,16 @@
-"""Words of a reply: normalisation, light stemming and typo-tolerant comparison."""
+"""Words of a reply: normalisation, light stemming and typo-tolerant comparison.
+
+Typos are counted as the optimal string alignment distance (Damerau-Levenshtein where a
+swap of neighbours is one typo), by ``rapidfuzz``.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from functools import lru_cache
+
+from rapidfuzz.distance import OSA
 
 _APOSTROPHES = re.compile(r"['’`ʼ]")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -74,28 +80,6 @@ def allowed_typos(length: int) -> int:
     return 1 if length < 8 else 2
 
 
-def distance(a: str, b: str, limit: int) -> int:
-    """Damerau-Levenshtein (optimal string alignment) distance, or ``limit + 1`` past it."""
-    if a == b:
-        return 0
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                value = min(value, previous2[j - 2] + 1)
-            current[j] = value
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return min(previous[-1], limit + 1)
-
-
 @lru_cache(maxsize=65536)
 def word_cost(said: str, expected: str) -> int | None:
     """How far ``said`` is from ``expected`` (0 = same word or inflection), None if unlike."""
@@ -109,7 +93,10 @@ def word_cost(said: str, expected: str) -> int | None:
     limit = allowed_typos(len(expected))
     if limit == 0:
         return None
-    cost = min(distance(said, expected, limit), distance(said_stem, expected_stem, limit))
+    cost = min(
+        OSA.distance(said, expected, score_cutoff=limit),
+        OSA.distance(said_stem, expected_stem, score_cutoff=limit),
+    )
     return cost if cost <= limit else None
 
 
