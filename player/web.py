@@ -247,6 +247,7 @@ def _error_page(exc: CuebookError) -> Response:
         status_of(exc),
         title=_("This did not work"),
         message=exc.message,
+        message_lang="en",  # the engine explains itself in English
         details=[f"{d.path}: {d.message}" if d.path else d.message for d in exc.details],
         session_id=request.view_args.get("session_id") if request.view_args else None,
     )

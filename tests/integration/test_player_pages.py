@@ -517,6 +517,7 @@ def test_errors_lists_and_steps_in_russian_keep_the_scripts_language(
     missing = browser.get("/player/sessions/no-such-session")
     assert missing.status_code == 404 and "<h1" in missing.text
     assert "Не получилось" in missing.text and ">Скрипты</a>" in missing.text
+    assert the(missing.text, "div", class_="error-summary")["lang"] == "en"
 
 
 def test_a_handoff_reason_is_in_the_readers_language(
