@@ -7,6 +7,7 @@ from typing import Any
 from engine.model import Step, StepView
 from engine.replies import FieldSpec, single_field
 from player.renderers.chunks import split_message
+from player.renderers.markdown import chat_text
 from player.renderers.phrases import Phrases, phrases_for
 
 _NO_INPUT: dict[str, Any] = {"type": "none", "required": False, "field": None}
@@ -90,7 +91,10 @@ def _closing_text(view: StepView, phrases: Phrases) -> str:
 def render_chat(
     view: StepView, *, max_message_chars: int = 1000, language: str | None = None
 ) -> dict[str, Any]:
-    """Chat JSON: ``messages`` (the notice first), ``buttons``, ``input``, ``handoff``, ..."""
+    """Chat JSON: ``messages`` (the notice first), ``buttons``, ``input``, ``handoff``, ...
+
+    The script's Markdown is sent as plain text (see ``player.renderers.markdown``).
+    """
     phrases = phrases_for(view, language)
     step = view.step
     buttons: list[dict[str, Any]] = []
@@ -102,7 +106,8 @@ def render_chat(
         text = step.text or step.title
         entry, buttons = _waiting(step, phrases)
     messages = [{"type": "text", "text": view.notice}] if view.notice else []
-    messages += [{"type": "text", "text": part} for part in split_message(text, max_message_chars)]
+    parts = split_message(chat_text(text), max_message_chars)
+    messages += [{"type": "text", "text": part} for part in parts]
     return {
         "session_id": view.session_id,
         "status": view.status,

@@ -15,18 +15,6 @@ _LEVELS: tuple[tuple[re.Pattern[str], str], ...] = (
     (_SENTENCES, " "),
     (_WORDS, " "),
 )
-_FENCE = "```"
-
-
-def _paragraphs(text: str) -> list[str]:
-    """Paragraphs, with a fenced code block kept in one piece."""
-    merged: list[str] = []
-    for part in _PARAGRAPHS.split(text):
-        if merged and merged[-1].count(_FENCE) % 2 == 1:
-            merged[-1] += "\n\n" + part
-        else:
-            merged.append(part)
-    return merged
 
 
 def _units(text: str, limit: int, level: int) -> list[tuple[str, str]]:
@@ -36,7 +24,7 @@ def _units(text: str, limit: int, level: int) -> list[tuple[str, str]]:
     if level == len(_LEVELS):
         return [(text[i : i + limit], "") for i in range(0, len(text), limit)]
     pattern, joiner = _LEVELS[level]
-    parts = _paragraphs(text) if level == 0 else pattern.split(text)
+    parts = pattern.split(text)
     parts = [part.strip() for part in parts if part.strip()]
     if len(parts) <= 1:
         return _units(text, limit, level + 1)
@@ -49,7 +37,7 @@ def _units(text: str, limit: int, level: int) -> list[tuple[str, str]]:
 
 
 def split_message(text: str, limit: int = 1000) -> list[str]:
-    """``text`` as messages of at most ``limit`` characters, Markdown left as it is."""
+    """Plain ``text`` as messages of at most ``limit`` characters."""
     if limit < 1:
         raise ValueError(f"a message limit must be positive, got {limit}")
     text = text.strip()

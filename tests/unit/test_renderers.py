@@ -13,7 +13,7 @@ from engine.model import Handoff, Option, Progress, Step, StepView, VersionRef
 from engine.replies import ReplyPolicy
 from player.renderers import RENDERERS, render, render_chat, render_ivr, render_web
 from player.renderers.chunks import split_message
-from player.renderers.markdown import speakable_paragraphs
+from player.renderers.markdown import chat_text, markdown_html, speakable_paragraphs
 
 VERSION = VersionRef("support", 4)
 RU_MENU = Step(
@@ -94,7 +94,7 @@ def test_chat_choice_has_text_buttons_and_choice_input():
     assert out["status"] == "waiting"
     assert out["step_token"] == "tok-7"
     assert out["version"] == {"script": "support", "number": 4}
-    assert out["messages"] == [{"type": "text", "text": "**Здравствуйте!** Чем помочь?"}]
+    assert out["messages"] == [{"type": "text", "text": "Здравствуйте! Чем помочь?"}]
     assert out["buttons"] == [
         {"value": "balance", "label": "Баланс"},
         {"value": "tariff", "label": "Сменить тариф"},
@@ -109,24 +109,24 @@ def test_chat_notice_comes_first_as_its_own_message():
     notice = "Извините, я не понял (1 из 3)."
     out = render_chat(view(RU_MENU, notice=notice, misses=1))
     assert out["messages"][0] == {"type": "text", "text": notice}
-    assert out["messages"][1]["text"].startswith("**Здравствуйте!**")
+    assert out["messages"][1]["text"].startswith("Здравствуйте!")
     assert out["notice"] == notice
     assert out["misses"] == 1
 
 
-def test_chat_long_text_is_split_at_paragraphs_markdown_kept():
+def test_chat_long_text_is_split_at_paragraphs_as_plain_text():
     paragraphs = [f"**Part {n}.** " + "word " * 40 for n in range(6)]
     step = Step(id="info", kind="message", text="\n\n".join(p.strip() for p in paragraphs))
     out = render_chat(view(step), max_message_chars=500)
     texts = [m["text"] for m in out["messages"]]
     assert len(texts) > 1
     assert all(len(t) <= 500 for t in texts)
-    assert all(t.startswith("**Part") for t in texts)
-    assert "\n\n".join(texts) == step.text
+    assert all(t.startswith("Part ") for t in texts)
+    assert "\n\n".join(texts) == step.text.replace("**", "")
 
 
 def test_chat_boolean_form_gets_yes_no_buttons():
-    out = render_chat(view(form("agree", {"type": "boolean"}, "Вы согласны?")))
+    out = render_chat(view(form("agree", {"type": "boolean"}, "Вы согласны?"), language="ru"))
     assert out["input"] == {"type": "boolean", "required": True, "field": "agree"}
     assert out["buttons"] == [{"value": True, "label": "Да"}, {"value": False, "label": "Нет"}]
     english = render_chat(view(form("agree", {"type": "boolean"}, "Do you agree?")))
@@ -182,7 +182,7 @@ def test_chat_end_shows_the_closing_text_and_no_input():
     assert out["messages"] == [{"type": "text", "text": "Всего доброго!"}]
     assert out["input"]["type"] == "none"
     assert out["buttons"] == []
-    empty = render_chat(view(None, status="completed", step_token=None))
+    empty = render_chat(view(None, status="completed", step_token=None, language="ru"))
     assert empty["messages"] == [{"type": "text", "text": "Спасибо! Разговор завершён."}]
     failed = render_chat(view(None, status="failed"), language="en")
     assert failed["messages"][0]["text"] == "Sorry, something went wrong."
@@ -190,7 +190,7 @@ def test_chat_end_shows_the_closing_text_and_no_input():
 
 def test_chat_handoff_carries_queue_and_reason():
     handoff = Handoff(queue="cards", reason="the customer asked for a person")
-    out = render_chat(view(RU_MENU, status="handed_off", handoff=handoff))
+    out = render_chat(view(RU_MENU, status="handed_off", handoff=handoff, language="ru"))
     assert out["handoff"] == {"queue": "cards", "reason": "the customer asked for a person"}
     assert out["input"]["type"] == "none"
     assert out["buttons"] == []
@@ -229,13 +229,6 @@ def test_lines_then_words_then_characters_are_the_last_resorts():
     assert split_message("c" * 25, 10) == ["c" * 10, "c" * 10, "c" * 5]
 
 
-def test_fenced_code_stays_in_one_message_when_it_fits():
-    code = "```\nline one\n\nline two\n```"
-    text = "Intro paragraph.\n\n" + code + "\n\nOutro."
-    parts = split_message(text, len(code) + 5)
-    assert code in parts
-
-
 def test_message_limit_must_be_positive():
     with pytest.raises(ValueError, match="must be positive"):
         split_message("text", 0)
@@ -260,8 +253,8 @@ def test_ivr_choice_in_english_reads_options_and_escapes_labels():
     assert out["handoff"] is None
 
 
-def test_ivr_russian_is_the_default_for_cyrillic_text_and_markdown_is_not_read_out():
-    out = render_ivr(view(RU_MENU))
+def test_ivr_speaks_the_scripts_language_and_markdown_is_not_read_out():
+    out = render_ivr(view(RU_MENU, language="ru"))
     text = spoken(out["ssml"])
     assert "Здравствуйте! Чем помочь?" in text
     assert "*" not in text
@@ -319,7 +312,7 @@ def test_ivr_message_step_expects_only_an_acknowledgement():
 
 
 def test_ivr_numeric_field_limits_come_from_the_schema():
-    amount = render_ivr(view(form("amount", {"type": "integer", "maximum": 50000})))
+    amount = render_ivr(view(form("amount", {"type": "integer", "maximum": 50000}), language="ru"))
     assert amount["max_digits"] == 5
     assert amount["timeout_s"] > 8
     assert amount["expects"] == "digits"
@@ -353,7 +346,9 @@ def test_ivr_more_than_nine_options_need_two_digits():
 
 def test_ivr_handoff_and_end_say_transfer_or_goodbye_with_no_keys():
     handoff = render_ivr(
-        view(RU_MENU, status="handed_off", handoff=Handoff(queue="q", reason="asked"))
+        view(
+            RU_MENU, status="handed_off", handoff=Handoff(queue="q", reason="asked"), language="ru"
+        )
     )
     assert spoken(handoff["ssml"]) == "Соединяю вас с оператором. Пожалуйста, оставайтесь на линии."
     assert handoff["dtmf"] == {}
@@ -404,8 +399,49 @@ def test_markdown_marks_links_and_tags_are_removed_for_voice():
 
 
 def test_markdown_keeps_numbers_and_snake_case_words():
-    assert speakable_paragraphs("1. call_me_back at 10*2\n2) done") == [
+    assert speakable_paragraphs("1. call_me_back at 10*2\n2. done") == [
         "1. call_me_back at 10*2. 2. done."
+    ]
+    # CommonMark: "2)" starts another list, so another paragraph.
+    assert speakable_paragraphs("1. one\n2) two") == ["1. one.", "2. two."]
+
+
+# --- Markdown for the player and for chat ---------------------------------------------------------
+
+
+def test_markdown_html_escapes_raw_html_and_keeps_breaks_lists_and_safe_links():
+    assert markdown_html("<b>Hi</b> & <script>x()</script>") == (
+        "<p>&lt;b&gt;Hi&lt;/b&gt; &amp; &lt;script&gt;x()&lt;/script&gt;</p>"
+    )
+    assert markdown_html("one\ntwo\n\nthree") == "<p>one<br>two</p><p>three</p>"
+    assert markdown_html("- a\n- **b**") == "<ul><li>a</li><li><strong>b</strong></li></ul>"
+    assert markdown_html("See [the site](https://bank.example/?a=1&b=2).") == (
+        '<p>See <a href="https://bank.example/?a=1&amp;b=2" target="_blank" '
+        'rel="noopener noreferrer">the site</a>.</p>'
+    )
+    assert "<a" not in markdown_html("[click](javascript:alert(1))")
+    assert "<a" not in markdown_html('<a href="https://x.example">x</a>')
+    assert markdown_html(" \n ") == ""
+
+
+def test_chat_text_is_plain_with_lists_links_and_code():
+    text = (
+        "# Card\n\n**Hello**, see [the site](https://bank.example) or <https://x.example>.\n"
+        "Second line <i>here</i>.\n\n"
+        "- pick it up\n- sign it\n  1. twice\n\n"
+        "```\ncode *kept*\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    )
+    assert chat_text(text) == (
+        "Card\n\n"
+        "Hello, see the site (https://bank.example) or https://x.example.\nSecond line here.\n\n"
+        "• pick it up\n• sign it\n  1. twice\n\n"
+        "code *kept*\n\n"
+        "a | b\n1 | 2"
+    )
+    assert speakable_paragraphs(text)[:3] == [
+        "Card.",
+        "Hello, see the site or https://x.example. Second line here.",
+        "pick it up. sign it. 1. twice.",
     ]
 
 
