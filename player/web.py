@@ -47,11 +47,11 @@ from engine.sessions import (
     start_session,
     submit_step,
 )
-from engine.tokens import authenticate, authenticate_hash, hash_token
+from engine.tokens import authenticate_hash, hash_token
 from engine.versions import list_scripts
 from player.forms import answer_from_form, field_errors, fields
 from player.renderers.phrases import language_of
-from web.auth import bearer_token, public
+from web.auth import authenticate_token, bearer_token, public
 from web.context import actor, services
 from web.errors import status_of
 
@@ -130,11 +130,6 @@ def ui_language() -> str:
 # -- who is asking ---------------------------------------------------------------------
 
 
-def _token_actor(token: str) -> Actor | None:
-    with services().database.unit_of_work() as uow:
-        return authenticate(uow, token)
-
-
 def _cookie_actor() -> Actor | None:
     """The signed-in operator, checked against the token store on every request, so a
     revoked token ends the browser session too."""
@@ -193,7 +188,7 @@ def _gate() -> BaseResponse | None:
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     token = bearer_token()
-    who = _token_actor(token) if token else _cookie_actor()
+    who = authenticate_token(token) if token else _cookie_actor()
     if who is None:
         if token:
             return _signin_page(401, _("The token is not valid."))
@@ -278,7 +273,7 @@ def signin() -> BaseResponse:
     if not _csrf_ok():
         return _signin_page(400, _("The form has expired; try again."), next_url)
     token = request.form.get("token", "").strip()
-    who = _token_actor(token) if token else None
+    who = authenticate_token(token) if token else None
     if who is None:
         return _signin_page(401, _("This token is not valid."), next_url)
     if who.role not in PLAYER_ROLES:
