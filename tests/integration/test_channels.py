@@ -74,7 +74,8 @@ def test_misses_then_handoff_and_bot_is_paused(
     first = said(client, bot, view, text="абракадабра")
     assert first["status"] == "waiting" and first["misses"] == 1
     assert first["messages"][0]["text"] == (
-        "Извините, я не понял (1 из 3). Пожалуйста, выберите один из вариантов."
+        "Извините, не удалось понять ответ (1 из 3): 'абракадабра' не подходит ни к одному"
+        " варианту. Пожалуйста, выберите один из вариантов."
     )
     assert first["step_token"] == view["step_token"]
     view = first
