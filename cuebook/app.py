@@ -19,9 +19,10 @@ from player.api import bp as sessions_bp
 from player.messages import bp as messages_bp
 from player.queues import bp as queues_bp
 from player.web import bp as player_bp
-from player.web import install_cors, install_language
+from player.web import install_language
 from web.auth import install_auth, public
 from web.context import Services, services
+from web.cors import install_cors
 from web.errors import register_error_handlers
 
 

@@ -1,5 +1,5 @@
 """The operator player: server-rendered pages that walk a script, sign-in, the
-``<cuebook-player>`` asset, and CORS for the JSON API.
+``<cuebook-player>`` asset (CORS for the JSON API is ``web.cors``).
 
 Pages work without JavaScript. They are open to the app's token check (``@public``)
 and guarded here instead, so a visitor without a valid cookie or bearer token is sent
@@ -31,7 +31,7 @@ from flask import (
 )
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from engine.errors import CuebookError, Detail, InvalidAnswer
@@ -50,6 +50,7 @@ from engine.sessions import (
 from engine.tokens import authenticate_hash, hash_token
 from engine.versions import list_scripts
 from player.forms import answer_from_form, field_errors, fields
+from player.renderers.markdown import markdown_html
 from player.renderers.phrases import language_of
 from web.auth import authenticate_token, bearer_token, public
 from web.context import actor, services
@@ -61,38 +62,15 @@ LOCALE = Path(__file__).resolve().parent / "locale"
 PLAYER_ROLES = frozenset({"operator", "admin"})
 OPEN_ENDPOINTS = frozenset({"player.signin_form", "player.signin", "player.asset"})
 ASSET_MAX_AGE = 3600
-CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-CORS_HEADERS = "Authorization, Content-Type, Accept, Idempotency-Key"
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^\*$")
-_BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
-_NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
-_STRONG = re.compile(r"\*\*(.+?)\*\*")
 
 
 # -- text ------------------------------------------------------------------------------
 
 
-def _inline(line: str) -> str:
-    return _STRONG.sub(r"<strong>\1</strong>", str(escape(line)))
-
-
 def text_html(text: str) -> Markup:
-    """Script text as HTML: escaped, paragraphs and line breaks kept, ``**bold**`` and
-    ``-``/``1.`` lists understood."""
-    blocks: list[str] = []
-    for block in re.split(r"\n\s*\n", text.strip()):
-        lines = [line for line in block.splitlines() if line.strip()]
-        if not lines:
-            continue
-        for pattern, tag in ((_BULLET, "ul"), (_NUMBERED, "ol")):
-            found = [pattern.match(line) for line in lines]
-            if all(found):
-                items = "".join(f"<li>{_inline(m.group(1))}</li>" for m in found if m)
-                blocks.append(f"<{tag}>{items}</{tag}>")
-                break
-        else:
-            blocks.append("<p>" + "<br>".join(_inline(line) for line in lines) + "</p>")
-    return Markup("".join(blocks))
+    """Script text (Markdown) as HTML, safe to put in a page."""
+    return Markup(markdown_html(text))
 
 
 # -- the reader's language -------------------------------------------------------------
@@ -414,54 +392,3 @@ def give_back(session_id: str) -> BaseResponse:
     svc = services()
     hand_back(svc.database, svc.engine, session_id, actor())
     return _to_session(session_id)
-
-
-# -- CORS for the JSON API -------------------------------------------------------------
-
-
-def _allowed_origin(origin: str | None) -> str | None:
-    if not origin:
-        return None
-    origins = tuple(o.rstrip("/") for o in (services().settings.cors_origins or ()))
-    if "*" in origins or origin.rstrip("/") in origins:
-        return origin
-    return None
-
-
-def install_cors(app: Flask) -> None:
-    """Let pages from ``settings.cors_origins`` call ``/api/`` with a bearer token.
-
-    No credentials are allowed across origins: cookies never authenticate a
-    cross-origin call. Installing twice changes nothing.
-    """
-    if app.extensions.get("cuebook.cors"):
-        return
-    app.extensions["cuebook.cors"] = True
-
-    @app.before_request
-    def _preflight() -> Response | None:
-        if (
-            request.method != "OPTIONS"
-            or not request.path.startswith("/api/")
-            or "Access-Control-Request-Method" not in request.headers
-        ):
-            return None
-        resp = Response(status=204)
-        origin = _allowed_origin(request.headers.get("Origin"))
-        if origin is not None:
-            resp.headers["Access-Control-Allow-Origin"] = origin
-            resp.headers["Access-Control-Allow-Methods"] = CORS_METHODS
-            resp.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-            resp.headers["Access-Control-Max-Age"] = "600"
-        resp.vary.add("Origin")
-        return resp
-
-    @app.after_request
-    def _cors(resp: Response) -> Response:
-        if request.path.startswith("/api/") and "Access-Control-Allow-Origin" not in resp.headers:
-            resp.vary.add("Origin")
-            origin = _allowed_origin(request.headers.get("Origin"))
-            if origin is not None:
-                resp.headers["Access-Control-Allow-Origin"] = origin
-                resp.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
-        return resp

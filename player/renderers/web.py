@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.model import Step, StepView
+from engine.model import Option, Step, StepView
+from player.renderers.markdown import markdown_html
 
 
 def shown_kind(view: StepView, step: Step) -> str:
@@ -14,16 +15,23 @@ def shown_kind(view: StepView, step: Step) -> str:
     return step.kind
 
 
+def _options(options: tuple[Option, ...]) -> list[dict[str, Any]]:
+    return [{"value": o.value, "label": o.label} for o in options]
+
+
 def _step(view: StepView, step: Step) -> dict[str, Any]:
     return {
         "id": step.id,
         "kind": shown_kind(view, step),
         "title": step.title,
         "text": step.text,
+        "text_html": markdown_html(step.text),
         "hints": step.hints,
+        "hints_html": markdown_html(step.hints),
         "schema": step.schema,
         "ui_schema": step.ui_schema,
-        "options": [{"value": o.value, "label": o.label} for o in step.options],
+        "options": _options(step.options),
+        "field_options": {name: _options(found) for name, found in step.field_options.items()},
         "can_go_back": step.can_go_back,
         "field": step.field,
         "voice": step.voice,

@@ -28,7 +28,8 @@
     "h2:focus{outline:none}h2:focus-visible,:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}",
     ".say{background:#eef4ff;border-left:4px solid #1f5fbf;padding:.6rem .9rem;margin:0 0 .75rem;font-size:1.1rem;border-radius:4px}",
     ".hints{background:#fff6dc;border-left:4px solid #e0b44c;padding:.5rem .9rem;margin:0 0 1rem;font-size:.95rem;border-radius:4px}",
-    ".say p,.hints p{margin:0 0 .4rem}.say p:last-child,.hints p:last-child{margin:0}",
+    ".say p,.hints p,.say ul,.hints ul,.say ol,.hints ol{margin:0 0 .4rem}.say p:last-child,.hints p:last-child{margin:0}",
+    ".say ul,.hints ul,.say ol,.hints ol{padding-left:1.4rem}",
     ".label{display:block;font-size:.7rem;text-transform:uppercase;letter-spacing:.06em;color:#5b6472}",
     "form{margin:0 0 .75rem}",
     ".field{margin:0 0 .9rem;padding:0;border:0;min-width:0}",
@@ -79,17 +80,19 @@
     return kind;
   }
 
-  function enumOf(prop, ui) {
-    var oneOf = prop.oneOf || prop.anyOf;
-    if (Array.isArray(oneOf) && oneOf.length && oneOf.every(function (o) { return o && "const" in o; })) {
-      return oneOf.map(function (o) { return [o.const, String(o.title !== undefined ? o.title : shown(o.const))]; });
+  // The options of each choice field, as the server derived them from the schema (one rule
+  // for every channel): {field: [[value, label], ...]}. A choice step's own options count
+  // for its field.
+  function optionsOf(step) {
+    var found = {};
+    var given = step.field_options || {};
+    Object.keys(given).forEach(function (name) {
+      found[name] = given[name].map(function (o) { return [o.value, String(o.label)]; });
+    });
+    if (step.kind === "choice" && step.field && !found[step.field]) {
+      found[step.field] = (step.options || []).map(function (o) { return [o.value, String(o.label)]; });
     }
-    if (Array.isArray(prop.enum)) {
-      var names = ui["ui:enumNames"] || prop.enumNames || [];
-      return prop.enum.map(function (v, i) { return [v, i < names.length ? String(names[i]) : shown(v)]; });
-    }
-    if ("const" in prop) return [[prop.const, String(prop.title !== undefined ? prop.title : shown(prop.const))]];
-    return null;
+    return found;
   }
 
   function widgetOf(prop, kind, ui, choices) {
@@ -122,7 +125,7 @@
     return ".*(?:" + pattern + ").*";
   }
 
-  function fieldsOf(schema, uiSchema) {
+  function fieldsOf(schema, uiSchema, options) {
     var props = (schema && schema.properties) || {};
     var ui = uiSchema || {};
     var required = schema.required || [];
@@ -130,7 +133,7 @@
       var prop = props[name] || {};
       var fui = ui[name] || {};
       var kind = typeOf(prop);
-      var choices = kind === "array" ? enumOf(prop.items || {}, fui) : enumOf(prop, fui);
+      var choices = options[name] || null;
       var widget = widgetOf(prop, kind, fui, choices);
       if ((widget === "radio" || widget === "select") && !choices) choices = [[true, "Yes"], [false, "No"]];
       return {
@@ -146,8 +149,7 @@
     });
   }
 
-  function typed(text, prop) {
-    var choices = enumOf(prop, {});
+  function typed(text, prop, choices) {
     if (choices) {
       for (var i = 0; i < choices.length; i++) if (shown(choices[i][0]) === text) return choices[i][0];
       return text;
@@ -164,7 +166,7 @@
     return text;
   }
 
-  function answerOf(form, schema, submitter) {
+  function answerOf(form, schema, submitter, options) {
     var data = new FormData(form);
     if (submitter && submitter.name) data.append(submitter.name, submitter.value);
     var props = (schema && schema.properties) || {};
@@ -173,12 +175,12 @@
       var prop = props[name] || {};
       var posted = data.getAll(name).map(function (v) { return String(v).trim(); });
       if (typeOf(prop) === "array") {
-        var chosen = posted.filter(Boolean).map(function (v) { return typed(v, prop.items || {}); });
+        var chosen = posted.filter(Boolean).map(function (v) { return typed(v, prop.items || {}, options[name]); });
         if (chosen.length) answer[name] = chosen;
         return;
       }
       var last = posted[posted.length - 1];
-      if (last) answer[name] = typed(last, prop);
+      if (last) answer[name] = typed(last, prop, options[name]);
     });
     return answer;
   }
@@ -193,18 +195,13 @@
     return /[а-яё]/i.test([step.title, step.text, step.hints].join(" ")) ? "ru" : "en";
   }
 
-  function paragraphs(text, cls, label, lang) {
-    var kids = [el("span", { "class": "label" }, [label])];
-    String(text).trim().split(/\n\s*\n/).forEach(function (block) {
-      var p = el("p", { lang: lang });
-      block.split("\n").forEach(function (line, i) {
-        if (i) p.appendChild(el("br"));
-        line.split(/\*\*(.+?)\*\*/).forEach(function (part, j) {
-          p.appendChild(j % 2 ? el("strong", {}, [part]) : document.createTextNode(part));
-        });
-      });
-      kids.push(p);
-    });
+  // Script text arrives as HTML the server made from its Markdown (raw HTML in the text is
+  // escaped there, unsafe links dropped); without it, the text is shown as it is.
+  function textBox(html, text, cls, label, lang) {
+    var body = el("div", { lang: lang });
+    if (typeof html === "string") body.innerHTML = html;
+    else body.textContent = String(text);
+    var kids = [el("span", { "class": "label" }, [label]), body];
     return el(cls === "say" ? "section" : "aside", { "class": cls, "aria-label": label }, kids);
   }
 
@@ -342,8 +339,8 @@
         this.problem(others.length ? others.join("; ") : message || "Check the answer.");
       }
       if (view.notice) this.root.appendChild(el("p", { "class": "notice", role: "status" }, [view.notice]));
-      if (step.text) this.root.appendChild(paragraphs(step.text, "say", "Say", lang));
-      if (step.hints && !ended) this.root.appendChild(paragraphs(step.hints, "hints", "Hint", lang));
+      if (step.text) this.root.appendChild(textBox(step.text_html, step.text, "say", "Say", lang));
+      if (step.hints && !ended) this.root.appendChild(textBox(step.hints_html, step.hints, "hints", "Hint", lang));
       if (!ended) this.renderAnswer(view, step, errors, details ? this.lastAnswer : null, lang);
       else if (this.getAttribute("script")) this.renderRestart();
       var focus = heading;
@@ -364,7 +361,8 @@
       }
       var form = el("form", { novalidate: true });
       var schema = step.schema || {};
-      var list = step.kind === "form" || step.kind === "choice" ? fieldsOf(schema, step.ui_schema) : [];
+      var options = optionsOf(step);
+      var list = step.kind === "form" || step.kind === "choice" ? fieldsOf(schema, step.ui_schema, options) : [];
       if (step.kind === "choice" && list.length) {
         var f = list[0];
         var group = el("fieldset", { "class": "field" + (errors[f.name] ? " has-error" : ""), lang: lang }, [el("legend", {}, [f.label])]);
@@ -386,7 +384,7 @@
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         if (self.busy) return;
-        var answer = step.kind === "message" ? {} : answerOf(form, schema, event.submitter);
+        var answer = step.kind === "message" ? {} : answerOf(form, schema, event.submitter, options);
         self.lastAnswer = answer;
         self.run(self.api("/" + encodeURIComponent(view.session_id) + "/steps?render=web", "POST",
           { step_token: view.step_token, answer: answer }), true);

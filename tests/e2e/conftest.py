@@ -18,8 +18,8 @@ from werkzeug.serving import make_server
 
 from cuebook.app import create_app
 from player.web import bp as player_bp
-from player.web import install_cors
 from tests.e2e.harness import CHROMIUM, E2E, PLAYWRIGHT, Live, Pages
+from web.cors import install_cors
 
 
 def _missing() -> str | None:

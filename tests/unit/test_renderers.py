@@ -78,6 +78,34 @@ def test_render_dispatches_by_kind_and_web_is_the_json_view():
     assert set(RENDERERS) == {"web", "chat", "ivr"}
 
 
+def test_web_json_carries_the_text_as_html_and_every_choice_fields_options():
+    schema = {
+        "type": "object",
+        "properties": {
+            "slot": {"oneOf": [{"const": "am", "title": "Morning"}, {"const": "pm"}]},
+            "note": {"type": "string"},
+        },
+    }
+    step = Step(
+        id="f",
+        kind="form",
+        text="Say **this** <b>now</b>",
+        hints="- one\n- two",
+        schema=schema,
+        field_options={"slot": (Option("am", "Morning", ("early",)), Option("pm", "pm"))},
+    )
+    out = render_web(view(step))["step"]
+    assert out["text_html"] == "<p>Say <strong>this</strong> &lt;b&gt;now&lt;/b&gt;</p>"
+    assert out["hints_html"] == "<ul><li>one</li><li>two</li></ul>"
+    assert out["field_options"] == {
+        "slot": [{"value": "am", "label": "Morning"}, {"value": "pm", "label": "pm"}]
+    }
+    assert render_web(view(RU_MENU))["step"]["options"] == [
+        {"value": "balance", "label": "Баланс"},
+        {"value": "tariff", "label": "Сменить тариф"},
+    ]
+
+
 def test_unknown_render_is_a_bad_request_naming_the_choices():
     with pytest.raises(BadRequest) as caught:
         render(view(RU_MENU), "fax")
