@@ -46,6 +46,7 @@ def build_services(settings: Settings) -> Services:
         clock=utc_now,
         policy=policy,
         calls=caller,
+        default_language=settings.default_language,
     )
     return Services(
         database=database,

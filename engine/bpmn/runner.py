@@ -261,9 +261,10 @@ class Runner:
         dct = json.loads(state) if state else {}
         workflows = [dct, *dict(dct.get("subprocesses") or {}).values()]
         for wf in workflows:
-            for task in dict(wf.get("tasks") or {}).values():
+            tasks = dict(wf.get("tasks") or {})
+            for task in tasks.values():
                 if task.get("state") == TaskState.READY:
-                    return dict(task.get("data") or {})
+                    return _inherited_data(tasks, task)
         return dict(dct.get("data") or {})
 
     def data_of(self, workflow: BpmnWorkflow, position: Position) -> dict[str, Any]:
@@ -291,6 +292,19 @@ class Runner:
             workflow.reset_from_task_id(task.id, data=data)
         except SpiffWorkflowException as exc:
             raise engine_error(exc) from exc
+
+
+def _inherited_data(tasks: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
+    """A saved task's data: a READY task keeps none of its own until it runs, so the
+    nearest ancestor that has data supplies it."""
+    node: dict[str, Any] | None = task
+    for _ in range(len(tasks) + 1):
+        if node is None:
+            break
+        if node.get("data"):
+            return dict(node["data"])
+        node = tasks.get(str(node.get("parent")))
+    return {}
 
 
 TIMER_EVENTS = (

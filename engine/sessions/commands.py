@@ -136,7 +136,7 @@ def start_session_in(
     uow.outbox.add_many(journal.events)
     uow.after_commit(lambda: engine.live.put(session.id, 0, workflow))
     metrics.SESSIONS_STARTED.labels(script, channel).inc()
-    return view_of(session, outcome.step, language=language_of(compiled)), True
+    return view_of(session, outcome.step, language=language_of(engine, compiled)), True
 
 
 def _new_session(
@@ -234,12 +234,12 @@ def submit_step_in(
             uow.after_commit(lambda: engine.live.put(session_id, session.lock_version, workflow))
             if reading.wants_person and session.on_bot_channel:
                 return hand_off(
-                    uow, session, compiled, step, now, actor,
+                    uow, engine, session, compiled, step, now, actor,
                     reason="the customer asked for a person",
                     code=HandoffReason.CUSTOMER_ASKED,
                     queue=spec.handoff_queue,
                 )  # fmt: skip
-            return miss(uow, session, compiled, step, now, actor, reply, reading.reason)
+            return miss(uow, engine, session, compiled, step, now, actor, reply, reading.reason)
         answer = reading.answer
     else:
         answer = reply.answer
@@ -274,7 +274,7 @@ def submit_step_in(
         outcome.step,
         handoff=outcome.handoff,
         for_person=not actor.is_bot,
-        language=language_of(compiled),
+        language=language_of(engine, compiled),
     )
 
 
@@ -362,7 +362,7 @@ def go_back_in(
         outcome.step,
         handoff=outcome.handoff,
         for_person=not actor.is_bot,
-        language=language_of(compiled),
+        language=language_of(engine, compiled),
     )
 
 
@@ -399,4 +399,6 @@ def resume(
     journal.ran(ran, actor)
     journal.emit(event)
     written = save_transition(uow, engine, session, workflow, outcome, journal, moved=moved)
-    return view_of(written, outcome.step, handoff=outcome.handoff, language=language_of(compiled))
+    return view_of(
+        written, outcome.step, handoff=outcome.handoff, language=language_of(engine, compiled)
+    )

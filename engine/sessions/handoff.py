@@ -36,13 +36,16 @@ def check_may_act(session: Session, actor: Actor) -> None:
             [],
         )
     if session.assignee is None:
-        raise NotClaimed(f"session {session.id} waits in queue {session.handoff_queue}: claim it first")
+        raise NotClaimed(
+            f"session {session.id} waits in queue {session.handoff_queue}: claim it first"
+        )
     if session.assignee != actor.name and actor.role != "admin":
         raise ClaimedByAnother(f"session {session.id} is claimed by {session.assignee}")
 
 
 def hand_off(
     uow: UnitOfWork,
+    engine: Engine,
     session: Session,
     compiled: Any,
     step: Step,
@@ -67,11 +70,12 @@ def hand_off(
     for name, value in values.items():
         setattr(session, name, value)
     session.status = Status.HANDED_OFF
-    return view_of(session, step, handoff=handoff, language=language_of(compiled))
+    return view_of(session, step, handoff=handoff, language=language_of(engine, compiled))
 
 
 def miss(
     uow: UnitOfWork,
+    engine: Engine,
     session: Session,
     compiled: Any,
     step: Step,
@@ -95,14 +99,14 @@ def miss(
     metrics.NOT_UNDERSTOOD.labels(session.script_key, step.id).inc()
     if misses >= step.max_misses and session.on_bot_channel:
         return hand_off(
-            uow, session, compiled, step, now, actor,
+            uow, engine, session, compiled, step, now, actor,
             reason=f"not understood {misses} times at step {step.id}",
             code=HandoffReason.NOT_UNDERSTOOD,
             queue=None,
         )  # fmt: skip
     uow.instances.update(session.id, misses=misses, updated_at=now)
     session.misses = misses
-    language = language_of(compiled)
+    language = language_of(engine, compiled)
     notice = not_understood_notice(
         language, misses=misses, max_misses=step.max_misses, kind=step.kind, reason=reason
     )

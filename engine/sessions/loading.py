@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from engine.errors import SessionNotFound
+from engine.language import script_language
 from engine.persistence.database import UnitOfWork
 from engine.sessions.model import Session
 from engine.sessions.runtime import Engine
@@ -32,6 +33,6 @@ def compiled_for(uow: UnitOfWork, engine: Engine, session: Session) -> Any:
     return engine.specs.get(uow, session.version_id)
 
 
-def language_of(compiled: Any) -> str:
-    """The script's language as its manifest declares it ('' when it does not)."""
-    return str(compiled.manifest.get("language") or "")
+def language_of(engine: Engine, compiled: Any) -> str:
+    """The language the script speaks to customers (its manifest, else the default)."""
+    return script_language(compiled.manifest, engine.default_language)

@@ -46,7 +46,7 @@ def get_session_in(
         outcome.step,
         channel=channel,
         for_person=for_person,
-        language=language_of(compiled),
+        language=language_of(engine, compiled),
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from engine.bpmn.live import LiveWorkflows
 from engine.bpmn.runner import Runner
+from engine.language import DEFAULT_LANGUAGE
 from engine.replies import ReplyPolicy
 from engine.service_calls import ServiceCaller
 from engine.versions import Clock, SpecCache
@@ -25,3 +26,4 @@ class Engine:
     policy: ReplyPolicy = field(default_factory=ReplyPolicy)
     live: LiveWorkflows = field(default_factory=LiveWorkflows)
     calls: ServiceCaller | None = None
+    default_language: str = DEFAULT_LANGUAGE  # for scripts whose manifest names none

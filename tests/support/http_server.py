@@ -20,6 +20,7 @@ class ServerState:
         self.hits: Counter[str] = Counter()
         self.flaky: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
+        self.gate = threading.Event()  # /gate answers (like /echo) once this is set
 
     def seen(self, key: str) -> int:
         with self.lock:
@@ -73,6 +74,10 @@ class Handler(BaseHTTPRequestHandler):
         one = {name: values[0] for name, values in query.items()}
         if route == "echo":
             self._send_json(200, {"received": received, "data": {"items": [{"status": "ok"}]}})
+        elif route == "gate":
+            opened = state.gate.wait(timeout=float(one.get("wait_s", "10")))
+            status = 200 if opened else 504
+            self._send_json(status, {"received": received, "data": {"items": [{"status": "ok"}]}})
         elif route == "slow":
             time.sleep(int(one.get("ms", "100")) / 1000.0)
             self._send_json(200, {"slept_ms": int(one.get("ms", "100"))})
