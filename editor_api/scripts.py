@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from engine.bpmn.bundle import bundle_from_files
-from engine.errors import BadRequest, Detail, ValidationFailed
+from engine.errors import Detail, MalformedInput, ValidationFailed
 from engine.versions import deploy, list_scripts, list_versions, publish_version, rollback
 from web.auth import roles
 from web.context import actor, services
@@ -40,7 +40,7 @@ def _truthy(value: str | None) -> bool:
 def create_version(key: str) -> Any:
     uploads = request.files.getlist("files")
     if not uploads:
-        raise BadRequest(
+        raise MalformedInput(
             "send the bundle as multipart form field 'files'", [Detail("files", "missing")]
         )
     files: dict[str, bytes] = {}

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.errors import NotFound
+from engine.errors import ScriptNotFound
 from engine.persistence.database import UnitOfWork
 from engine.persistence.tables import instances
 
@@ -14,7 +14,7 @@ from engine.persistence.tables import instances
 def script_figures(uow: UnitOfWork, key: str) -> dict[str, Any]:
     """How a script's sessions ended: automated vs handed off (the field's target: 80-85%)."""
     if uow.scripts.get(key) is None:
-        raise NotFound(f"script {key!r} not found")
+        raise ScriptNotFound(f"script {key!r} not found")
     conn = uow.conn
     where = instances.c.script_key == key
     by_status: dict[Any, int] = dict(

@@ -230,11 +230,3 @@ class IntegrationFailed(CuebookError):
     """An integration function could not be completed (after retries, or breaker open)."""
 
     code: str = "integration_failed"
-
-
-# Names by HTTP status, kept only while callers move to the domain names above.
-BadRequest = MalformedInput
-NotFound = DoesNotExist
-Conflict = WrongState
-Unauthorized = NotAuthenticated
-Forbidden = NotPermitted

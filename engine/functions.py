@@ -16,7 +16,7 @@ from typing import Any
 from cachetools import TTLCache
 
 from engine.bpmn.compiler import FunctionInfo
-from engine.errors import Conflict, Detail, NotFound, ValidationFailed
+from engine.errors import Detail, FunctionExists, FunctionNotFound, ValidationFailed
 from engine.outbox import event_row
 from engine.persistence.database import Database, UnitOfWork
 from integrations import FunctionSpec, SpecInvalid, parse_function
@@ -59,14 +59,14 @@ def list_functions(uow: UnitOfWork) -> list[dict[str, Any]]:
 def get_function(uow: UnitOfWork, name: str) -> dict[str, Any]:
     row = uow.functions.current(name)
     if row is None:
-        raise NotFound(f"integration function {name!r} not found")
+        raise FunctionNotFound(f"integration function {name!r} not found")
     return _as_dict(row)
 
 
 def current_spec(uow: UnitOfWork, name: str) -> FunctionSpec:
     row = uow.functions.current(name)
     if row is None:
-        raise NotFound(f"integration function {name!r} not found")
+        raise FunctionNotFound(f"integration function {name!r} not found")
     return parse_function(json.loads(row["spec"]))
 
 
@@ -87,7 +87,7 @@ def save_function(
         )
     exists = uow.functions.current(spec.name) is not None
     if create and exists:
-        raise Conflict(f"integration function {spec.name!r} exists; PUT to change it")
+        raise FunctionExists(f"integration function {spec.name!r} exists; change it instead")
     stored = spec.to_dict()
     current = uow.functions.current(spec.name)
     if current is not None and json.loads(current["spec"]) == stored:
@@ -117,7 +117,7 @@ def save_function(
 def delete_function(uow: UnitOfWork, name: str, *, actor: str, now: datetime) -> None:
     current = uow.functions.current(name)
     if current is None:
-        raise NotFound(f"integration function {name!r} not found")
+        raise FunctionNotFound(f"integration function {name!r} not found")
     uow.functions.add(
         name=name,
         version=current["version"] + 1,

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from engine.errors import BadRequest, Detail
+from engine.errors import Detail, MalformedInput
 
 SCHEMA_VERSION = 1
 
@@ -39,7 +39,7 @@ def read_events(uow: Any, *, after: str, limit: int) -> tuple[list[dict[str, Any
     try:
         cursor = (int(tx), int(position or 0))
     except ValueError as exc:
-        raise BadRequest(
+        raise MalformedInput(
             f"bad cursor {after!r}", [Detail("after", "use the 'next' of a page")]
         ) from exc
     rows = uow.outbox.since(cursor, limit)

@@ -68,6 +68,33 @@ def relay_outbox(
     return len(rows)
 
 
+def drain_outbox(
+    database: Database,
+    publisher: Publisher,
+    *,
+    batch: int = 500,
+    max_batches: int = 20,
+    topic_prefix: str = "cuebook.",
+    now: Callable[[], datetime] = _utc_now,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Relay batch after batch until one comes back short (the backlog is out) or
+    ``max_batches`` went out; return how many events were published.
+
+    ``progress`` hears the count of each batch as it is marked, so a caller still knows
+    what went out when a later batch raises.
+    """
+    total = 0
+    for _ in range(max_batches):
+        count = relay_outbox(database, publisher, batch=batch, topic_prefix=topic_prefix, now=now)
+        total += count
+        if progress is not None and count:
+            progress(count)
+        if count < batch:
+            break
+    return total
+
+
 def _send(publisher: Publisher, rows: Sequence[RowMapping], topic_prefix: str) -> None:
     for row in rows:
         publisher.publish(f"{topic_prefix}{row['topic']}", row["key"], row["payload"].encode())

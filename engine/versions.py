@@ -14,7 +14,13 @@ from cachetools import LRUCache
 
 from engine.bpmn.bundle import Bundle, bundle_from_zip
 from engine.bpmn.compiler import CompiledScript, FunctionLookup, compile_bundle
-from engine.errors import Conflict, Detail, NotFound, ValidationFailed
+from engine.errors import (
+    Detail,
+    NothingToRollBack,
+    ScriptNotFound,
+    ValidationFailed,
+    VersionNotFound,
+)
 from engine.outbox import event_row
 from engine.persistence.database import UnitOfWork
 
@@ -82,7 +88,7 @@ class SpecCache:
                 return found
         row = uow.scripts.version_by_id(version_id)
         if row is None:
-            raise NotFound(f"script version {version_id} not found")
+            raise VersionNotFound(f"script version {version_id} not found")
         # Validated when deployed; integration functions may have changed since, so do
         # not re-check them here: a running version must keep running.
         compiled = compile_bundle(bundle_from_zip(row["bundle"]))
@@ -146,10 +152,10 @@ def publish_version(
     """Flip the release pointer: new sessions start on ``number`` from this commit on."""
     script = uow.scripts.get(key, for_update=True)
     if script is None:
-        raise NotFound(f"script {key!r} not found")
+        raise ScriptNotFound(f"script {key!r} not found")
     version = uow.scripts.version(script["id"], number)
     if version is None:
-        raise NotFound(f"script {key!r} has no version {number}")
+        raise VersionNotFound(f"script {key!r} has no version {number}")
     uow.scripts.set_published(script["id"], number, version["title"] or None, now)
     uow.scripts.add_release(script["id"], number, action, actor, now)
     uow.outbox.add_many(
@@ -173,12 +179,12 @@ def rollback(uow: UnitOfWork, key: str, *, actor: str, now: datetime) -> int:
     """Publish again the version that was live before the current one."""
     script = uow.scripts.get(key, for_update=True)
     if script is None:
-        raise NotFound(f"script {key!r} not found")
+        raise ScriptNotFound(f"script {key!r} not found")
     current = script["published_version"]
     history = [r["version_number"] for r in uow.scripts.releases(script["id"])]
     previous = next((n for n in history if n != current), None)
     if current is None or previous is None:
-        raise Conflict(f"script {key!r} has no earlier published version to roll back to")
+        raise NothingToRollBack(f"script {key!r} has no earlier published version to roll back to")
     publish_version(uow, key, previous, actor=actor, now=now, action="rollback")
     return int(previous)
 
@@ -198,7 +204,7 @@ def list_scripts(uow: UnitOfWork) -> list[dict[str, Any]]:
 def list_versions(uow: UnitOfWork, key: str) -> list[dict[str, Any]]:
     script = uow.scripts.get(key)
     if script is None:
-        raise NotFound(f"script {key!r} not found")
+        raise ScriptNotFound(f"script {key!r} not found")
     return [
         {
             "number": r["number"],

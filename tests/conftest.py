@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from cuebook.wiring import build_services
 from engine.migrations import upgrade
 from engine.persistence.database import normalize_url
 from engine.tokens import create_token
+from tests.support.loopback import loopback_only
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -29,6 +31,20 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "smoke: also runs on the embedded SQLite default")
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Tests talk to this machine only: a TCP or UDP connect to any other address (a private
+    network, link-local, a metadata service, the internet) fails at once and fails the test,
+    even if the code under test swallows the error. So a broken SSRF guard under test can
+    never send a packet off this machine. Yields the refused addresses."""
+    refused: list[str] = []
+    for name in ("connect", "connect_ex"):
+        original = getattr(socket.socket, name)
+        monkeypatch.setattr(socket.socket, name, loopback_only(original, refused))
+    yield refused
+    assert refused == [], f"the test tried to connect beyond this machine: {refused}"
 
 
 @pytest.fixture(scope="session")

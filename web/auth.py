@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from cachetools import TTLCache
 from flask import Flask, current_app, g, request
 
-from engine.errors import Forbidden, Unauthorized
+from engine.errors import NotAuthenticated, NotPermitted
 from engine.sessions import Actor
 from engine.tokens import authenticate, hash_token
 from web.context import services
@@ -99,12 +99,12 @@ def install_auth(app: Flask) -> None:
         if token:
             actor = authenticate_token(token)
             if actor is None:
-                raise Unauthorized("the token is not valid")
+                raise NotAuthenticated("the token is not valid")
         if actor is None:
-            raise Unauthorized("an Authorization: Bearer token is required")
+            raise NotAuthenticated("an Authorization: Bearer token is required")
         allowed = getattr(view, ROLES_ATTR, None)
         if allowed is not None and actor.role not in allowed:
-            raise Forbidden(
+            raise NotPermitted(
                 f"role {actor.role!r} may not do this; needs one of {', '.join(sorted(allowed))}"
             )
         g.cuebook_actor = actor

@@ -6,17 +6,17 @@ from typing import Any
 
 from flask import request
 
-from engine.errors import BadRequest, Detail, ValidationFailed
+from engine.errors import Detail, MalformedInput, ValidationFailed
 
 
 def json_object() -> dict[str, Any]:
     if not request.data:
         return {}
     if not request.is_json:
-        raise BadRequest("send JSON with Content-Type: application/json")
+        raise MalformedInput("send JSON with Content-Type: application/json")
     body = request.get_json(silent=True)
     if body is None:
-        raise BadRequest("the body is not valid JSON")
+        raise MalformedInput("the body is not valid JSON")
     if not isinstance(body, dict):
         raise ValidationFailed("the body must be a JSON object", [Detail("", "must be an object")])
     return body

@@ -25,7 +25,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from engine.bpmn.bundle import Bundle, load_json
 from engine.bpmn.safe_xml import parse_xml
 from engine.bpmn.sandbox import check_code
-from engine.errors import BadRequest, CuebookError, Detail, ValidationFailed
+from engine.errors import CuebookError, Detail, MalformedInput, ValidationFailed
 from engine.form_options import form_options, is_array
 from engine.model import Option
 from engine.templates import check_template
@@ -446,7 +446,7 @@ def _parse_files(bundle: Bundle, out: _Collector) -> tuple[dict[str, Any], dict[
     for name in bundle.names(".bpmn") + bundle.names(".dmn"):
         try:
             root = parse_xml(bundle.files[name], name)
-        except BadRequest:
+        except MalformedInput:
             raise  # unsafe XML (entities, DTDs) is refused outright: 400, not a list of problems
         except CuebookError as exc:
             if exc.details:

@@ -11,13 +11,17 @@ import re
 
 from lxml import etree
 
-from engine.errors import BadRequest, Detail, ValidationFailed
+from engine.errors import Detail, MalformedInput, ValidationFailed
 
 MAX_XML_BYTES = 5 * 1024 * 1024
 
 _DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
 _ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
 _WIDE_ENCODINGS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+
+
+def _refused(filename: str, reason: str) -> MalformedInput:
+    return MalformedInput(f"{filename}: the document {reason}", details=[Detail(filename, reason)])
 
 
 def _readings(data: bytes) -> list[str]:
@@ -34,7 +38,7 @@ def _refuse_doctype(texts: list[str], filename: str) -> None:
         reason = "has a DOCTYPE declaration, which is not allowed"
     else:
         return
-    raise BadRequest(f"{filename}: the document {reason}", details=[Detail(filename, reason)])
+    raise _refused(filename, reason)
 
 
 def _parser() -> etree.XMLParser:
@@ -51,12 +55,12 @@ def _parser() -> etree.XMLParser:
 def parse_xml(data: bytes, filename: str, *, max_bytes: int = MAX_XML_BYTES) -> etree._Element:
     """Root element of an uploaded BPMN/DMN document, as SpiffWorkflow's parser takes it.
 
-    Raises ``BadRequest`` for oversized input and for any DOCTYPE or entity declaration,
+    Raises ``MalformedInput`` for oversized input and for any DOCTYPE or entity declaration,
     ``ValidationFailed`` (with the file name and line) for malformed XML.
     """
     if len(data) > max_bytes:
         reason = f"is {len(data)} bytes, more than the {max_bytes} allowed"
-        raise BadRequest(f"{filename}: the document {reason}", details=[Detail(filename, reason)])
+        raise _refused(filename, reason)
     _refuse_doctype(_readings(data), filename)
     try:
         root = etree.fromstring(data, _parser())
@@ -71,5 +75,5 @@ def parse_xml(data: bytes, filename: str, *, max_bytes: int = MAX_XML_BYTES) -> 
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         reason = "has a DOCTYPE declaration, which is not allowed"
-        raise BadRequest(f"{filename}: the document {reason}", details=[Detail(filename, reason)])
+        raise _refused(filename, reason)
     return root

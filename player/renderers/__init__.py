@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.errors import BadRequest, Detail
+from engine.errors import Detail, MalformedInput
 from engine.model import StepView
 from player.renderers.chat import render_chat
 from player.renderers.ivr import render_ivr
@@ -21,11 +21,11 @@ RENDERERS: dict[str, Renderer] = {
 
 
 def renderer_for(kind: str) -> Renderer:
-    """The renderer of a channel; an unknown ``kind`` is a BadRequest naming the choices."""
+    """The renderer of a channel; an unknown ``kind`` is a MalformedInput naming the choices."""
     renderer = RENDERERS.get(kind)
     if renderer is None:
         known = ", ".join(sorted(RENDERERS))
-        raise BadRequest(
+        raise MalformedInput(
             f"unknown render {kind!r}; use one of {known}",
             details=[Detail("render", f"{kind!r} is not a renderer")],
         )

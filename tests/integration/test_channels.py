@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SAMPLES, auth
+from tests.support.waiting import join_all, tries
 
 
 def start(client: Any, token: str, key: str, channel: str) -> dict[str, Any]:
@@ -54,7 +55,9 @@ def test_chat_menu_loop_in_free_text(client: Any, tokens: dict[str, str], chat_k
     view = said(client, bot, view, text="my plan")
     assert view["step_id"] == "anything_else"
     view = said(client, bot, view, text="Нет, спасибо")
-    while view["status"] == "waiting":
+    for _ in tries(10, "the chat to end"):
+        if view["status"] != "waiting":
+            break
         view = said(client, bot, view, text="ok")
     assert view["status"] == "completed"
     hist = client.get(
@@ -79,7 +82,9 @@ def test_misses_then_handoff_and_bot_is_paused(
     )
     assert first["step_token"] == view["step_token"]
     view = first
-    while view["status"] == "waiting":
+    for _ in tries(10, "the misses to hand the chat off"):
+        if view["status"] != "waiting":
+            break
         view = said(client, bot, view, text="абракадабра")
     assert view["status"] == "handed_off"
     assert view["handoff"]["reason"].startswith("not understood")
@@ -107,7 +112,7 @@ def test_customer_asks_for_a_person_operator_claims_and_hands_back(
     sid = view["session_id"]
 
     results: list[int] = []
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=10)
 
     def claim() -> None:
         c = app.test_client()
@@ -117,8 +122,7 @@ def test_customer_asks_for_a_person_operator_claims_and_hands_back(
     threads = [threading.Thread(target=claim) for _ in range(2)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    join_all(threads, "two operators claiming one session")
     assert sorted(results) == [200, 409]
 
     current = client.get(f"/api/v1/sessions/{sid}?render=web", headers=auth(op)).get_json()
@@ -165,7 +169,9 @@ def test_ivr_three_levels_by_digits(
     bot = tokens["bot"]
     view = start(client, bot, key, "ivr")
     assert view["ssml"].startswith("<speak>") and view["ssml"].endswith("</speak>")
-    while view["step_id"] != "account_number":
+    for _ in tries(10, "the IVR to ask for the account number"):
+        if view["step_id"] == "account_number":
+            break
         view = said(client, bot, view, digits="1")
     view = said(client, bot, view, digits="12345678#")
     assert view["step_id"] == "main_menu"
@@ -229,7 +235,9 @@ def test_automation_rate(client: Any, tokens: dict[str, str], chat_key: str) -> 
     for _ in range(3):
         view = start(client, bot, chat_key, "chat")
         view = said(client, bot, view, text="завершить")
-        while view["status"] == "waiting":
+        for _ in tries(10, "the chat to end"):
+            if view["status"] != "waiting":
+                break
             view = said(client, bot, view, text="ok")
         assert view["status"] == "completed"
     view = start(client, bot, chat_key, "chat")

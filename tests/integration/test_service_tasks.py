@@ -219,7 +219,7 @@ def test_registry_api_validation_roles_test_and_stats(
     assert f'cuebook_integration_calls_total{{function="{name}"}}' in exposed
 
     ssrf = dict(functions(remote, suffix)[0], name=f"ssrf_{suffix}")
-    ssrf["request"] = dict(ssrf["request"], url="http://10.1.2.3/{{ path | raw }}")
+    ssrf["request"] = dict(ssrf["request"], url="http://127.0.0.2/{{ path | raw }}")
     assert client.post("/api/v1/integrations", json=ssrf, headers=m).status_code == 201
     refused = client.post(
         f"/api/v1/integrations/ssrf_{suffix}/test", json={"parameters": ["x"]}, headers=m

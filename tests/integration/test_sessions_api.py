@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import BUNDLES, auth
+from tests.support.waiting import tries
 
 MENU = BUNDLES / "menu_loop"
 
@@ -177,7 +178,7 @@ def test_every_change_is_an_event(
     admin = tokens["admin"]
     before = client.get("/api/v1/events?limit=1000", headers=auth(admin)).get_json()
     position = before["next"]
-    while True:
+    for _ in tries(1000, "the end of the event log"):
         page = client.get(
             f"/api/v1/events?after={position}&limit=1000", headers=auth(admin)
         ).get_json()

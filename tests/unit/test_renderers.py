@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from defusedxml import ElementTree
 
-from engine.errors import BadRequest
+from engine.errors import MalformedInput
 from engine.model import Handoff, Option, Progress, Step, StepView, VersionRef
 from engine.replies import ReplyPolicy
 from player.renderers import RENDERERS, render, render_chat, render_ivr, render_web
@@ -107,7 +107,7 @@ def test_web_json_carries_the_text_as_html_and_every_choice_fields_options():
 
 
 def test_unknown_render_is_a_bad_request_naming_the_choices():
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(MalformedInput) as caught:
         render(view(RU_MENU), "fax")
     assert str(caught.value) == "unknown render 'fax'; use one of chat, ivr, web"
     assert caught.value.details[0].path == "render"
@@ -296,7 +296,7 @@ def test_ivr_speaks_the_scripts_language_and_markdown_is_not_read_out():
 def test_ivr_language_is_auto_detected_or_given():
     assert render_ivr(view(EN_MENU))["language"] == "en"
     assert render_ivr(view(RU_MENU), language="en-US")["language"] == "en"
-    with pytest.raises(BadRequest, match="unknown language 'de'; use one of en, ru"):
+    with pytest.raises(MalformedInput, match="unknown language 'de'; use one of en, ru"):
         render_ivr(view(RU_MENU), language="de")
 
 

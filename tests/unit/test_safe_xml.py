@@ -6,7 +6,7 @@ import pytest
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn.safe_xml import parse_xml
-from engine.errors import BadRequest, ValidationFailed
+from engine.errors import MalformedInput, ValidationFailed
 
 VALID_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -58,7 +58,7 @@ def _billion_laughs() -> bytes:
     ids=["xxe-file", "xxe-network", "parameter-entity", "billion-laughs"],
 )
 def test_entity_declarations_are_refused(data: bytes) -> None:
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(MalformedInput) as info:
         parse_xml(data, "evil.bpmn")
     assert str(info.value).startswith("evil.bpmn: ")
     assert "entities" in str(info.value)
@@ -68,17 +68,17 @@ def test_entity_declarations_are_refused(data: bytes) -> None:
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
 def test_entity_declarations_are_refused_in_wide_encodings(encoding: str) -> None:
     text = XXE_FILE.decode().replace('<?xml version="1.0"?>', "")
-    with pytest.raises(BadRequest, match=r"evil\.bpmn: the document declares entities"):
+    with pytest.raises(MalformedInput, match=r"evil\.bpmn: the document declares entities"):
         parse_xml(text.encode(encoding), "evil.bpmn")
 
 
 def test_any_doctype_is_refused() -> None:
-    with pytest.raises(BadRequest, match=r"evil\.dmn: the document has a DOCTYPE declaration"):
+    with pytest.raises(MalformedInput, match=r"evil\.dmn: the document has a DOCTYPE declaration"):
         parse_xml(EXTERNAL_DTD, "evil.dmn")
 
 
 def test_oversized_input_is_refused() -> None:
-    with pytest.raises(BadRequest, match=r"big\.bpmn: the document is 2049 bytes, more than"):
+    with pytest.raises(MalformedInput, match=r"big\.bpmn: the document is 2049 bytes, more than"):
         parse_xml(b"<a>" + b" " * 2042 + b"</a>", "big.bpmn", max_bytes=2048)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from integrations import ArgumentsInvalid, CallFailed, Invoker, parse_function
+from tests.support.waiting import join_all
 
 
 def echo_spec(server: Any, **request: Any) -> Any:
@@ -235,7 +236,6 @@ def test_many_threads_share_one_invoker(server: Any, invoker: Invoker) -> None:
     threads = [threading.Thread(target=work, args=(n,)) for n in range(20)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    join_all(threads, "twenty threads calling through one invoker")
     assert failures == []
     assert invoker.stats("threads")["calls"] == 200

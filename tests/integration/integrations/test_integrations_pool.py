@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from integrations import AllowList, CallFailed, Invoker, InvokerConfig, SecretStore, parse_function
+from tests.support.waiting import join_all
 
 
 def port_spec(server: Any, route: str) -> Any:
@@ -50,6 +51,6 @@ def test_waiting_for_a_free_connection_times_out(server: Any) -> None:
         time.sleep(0.1)
         with pytest.raises(CallFailed) as caught:
             invoker.call(quick)
-        holder.join()
+        join_all([holder], "the call holding the only connection")
         assert caught.value.kind == "timeout"
         assert invoker.call(quick).status == 200

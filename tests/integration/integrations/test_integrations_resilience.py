@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from integrations import CallFailed, Invoker, InvokerConfig, parse_function
 from integrations.allowlist import AllowList
 from integrations.secret_store import SecretStore
+from tests.support.waiting import join_all
 
 
 def flaky_spec(server: Any, key: str, fails: int, **extra: Any) -> Any:
@@ -82,8 +83,7 @@ def test_concurrent_identical_calls_share_one_request(
     threads = [threading.Thread(target=work) for _ in range(8)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    join_all(threads, "eight identical calls")
     assert [r.results for r in results] == [{"slept": 150}] * 8
     assert sorted(r.cached for r in results) == [False] + [True] * 7
     assert server.state.seen(unique_key) == 1

@@ -117,7 +117,7 @@ def running_tansu(log_dir: Path) -> Iterator[Broker]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
+            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

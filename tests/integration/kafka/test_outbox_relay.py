@@ -213,7 +213,7 @@ def test_flush_names_the_topic_when_the_broker_goes_away(tmp_path: Path) -> None
         publisher.publish("cuebook.test.gone", "k", b"{}")
         publisher.flush()
         broker.process.kill()
-        broker.process.wait()
+        broker.process.wait(timeout=10)
     try:
         publisher.publish("cuebook.test.gone", "k", b"{}")
         with pytest.raises(PublishFailed, match=r"topic 'cuebook\.test\.gone'"):

@@ -1,14 +1,22 @@
-"""Allow-list entries, host matching and address classes (a fixed resolver: no DNS)."""
+"""Allow-list entries, host matching and address classes (a fixed resolver: no DNS).
+
+Private, link-local and metadata addresses appear here as data only: ``check`` and
+``connect_addresses`` never open a socket, and the connect-time guard runs over a backend
+that fails instead of connecting."""
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
+from typing import Any
 
+import httpcore
 import pytest
 
 from integrations import AllowList
 from integrations.allowlist import forbidden_reason
 from integrations.errors import AllowListInvalid, HostRefused, HostUnresolved
+from integrations.pool import GuardedBackend
 
 ADDRESSES = {
     "api.example.com": ["93.184.216.34"],
@@ -154,9 +162,43 @@ def test_connect_addresses_keep_only_allowed_ones() -> None:
         allow("api.example.com").connect_addresses("crm.example.com", 443)
 
 
-def test_guarded_backend_never_opens_a_refused_connection() -> None:
-    from integrations.pool import GuardedBackend
+class NoNetwork(httpcore.NetworkBackend):
+    """The backend under ``GuardedBackend``: records where it was asked to connect, and never
+    opens a socket (a broken guard must not send a packet to the addresses above)."""
 
-    backend = GuardedBackend(allow("*.example.com"))
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, int]] = []
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        self.asked.append((host, port))
+        raise httpcore.ConnectError(f"no network in unit tests ({host}:{port})")
+
+
+def guarded(setting: str) -> tuple[GuardedBackend, NoNetwork]:
+    backend = GuardedBackend(allow(setting))
+    inner = NoNetwork()
+    backend._inner = inner  # type: ignore[assignment]
+    return backend, inner
+
+
+def test_guarded_backend_never_opens_a_refused_connection() -> None:
+    backend, inner = guarded("*.example.com")
     with pytest.raises(HostRefused):
         backend.connect_tcp("metadata.example.com", 80, timeout=0.1)
+    with pytest.raises(HostRefused):
+        backend.connect_tcp("internal.example.com", 80, timeout=0.1)
+    assert inner.asked == []
+
+
+def test_guarded_backend_connects_only_to_allowed_addresses() -> None:
+    backend, inner = guarded("*.example.com")
+    with pytest.raises(httpcore.ConnectError):
+        backend.connect_tcp("sneaky.example.com", 443, timeout=0.1)
+    assert inner.asked == [("93.184.216.36", 443)], "the loopback answer is never tried"

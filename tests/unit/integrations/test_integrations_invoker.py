@@ -1,4 +1,5 @@
-"""The invoker over an in-memory transport: what is (and is not) sent."""
+"""The invoker over an in-memory transport: what is (and is not) sent. No test here opens a
+socket, whatever address a request or a redirect names."""
 
 from __future__ import annotations
 
@@ -97,6 +98,28 @@ def test_redirect_to_metadata_address_is_never_sent(
         invoker.call(spec)
     assert caught.value.kind == "refused"
     assert [str(r.url) for r in recorder.requests] == ["https://api.example.com/start"]
+
+
+def test_redirect_to_a_name_for_a_metadata_address_is_never_sent() -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        return {"api.example.com": ["93.184.216.34"], "meta.example.com": ["169.254.169.254"]}[host]
+
+    recorder = Recorder(
+        lambda r: httpx.Response(302, headers={"Location": "http://meta.example.com/latest/"})
+    )
+    with Invoker(
+        InvokerConfig(),
+        SecretStore({}),
+        AllowList.parse("*.example.com", resolver=resolver),
+        httpx.MockTransport(recorder),
+        registry=CollectorRegistry(),
+    ) as invoker:
+        spec = parse_function({"name": "hop", "request": {"url": "https://api.example.com/a"}})
+        with pytest.raises(CallFailed) as caught:
+            invoker.call(spec)
+    assert caught.value.kind == "refused"
+    assert "169.254.169.254" in caught.value.message
+    assert [str(r.url) for r in recorder.requests] == ["https://api.example.com/a"]
 
 
 def test_host_off_the_list_is_never_sent(
