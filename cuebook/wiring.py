@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from cuebook.settings import Settings
+from engine.bpmn.compiler import FunctionInfo
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import make_script_engine
+from engine.builtin_functions import BuiltinFunctions
 from engine.functions import FunctionCatalog
 from engine.persistence.database import Database
 from engine.replies import ReplyPolicy
@@ -23,6 +26,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def function_lookup(builtins: BuiltinFunctions, catalog: FunctionCatalog) -> Any:
+    """What deploy-time validation knows of a function: a built-in, else the registry's."""
+
+    def lookup(name: str) -> FunctionInfo | None:
+        return builtins.info(name) or catalog.info(name)
+
+    return lookup
+
+
 def build_services(settings: Settings) -> Services:
     database = Database(
         settings.database_url, schema=settings.database_schema, pool_size=settings.db_pool_size
@@ -33,7 +45,8 @@ def build_services(settings: Settings) -> Services:
         SecretStore.from_env(settings.env),
         AllowList.parse(settings.integration_allowed_hosts),
     )
-    caller = ServiceCaller(catalog, invoker)
+    builtins = BuiltinFunctions()
+    caller = ServiceCaller(catalog, invoker, builtins)
     runner = Runner(partial(make_script_engine, caller), TemplateRenderer())
     policy = (
         ReplyPolicy(person_phrases=settings.person_phrases)
@@ -42,7 +55,7 @@ def build_services(settings: Settings) -> Services:
     )
     engine = Engine(
         runner=runner,
-        specs=SpecCache(functions=catalog.info),
+        specs=SpecCache(functions=function_lookup(builtins, catalog)),
         clock=utc_now,
         policy=policy,
         calls=caller,
@@ -54,4 +67,5 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         invoker=invoker,
         catalog=catalog,
+        builtins=builtins,
     )

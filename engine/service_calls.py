@@ -32,7 +32,8 @@ from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.runner import FlowDiverted, Suspended, find_cause
-from engine.errors import IntegrationFailed
+from engine.builtin_functions import BuiltinFunctions
+from engine.errors import CuebookError, IntegrationFailed
 from engine.functions import FunctionCatalog
 from engine.persistence.database import Database, UnitOfWork
 from integrations import CallFailed, Invoker
@@ -109,9 +110,15 @@ def _catcher(task: Any) -> bool:
 class ServiceCaller:
     """The script engine's service hook: name + evaluated parameters -> the function's results."""
 
-    def __init__(self, catalog: FunctionCatalog, invoker: Invoker) -> None:
+    def __init__(
+        self,
+        catalog: FunctionCatalog,
+        invoker: Invoker,
+        builtins: BuiltinFunctions | None = None,
+    ) -> None:
         self.catalog = catalog
         self.invoker = invoker
+        self.builtins = builtins or BuiltinFunctions()
 
     def __call__(self, context: dict[str, Any], **kwargs: Any) -> str:
         task = kwargs["task"]
@@ -134,6 +141,16 @@ class ServiceCaller:
 
     def perform(self, request: CallRequest) -> dict[str, Any] | IntegrationFailed:
         """Make the call (look the function up, invoke it); a failure is returned, not raised."""
+        builtin = self.builtins.get(request.function)
+        if builtin is not None:
+            try:
+                return dict(builtin.run(request.args))
+            except CuebookError as exc:
+                return IntegrationFailed(
+                    f"{request.function} failed: {exc.message}",
+                    list(exc.details),
+                    extra={"function": request.function, "retry": False},
+                )
         spec = self.catalog.get(request.function)
         if spec is None:
             return IntegrationFailed(

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, g
 
+from engine.builtin_functions import BuiltinFunctions
 from engine.functions import FunctionCatalog
 from engine.persistence.database import Database
 from engine.sessions import Actor, Engine
@@ -22,6 +23,7 @@ class Services:
     settings: Any
     invoker: Invoker
     catalog: FunctionCatalog
+    builtins: BuiltinFunctions
 
 
 def services() -> Services:
