@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
-import time
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -306,42 +308,64 @@ def chat_cmd(key: str, api: str, token: str) -> None:
 @click.option("--once", is_flag=True, help="one pass, then exit")
 @pass_ctx
 def worker(ctx: _Ctx, interval: float, once: bool) -> None:
-    """Fire due timers (and relay the outbox when Kafka is configured)."""
-    from engine.relay import relay_outbox
-    from engine.timers import fire_due_timers
+    """Fire due timers (and relay the outbox when Kafka is configured).
+
+    SIGTERM or SIGINT stops the worker after the pass in progress; a second one stops it at once.
+    """
+    from engine.worker import Worker
 
     svc = ctx.svc
-    bootstrap = ctx.settings.kafka_bootstrap
-    batch = 500
-    publisher: Any = None
+    publisher, batching = _kafka_relay(ctx.settings)
+    stop = threading.Event()
+    loop = Worker(
+        svc.database,
+        svc.engine,
+        publisher,
+        utc_now,
+        interval=interval,
+        say=click.echo,
+        warn=lambda message: click.echo(message, err=True),
+        **batching,
+    )
+    restore = _stop_on_signals(stop)
     try:
-        while True:
-            try:
-                fired = fire_due_timers(svc.database, svc.engine, limit=100)
-            except Exception as exc:  # the worker keeps going: a pass failing must not stop timers
-                click.echo(f"timer pass failed: {exc}", err=True)
-                fired = 0
-            if fired:
-                click.echo(f"fired {fired} timer(s)")
-            if bootstrap:
-                relayed = 0
-                try:
-                    if publisher is None:
-                        from cuebook.kafka_publisher import KafkaPublisher
-
-                        publisher = KafkaPublisher(bootstrap)
-                    for _ in range(20):  # drain a backlog, a bounded number of batches per pass
-                        count = relay_outbox(svc.database, publisher, batch=batch)
-                        relayed += count
-                        if count < batch:
-                            break
-                except Exception as exc:  # unpublished events stay in the outbox for next pass
-                    click.echo(f"outbox relay failed: {exc}", err=True)
-                if relayed:
-                    click.echo(f"relayed {relayed} event(s) to Kafka")
-            if once:
-                return
-            time.sleep(interval)
+        loop.run(stop, once=once)
     finally:
+        restore()
         if publisher is not None:
             publisher.close()
+    if stop.is_set():
+        click.echo("worker stopped", err=True)
+
+
+def _kafka_relay(settings: Settings) -> tuple[Any, dict[str, int]]:
+    """The outbox's way to Kafka and its batching, or (None, {}) when no broker is configured."""
+    if not settings.kafka_bootstrap:
+        return None, {}
+    from cuebook.kafka_publisher import RELAY_BATCH, RELAY_BATCHES_PER_PASS, LazyKafkaPublisher
+
+    batching = {"relay_batch": RELAY_BATCH, "relay_batches_per_pass": RELAY_BATCHES_PER_PASS}
+    return LazyKafkaPublisher(settings.kafka_bootstrap), batching
+
+
+def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """Set ``stop`` on SIGTERM or SIGINT; the first signal puts the previous handlers back,
+    so a second one acts at once. Returns the function that restores them."""
+    signals = (signal.SIGTERM, signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # only the main thread may install handlers
+    previous = {signum: signal.getsignal(signum) or signal.SIG_DFL for signum in signals}
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    def on_signal(signum: int, frame: object) -> None:
+        restore()
+        # Not stop.set() here: the handler runs inside the main thread, which may be holding
+        # the event's own lock at that instant (in stop.wait); a thread sets it safely.
+        threading.Thread(target=stop.set, name="cuebook-worker-stop", daemon=True).start()
+
+    for signum in signals:
+        signal.signal(signum, on_signal)
+    return restore

@@ -22,6 +22,12 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# How the worker relays to Kafka: events per flush (one outbox transaction waits for the
+# broker's acknowledgement of them all), and flushes per pass before timers get a turn again.
+RELAY_BATCH = 500
+RELAY_BATCHES_PER_PASS = 20
+
+
 class KafkaPublisher:
     """Sends events with one producer; ``flush`` waits for every send since the last one."""
 
@@ -67,3 +73,34 @@ class KafkaPublisher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class LazyKafkaPublisher:
+    """A ``KafkaPublisher`` connected on the first event, and again after a failed connect.
+
+    The worker starts, and fires timers, while Kafka is down: a relay pass that cannot
+    connect fails (its events stay in the outbox) and the next pass tries again.
+    """
+
+    def __init__(self, bootstrap: str, **config: Any) -> None:
+        self.bootstrap = bootstrap
+        self._config = config
+        self._inner: KafkaPublisher | None = None
+
+    def _connected(self) -> KafkaPublisher:
+        if self._inner is None:
+            self._inner = KafkaPublisher(self.bootstrap, **self._config)
+        return self._inner
+
+    def publish(self, topic: str, key: str, value: bytes) -> None:
+        self._connected().publish(topic, key, value)
+
+    def flush(self) -> None:
+        if self._inner is not None:
+            self._inner.flush()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Send what is buffered (for up to ``timeout`` seconds) and disconnect, if connected."""
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            inner.close(timeout)
