@@ -36,6 +36,11 @@ def script_figures(uow: UnitOfWork, key: str) -> dict[str, Any]:
         .order_by(sa.func.count().desc())
         .limit(20)
     ).all()
+    codes = conn.execute(
+        sa.select(instances.c.handoff_code, sa.func.count())
+        .where(where, instances.c.outcome == "handed_off")
+        .group_by(instances.c.handoff_code)
+    ).all()
     open_at = conn.execute(
         sa.select(instances.c.current_element, sa.func.count())
         .where(where, instances.c.status == "waiting")
@@ -54,5 +59,6 @@ def script_figures(uow: UnitOfWork, key: str) -> dict[str, Any]:
         "handed_off": handed,
         "automation_rate": round(automated / decided, 4) if decided else None,
         "handoff_reasons": [{"reason": r or "", "count": int(c)} for r, c in reasons],
+        "handoffs_by_code": {str(code or "unknown"): int(c) for code, c in codes},
         "waiting_at_step": [{"step": s or "", "count": int(c)} for s, c in open_at],
     }

@@ -47,12 +47,12 @@ from engine.sessions import (
     start_session,
     submit_step,
 )
-from engine.tokens import authenticate_hash, hash_token
+from engine.tokens import hash_token
 from engine.versions import list_scripts
 from player.forms import answer_from_form, field_errors, fields
 from player.renderers.markdown import markdown_html
 from player.renderers.phrases import language_of
-from web.auth import authenticate_token, bearer_token, public
+from web.auth import authenticate_token, authenticate_token_hash, bearer_token, public
 from web.context import actor, services
 from web.errors import status_of
 
@@ -114,8 +114,7 @@ def _cookie_actor() -> Actor | None:
     stored = session.get("token_hash")
     if not isinstance(stored, str):
         return None
-    with services().database.unit_of_work() as uow:
-        return authenticate_hash(uow, stored)
+    return authenticate_token_hash(stored)
 
 
 def csrf_token() -> str:

@@ -15,7 +15,7 @@ from flask import Flask, current_app, g, request
 
 from engine.errors import NotAuthenticated, NotPermitted
 from engine.sessions import Actor
-from engine.tokens import authenticate, hash_token
+from engine.tokens import authenticate_hash, hash_token
 from web.context import services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,16 +50,15 @@ class _TokenCache:
         self._items: TTLCache[str, Actor | None] = TTLCache(maxsize=size, ttl=ttl_s)
         self._lock = threading.Lock()
 
-    def lookup(self, token: str) -> Actor | None:
-        key = hash_token(token)
+    def lookup(self, token_hash: str) -> Actor | None:
         with self._lock:
-            hit = self._items.get(key, _UNKNOWN)
+            hit = self._items.get(token_hash, _UNKNOWN)
         if hit is not _UNKNOWN:
             return hit  # type: ignore[return-value]
         with services().database.unit_of_work() as uow:
-            found = authenticate(uow, token)
+            found = authenticate_hash(uow, token_hash)
         with self._lock:
-            self._items[key] = found
+            self._items[token_hash] = found
         return found
 
 
@@ -75,7 +74,13 @@ def authenticate_token(token: str) -> Actor | None:
 
     The API's token check and the player's sign-in both ask here.
     """
-    return _token_cache(current_app).lookup(token)
+    return _token_cache(current_app).lookup(hash_token(token))
+
+
+def authenticate_token_hash(token_hash: str) -> Actor | None:
+    """The actor of a stored token hash (the player's sign-in cookie holds one), cached the
+    same way."""
+    return _token_cache(current_app).lookup(token_hash)
 
 
 def bearer_token() -> str | None:

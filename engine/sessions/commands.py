@@ -225,8 +225,8 @@ def submit_step_in(
             f"session {session_id} is waiting for an event, not for an answer"
         )
     spec = position.step_spec
-    now = engine.clock()
     if reply.answer is None:
+        now = engine.clock()
         step = engine.runner.describe(compiled, position, dict(position.task.data))
         reading = read_reply(engine, step, reply, spec.validator)
         if reading.answer is None:
@@ -243,6 +243,23 @@ def submit_step_in(
         answer = reading.answer
     else:
         answer = reply.answer
+    return _complete(uow, engine, session, compiled, workflow, position, answer, reply, actor)
+
+
+def _complete(
+    uow: UnitOfWork,
+    engine: Engine,
+    session: Session,
+    compiled: Any,
+    workflow: Any,
+    position: Any,
+    answer: Any,
+    reply: Reply,
+    actor: Actor,
+) -> StepView:
+    """Complete the waiting task with a checked answer, run on, and save where it arrived."""
+    spec = position.step_spec
+    now = engine.clock()
     answer = _checked_answer(spec, answer)
     ran: list[TaskEvent] = []
     started = time.perf_counter()

@@ -250,6 +250,7 @@ def test_automation_rate(client: Any, tokens: dict[str, str], chat_key: str) -> 
     assert figures["automated"] == 3 and figures["handed_off"] == 1
     assert figures["automation_rate"] == 0.75
     assert figures["handoff_reasons"] == [{"reason": "the customer asked for a person", "count": 1}]
+    assert figures["handoffs_by_code"] == {"customer_asked": 1}
     assert figures["waiting_at_step"] == [{"step": "main_menu", "count": 1}]
     assert client.get(f"/api/v1/analytics/scripts/{chat_key}", headers=auth(bot)).status_code == 403
     metrics = client.get("/metrics").data.decode()
