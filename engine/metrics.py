@@ -31,11 +31,3 @@ STEP_SECONDS = Histogram(
     "Engine time of a step (restore, complete, engine steps, save)",
     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
-
-
-def handoff_why(reason: str) -> str:
-    if reason.startswith("not understood"):
-        return "not_understood"
-    if reason.startswith("the customer asked"):
-        return "customer_asked"
-    return "step_needs_person"

@@ -191,8 +191,9 @@
     return message;
   }
 
-  function languageOf(step) {
-    return /[а-яё]/i.test([step.title, step.text, step.hints].join(" ")) ? "ru" : "en";
+  // The script's language comes with the view (the script's manifest says it).
+  function languageOf(view) {
+    return view.language || "en";
   }
 
   // Script text arrives as HTML the server made from its Markdown (raw HTML in the text is
@@ -321,7 +322,7 @@
       var title = ended
         ? (view.status === "completed" ? "Conversation finished" : "The script stopped")
         : step.title || "Next step";
-      var lang = languageOf(step);
+      var lang = languageOf(view);
       var heading = el("h2", { tabindex: "-1", lang: ended ? null : lang }, [title]);
       this.root.appendChild(heading);
       var errors = {};
