@@ -11,11 +11,11 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from engine.bpmn.runner import find_cause
 from engine.bpmn.sandbox import (
     SandboxedEnvironment,
     check_code,
     make_script_engine,
-    script_error,
 )
 from engine.bpmn.sandbox.guards import SAFE_BUILTINS
 from engine.bpmn.sandbox.instrumentation import BINOP_HELPERS
@@ -394,7 +394,7 @@ def test_malicious_script_task_is_refused() -> None:
     with pytest.raises(WorkflowTaskException) as info:
         _run("x = ().__class__.__bases__[0].__subclasses__()", {})
     assert isinstance(info.value.__cause__, SandboxViolation)
-    assert script_error(info.value) is info.value.__cause__
+    assert find_cause(info.value, ScriptFailed) is info.value.__cause__
     assert "'__subclasses__'" in str(info.value)
 
 

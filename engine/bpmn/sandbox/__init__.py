@@ -51,7 +51,6 @@ from engine.bpmn.sandbox.limits import (
 from engine.bpmn.sandbox.script_engine import (
     SandboxedScriptEngine,
     make_script_engine,
-    script_error,
 )
 
 __all__ = [
@@ -77,5 +76,4 @@ __all__ = [
     "call_method",
     "check_code",
     "make_script_engine",
-    "script_error",
 ]

@@ -9,7 +9,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn.sandbox.environment import SandboxedEnvironment, ServiceCaller
-from engine.errors import CuebookError, ScriptFailed
+from engine.errors import CuebookError
 
 
 def _source_line(source: str, line: int | None) -> str:
@@ -62,15 +62,3 @@ def make_script_engine(
     return SandboxedScriptEngine(
         environment=SandboxedEnvironment(service_caller=service_caller, deadline_s=deadline_s)
     )
-
-
-def script_error(exc: BaseException) -> ScriptFailed | None:
-    """The sandbox error behind a SpiffWorkflow exception, if there is one."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ScriptFailed):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
