@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from engine.errors import Detail, ValidationFailed
+from editor_api.requests import FunctionTrial
 from engine.functions import (
     current_spec,
     delete_function,
@@ -17,7 +17,7 @@ from engine.functions import (
 )
 from integrations import CallFailed, Invoker
 from web.auth import roles
-from web.bodies import json_object
+from web.bodies import json_object, parse_body
 from web.context import actor, services
 
 bp = Blueprint("integrations", __name__, url_prefix="/api/v1/integrations")
@@ -85,13 +85,7 @@ def remove(name: str) -> Any:
 def try_out(name: str) -> Any:
     """Call the function with sample parameters: the rendered request (secrets masked),
     status, timing, and the mapped results or the error."""
-    body = json_object()
-    params = body.get("parameters", {})
-    if not isinstance(params, list | dict):
-        raise ValidationFailed(
-            "parameters must be a list (in order) or an object",
-            [Detail("parameters", "must be a list or an object")],
-        )
+    params = parse_body(FunctionTrial).parameters
     with services().database.unit_of_work() as uow:
         spec = current_spec(uow, name)
     started = time.perf_counter()

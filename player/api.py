@@ -9,7 +9,6 @@ from flask import Blueprint, jsonify, request
 from engine.errors import Detail, MalformedInput
 from engine.model import StepView
 from engine.sessions import (
-    Reply,
     claim,
     get_session,
     go_back,
@@ -19,8 +18,9 @@ from engine.sessions import (
     submit_step,
 )
 from player.renderers import render, renderer_for
+from player.requests import GoBack, StartSession, TakeStep
 from web.auth import roles
-from web.bodies import field, json_object
+from web.bodies import parse_body
 from web.context import actor, services
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions")
@@ -42,19 +42,15 @@ def _rendered(view: StepView, kind: str | None = None) -> Any:
 @bp.post("")
 @roles(*CLIENTS)
 def start() -> Any:
-    body = json_object()
-    script = field(body, "script", str, required=True, max_length=100)
-    channel = field(body, "channel", str, default="web")
-    variables = field(body, "variables", dict, default={})
-    session_key = field(body, "session_key", str, max_length=200)
+    body = parse_body(StartSession)
     svc = services()
     view, created = start_session(
         svc.database,
         svc.engine,
-        script=script,
-        channel=channel,
-        variables=variables,
-        session_key=session_key,
+        script=body.script,
+        channel=body.channel,
+        variables=body.variables,
+        session_key=body.session_key,
         actor=actor(),
     )
     return jsonify(_rendered(view)), (201 if created else 200)
@@ -73,17 +69,7 @@ def show(session_id: str) -> Any:
 @roles(*CLIENTS)
 def step(session_id: str) -> Any:
     kind = _requested_render()
-    body = json_object()
-    token = field(body, "step_token", str, required=True)
-    reply = Reply(
-        step_token=token,
-        answer=field(body, "answer", dict),
-        text=field(body, "text", str),
-        digits=field(body, "digits", (str, int)),
-        speech=field(body, "speech", str),
-    )
-    if reply.digits is not None:
-        reply = Reply(token, reply.answer, reply.text, str(reply.digits), reply.speech)
+    reply = parse_body(TakeStep).reply()
     given = reply.given
     if len(given) > 1:
         raise MalformedInput(
@@ -106,7 +92,7 @@ def history(session_id: str) -> Any:
 @roles(*CLIENTS)
 def back(session_id: str) -> Any:
     kind = _requested_render()
-    token = field(json_object(), "step_token", str, required=True)
+    token = parse_body(GoBack).step_token
     svc = services()
     view = go_back(svc.database, svc.engine, session_id, token, actor())
     return jsonify(_rendered(view, kind))

@@ -8,8 +8,9 @@ from flask import Blueprint, jsonify
 
 from engine.messages import send_correlated, send_to_session
 from player.renderers import render
+from player.requests import CorrelatedMessage, MessageToSession
 from web.auth import roles
-from web.bodies import field, json_object
+from web.bodies import parse_body
 from web.context import actor, services
 
 bp = Blueprint("messages", __name__, url_prefix="/api/v1")
@@ -19,11 +20,10 @@ SENDERS = ("operator", "bot")
 @bp.post("/sessions/<session_id>/messages")
 @roles(*SENDERS)
 def to_session(session_id: str) -> Any:
-    body = json_object()
-    name = field(body, "name", str, required=True)
+    body = parse_body(MessageToSession)
     svc = services()
     view = send_to_session(
-        svc.database, svc.engine, session_id, name, body.get("payload"), actor().name
+        svc.database, svc.engine, session_id, body.name, body.payload, actor().name
     )
     return jsonify(render(view, view.channel))
 
@@ -31,11 +31,9 @@ def to_session(session_id: str) -> Any:
 @bp.post("/messages")
 @roles(*SENDERS)
 def correlated() -> Any:
-    body = json_object()
-    name = field(body, "name", str, required=True)
-    key = field(body, "correlation_key", str, required=True)
+    body = parse_body(CorrelatedMessage)
     svc = services()
     delivered = send_correlated(
-        svc.database, svc.engine, name, key, body.get("payload"), actor().name
+        svc.database, svc.engine, body.name, body.correlation_key, body.payload, actor().name
     )
-    return jsonify({"name": name, "delivered_to": delivered}), (200 if delivered else 404)
+    return jsonify({"name": body.name, "delivered_to": delivered}), (200 if delivered else 404)

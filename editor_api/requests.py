@@ -1,0 +1,37 @@
+"""What authors and admins send to the editor API: request bodies and query strings as models.
+
+An integration function's spec is not a model here: ``integrations`` checks it against its
+own JSON Schema, so its endpoints pass the JSON object through.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from web.bodies import RequestBody, RequestQuery, Text, only
+
+Parameters = Annotated[
+    list[Any] | dict[str, Any],
+    only(list, dict, message="must be a list (in order) or an object"),
+]
+
+
+class FunctionTrial(RequestBody):
+    """POST /api/v1/integrations/{name}/test: call the function once with sample parameters."""
+
+    parameters: Parameters = Field(
+        default_factory=dict,
+        description="The function's parameters: a list in declared order, or an object by name.",
+    )
+
+
+class EventsPage(RequestQuery):
+    """GET /api/v1/events: the event log after a cursor, oldest first."""
+
+    after: Annotated[Text, Field(max_length=100)] = Field(
+        "",
+        description="The `next` cursor of the previous page; empty: from the start.",
+    )
+    limit: int = Field(100, ge=1, le=1000, description="At most this many events.")

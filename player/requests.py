@@ -1,0 +1,93 @@
+"""What clients send to the script API: request bodies and query strings as typed models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from engine.sessions import Reply
+from web.bodies import TEXT_MAX, RequestBody, RequestQuery, Text
+
+
+def _digits_as_text(value: Any) -> Any:
+    """Keyed digits arrive as text or as a number; the engine reads them as text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise PydanticCustomError("wrong_type", "must be text or a whole number")
+    return value
+
+
+Digits = Annotated[
+    Text,
+    BeforeValidator(_digits_as_text),
+    WithJsonSchema({"anyOf": [{"type": "string", "maxLength": TEXT_MAX}, {"type": "integer"}]}),
+]
+
+
+class StartSession(RequestBody):
+    """POST /api/v1/sessions: start a session of a script's published version."""
+
+    script: Annotated[Text, Field(max_length=100)] = Field(
+        description="Key of the script to start."
+    )
+    channel: Text = Field(
+        "web", description="Channel the session runs on: web, chat or ivr (renders its steps)."
+    )
+    variables: dict[str, Any] = Field(
+        default_factory=dict, description="Workflow variables the session starts with."
+    )
+    session_key: Annotated[Text, Field(max_length=200)] | None = Field(
+        None,
+        description="The client's own key for the conversation: starting again with the same "
+        "key returns the running session instead of a new one.",
+    )
+
+
+class TakeStep(RequestBody):
+    """POST /api/v1/sessions/{id}/steps: one reply to the waiting step (one of answer, text,
+    digits, speech)."""
+
+    step_token: Text = Field(
+        description="The step_token of the step answered; an earlier one returns the current "
+        "step unchanged (safe retries)."
+    )
+    answer: dict[str, Any] | None = Field(
+        None, description="Values of the step's form fields, checked against its JSON Schema."
+    )
+    text: Text | None = Field(None, description="A chat reply, read against the step's options.")
+    digits: Digits | None = Field(None, description="DTMF digits keyed on an IVR.")
+    speech: Text | None = Field(None, description="What the caller said (speech recognition).")
+
+    def reply(self) -> Reply:
+        return Reply(self.step_token, self.answer, self.text, self.digits, self.speech)
+
+
+class GoBack(RequestBody):
+    """POST /api/v1/sessions/{id}/back: return to the previous step."""
+
+    step_token: Text = Field(description="The step_token of the step the client is on.")
+
+
+class MessageToSession(RequestBody):
+    """POST /api/v1/sessions/{id}/messages: a message to one session's waiting catch event."""
+
+    name: Text = Field(description="Message name the session waits for.")
+    payload: Any = Field(None, description="Data the message carries into the workflow.")
+
+
+class CorrelatedMessage(RequestBody):
+    """POST /api/v1/messages: a message to every open session waiting for it whose session key
+    is the correlation key."""
+
+    name: Text = Field(description="Message name the session waits for.")
+    correlation_key: Text = Field(description="The session_key of the sessions to deliver to.")
+    payload: Any = Field(None, description="Data the message carries into the workflow.")
+
+
+class QueuePage(RequestQuery):
+    """GET /api/v1/queues/{group}: the oldest handed-off sessions first."""
+
+    limit: int = Field(50, ge=1, le=200, description="At most this many sessions.")
