@@ -115,7 +115,13 @@ def test_a_failing_relay_does_not_stop_the_timers(
         worker.run_pass()
         return _waiting_at(services, [sid], "after") == 1
 
-    wait_until(moved, "the timer to fire while the relay fails", timeout=15, every=0.1)
+    wait_until(
+        moved,
+        "the timer to fire while the relay fails",
+        timeout=15,
+        every=0.1,
+        explain=lambda: "\n".join(warned),
+    )
     assert refusing.sent > 0
     assert warned and all(w == "outbox relay failed: broker down" for w in warned)
     assert any(s.startswith("fired ") for s in said)
@@ -192,8 +198,19 @@ def workers(settings: Any, is_postgres: bool, tmp_path: Path) -> Iterator[list[W
         worker.kill()
 
 
-def _connected(services: Any, names: list[str]) -> bool:
-    """True once every named worker holds a database connection (its first pass ran)."""
+def _outputs(workers: list[WorkerProcess]) -> str:
+    return "\n".join(f"--- {w.name}:\n{w.output()}" for w in workers)
+
+
+def _connected(services: Any, workers: list[WorkerProcess]) -> bool:
+    """True once every worker holds a database connection (its first pass ran); fails at
+    once, with its output, if one has exited."""
+    for worker in workers:
+        if worker.process.poll() is not None:
+            pytest.fail(
+                f"{worker.name} exited with {worker.process.returncode}:\n{worker.output()}"
+            )
+    names = [worker.name for worker in workers]
     q = sa.text(
         "SELECT DISTINCT application_name FROM pg_stat_activity WHERE application_name IN :names"
     )
@@ -220,7 +237,7 @@ def test_two_worker_processes_fire_each_timer_exactly_once(
     names = [f"cuebook-worker-{tag}-{n}" for n in (1, 2)]
     for name in names:
         workers.append(WorkerProcess(settings, tmp_path, name, "--interval", "0.05"))
-    wait_until(lambda: _connected(services, names), "both workers to connect", timeout=30)
+    wait_until(lambda: _connected(services, workers), "both workers to connect", timeout=30)
     when = datetime.now(UTC) + timedelta(seconds=4)
     ids = _start_timer_sessions(client, tokens["bot"], key, count, when)
     assert datetime.now(UTC) < when, "starting the sessions took longer than the timers wait"
@@ -231,6 +248,7 @@ def test_two_worker_processes_fire_each_timer_exactly_once(
         f"all {count} timers to fire",
         timeout=60,
         every=0.2,
+        explain=lambda: _outputs(workers),
     )
     codes = [worker.stop(signal.SIGTERM, within=5) for worker in workers]
     assert codes == [0, 0], [w.output() for w in workers]
@@ -273,12 +291,17 @@ def test_sigterm_lets_the_pass_in_progress_finish(
     name = f"cuebook-worker-{uuid.uuid4().hex[:8]}"
     worker = WorkerProcess(settings, tmp_path, name, "--interval", "0.05")
     workers.append(worker)
-    wait_until(lambda: _connected(services, [name]), "the worker to connect", timeout=30)
+    wait_until(lambda: _connected(services, [worker]), "the worker to connect", timeout=30)
     when = datetime.now(UTC) + timedelta(seconds=3)
     ids = _start_timer_sessions(client, tokens["bot"], key, count, when)
     assert datetime.now(UTC) < when, "starting the sessions took longer than the timers wait"
 
-    wait_until(lambda: _waiting_at(services, ids, "after"), "the first timer", every=0.01)
+    wait_until(
+        lambda: _waiting_at(services, ids, "after"),
+        "the first timer",
+        every=0.01,
+        explain=lambda: _outputs(workers),
+    )
     assert worker.stop(signal.SIGTERM, within=10) == 0, worker.output()
     fired = _waiting_at(services, ids, "after")
     assert worker.output().splitlines()[-1] == "worker stopped"
@@ -296,7 +319,7 @@ def test_sigint_stops_a_waiting_worker_at_once(
     name = f"cuebook-worker-{uuid.uuid4().hex[:8]}"
     worker = WorkerProcess(settings, tmp_path, name, "--interval", "60")
     workers.append(worker)
-    wait_until(lambda: _connected(services, [name]), "the worker to connect", timeout=30)
+    wait_until(lambda: _connected(services, [worker]), "the worker to connect", timeout=30)
     time.sleep(0.2)  # well inside its 60 s wait
     assert worker.stop(signal.SIGINT, within=5) == 0, worker.output()
     assert "worker stopped" in worker.output()

@@ -26,16 +26,23 @@ def tries(limit: int, what: str) -> Iterator[int]:
 
 
 def wait_until(
-    check: Callable[[], T], what: str, *, timeout: float = 10.0, every: float = 0.05
+    check: Callable[[], T],
+    what: str,
+    *,
+    timeout: float = 10.0,
+    every: float = 0.05,
+    explain: Callable[[], str] | None = None,
 ) -> T:
-    """Call ``check`` until it returns something true; return that, or fail after ``timeout``."""
+    """Call ``check`` until it returns something true; return that, or fail after ``timeout``
+    (with what ``explain`` says, e.g. a subprocess's output)."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() >= deadline:
-            pytest.fail(f"gave up waiting for {what} after {timeout:g} s")
+            details = f":\n{explain()}" if explain is not None else ""
+            pytest.fail(f"gave up waiting for {what} after {timeout:g} s{details}")
         time.sleep(every)
 
 
