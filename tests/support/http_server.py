@@ -30,6 +30,7 @@ class ServerState:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    timeout = 30  # a client that stops sending mid-request does not hold a thread for ever
     server: LocalServer
 
     def log_message(self, format: str, *args: Any) -> None:
