@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 WORKERS ?= 2
 
-.PHONY: install run test lint typecheck imports pytest smoke bench pg-up clean browser-deps e2e messages
+.PHONY: install run test lint typecheck imports pytest smoke bench pg-up clean browser-deps e2e messages vendor
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ pytest: install pg-up browser-deps
 
 e2e: install pg-up browser-deps
 	CUEBOOK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m browser tests/e2e
+
+# Browser assets vendored from npm (assets/package.json, pinned by its lock file): bpmn-js's
+# prebuilt bundles, CSS, fonts and licenses are copied into web/static/vendor/ and committed,
+# so nothing runs Node at run time. Run after changing assets/package.json, then commit.
+vendor:
+	cd assets && npm ci --ignore-scripts --no-audit --no-fund
+	$(PYTHON) assets/vendor.py
 
 # Message catalogues (gettext): engine/locale (what a customer hears, in the script's
 # language) and player/locale (the player's screens, in the reader's language). The .po

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from engine.bpmn.bundle import bundle_from_files
 from engine.errors import Detail, MalformedInput, ValidationFailed
-from engine.versions import deploy, list_scripts, list_versions, publish_version, rollback
+from engine.versions import (
+    deploy,
+    list_scripts,
+    list_versions,
+    publish_version,
+    rollback,
+    version_diagram,
+)
 from web.auth import roles
 from web.context import actor, services
 
 bp = Blueprint("scripts", __name__, url_prefix="/api/v1/scripts")
 AUTHORS = ("methodologist",)
 READERS = ("methodologist", "operator", "bot")
+DIAGRAM_READERS = ("methodologist", "operator")
 
 
 @bp.get("")
@@ -29,6 +37,15 @@ def index() -> Any:
 def versions(key: str) -> Any:
     with services().database.unit_of_work() as uow:
         return jsonify({"script": key, "versions": list_versions(uow, key)})
+
+
+@bp.get("/<key>/versions/<int:number>/diagram")
+@roles(*DIAGRAM_READERS)
+def diagram(key: str, number: int) -> Response:
+    """The BPMN XML of the version's primary process file (for bpmn-js)."""
+    with services().database.unit_of_work() as uow:
+        xml = version_diagram(uow, key, number)
+    return Response(xml, content_type="application/xml")  # the XML declares its encoding
 
 
 def _truthy(value: str | None) -> bool:

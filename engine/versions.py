@@ -13,9 +13,11 @@ from typing import Any
 from cachetools import LRUCache
 
 from engine.bpmn.bundle import Bundle, bundle_from_zip
-from engine.bpmn.compiler import CompiledScript, FunctionLookup, compile_bundle
+from engine.bpmn.compiler import BPMN_NS, CompiledScript, FunctionLookup, compile_bundle
+from engine.bpmn.safe_xml import parse_xml
 from engine.errors import (
     Detail,
+    DoesNotExist,
     NothingToRollBack,
     ScriptNotFound,
     ValidationFailed,
@@ -217,6 +219,27 @@ def list_versions(uow: UnitOfWork, key: str) -> list[dict[str, Any]]:
         }
         for r in uow.scripts.versions(script["id"])
     ]
+
+
+def version_diagram(uow: UnitOfWork, key: str, number: int) -> bytes:
+    """The BPMN XML of a version's primary process file, as it was deployed."""
+    script = uow.scripts.get(key)
+    if script is None:
+        raise ScriptNotFound(f"script {key!r} not found")
+    version = uow.scripts.version(script["id"], number)
+    if version is None:
+        raise VersionNotFound(f"script {key!r} has no version {number}")
+    bundle = bundle_from_zip(version["bundle"])
+    process_id = version["process_id"]
+    tag = f"{{{BPMN_NS}}}process"
+    for name in bundle.names(".bpmn"):
+        root = parse_xml(bundle.files[name], name)
+        if any(p.get("id") == process_id for p in root.iter(tag)):
+            return bytes(bundle.files[name])
+    raise DoesNotExist(
+        f"script {key!r} version {number} holds no BPMN file with process {process_id!r}",
+        [Detail("process_id", f"no BPMN file defines {process_id!r}")],
+    )
 
 
 Clock = Callable[[], datetime]
