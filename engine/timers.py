@@ -13,7 +13,8 @@ from typing import Any
 
 from engine.errors import CuebookError
 from engine.outbox import event_row
-from engine.persistence.database import Database
+from engine.persistence.database import Database, UnitOfWork
+from engine.service_calls import calls_outside_the_lock
 from engine.sessions import Engine, resume
 
 log = logging.getLogger("cuebook.timers")
@@ -51,22 +52,41 @@ def _fail(database: Database, engine: Engine, instance_id: str, error: str) -> N
         )
 
 
+def _fire_next(database: Database, engine: Engine, picked: list[str]) -> bool:
+    """Fire the next due timer; False when none is due.
+
+    Service tasks after the timer are called outside the row lock: the attempt that stops
+    at one rolls back, the call is made, and the next attempt takes the same instance again
+    (if it is still due and free) rather than the next one in line.
+    """
+
+    def fire(uow: UnitOfWork) -> bool:
+        if picked:
+            if not uow.instances.lock_if_due(picked[0], engine.clock()):
+                return True  # another worker fired it meanwhile
+        else:
+            due = uow.instances.due_timers(engine.clock(), 1)
+            if not due:
+                return False
+            picked.append(due[0])
+        resume(uow, engine, picked[0], _refresh, actor="timer", event="timer_fired")
+        return True
+
+    return calls_outside_the_lock(database, engine.calls, fire)
+
+
 def fire_due_timers(database: Database, engine: Engine, *, limit: int = 100) -> int:
     """Fire up to ``limit`` due timers; return how many instances moved on."""
     fired = 0
     for _ in range(limit):
-        instance_id = None
+        picked: list[str] = []
         try:
-            with database.unit_of_work() as uow:
-                due = uow.instances.due_timers(engine.clock(), 1)
-                if not due:
-                    break
-                instance_id = due[0]
-                resume(uow, engine, instance_id, _refresh, actor="timer", event="timer_fired")
+            if not _fire_next(database, engine, picked):
+                break
             fired += 1
         except CuebookError as exc:
-            if instance_id is None:
+            if not picked:
                 raise
-            log.warning("timer of session %s failed: %s", instance_id, exc.message)
-            _fail(database, engine, instance_id, exc.message)
+            log.warning("timer of session %s failed: %s", picked[0], exc.message)
+            _fail(database, engine, picked[0], exc.message)
     return fired

@@ -245,17 +245,34 @@ class InstanceRepository:
             q = q.with_for_update(skip_locked=True)
         return [str(r) for r in self.conn.execute(q).scalars()]
 
-    def queue(self, group: str, limit: int) -> Sequence[RowMapping]:
-        q = (
-            sa.select(instances)
-            .where(
-                instances.c.handoff_queue == group,
-                instances.c.status == "handed_off",
-                instances.c.assignee.is_(None),
-            )
-            .order_by(instances.c.handed_off_at)
-            .limit(limit)
+    def lock_if_due(self, instance_id: str, now: datetime) -> bool:
+        """Lock one instance if its timer is still due and no one else holds it."""
+        q = sa.select(instances.c.id).where(
+            instances.c.id == instance_id,
+            instances.c.next_timer_at.is_not(None),
+            instances.c.next_timer_at <= now,
         )
+        if self.lock_rows:
+            q = q.with_for_update(skip_locked=True)
+        return self.conn.execute(q).first() is not None
+
+    def queue(
+        self, group: str, limit: int, after: tuple[bool, datetime, str] | None = None
+    ) -> Sequence[RowMapping]:
+        """Unclaimed handed-off sessions of ``group``, oldest first, after the keyset
+        ``after`` = (inclusive, handed_off_at, id): inclusive means "at or after the time"."""
+        i = instances.c
+        q = sa.select(instances).where(
+            i.handoff_queue == group, i.status == "handed_off", i.assignee.is_(None)
+        )
+        if after is not None:
+            inclusive, since, instance_id = after
+            q = q.where(
+                i.handed_off_at >= since
+                if inclusive
+                else sa.tuple_(i.handed_off_at, i.id) > sa.tuple_(since, instance_id)
+            )
+        q = q.order_by(i.handed_off_at, i.id).limit(limit)
         return self.conn.execute(q).mappings().all()
 
 

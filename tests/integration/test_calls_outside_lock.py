@@ -12,6 +12,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from cuebook.app import create_app
 from cuebook.settings import Settings
 from cuebook.wiring import build_services
 from engine.persistence.database import normalize_url
+from engine.timers import fire_due_timers
 from tests.conftest import BUNDLES, auth, bundle_upload
 from tests.support.http_server import LocalServer, running_server
 
@@ -57,7 +60,10 @@ def small_pool(settings: Settings, is_postgres: bool) -> Iterator[Any]:
     services.database.dispose()
 
 
-def _wire(app: Any, remote: LocalServer, tokens: dict[str, str]) -> str:
+def _wire(
+    app: Any, remote: LocalServer, tokens: dict[str, str], bundle: Path = BUNDLE
+) -> str:
+    """Functions on the local server, and ``bundle`` deployed to call them."""
     client = app.test_client()
     m = auth(tokens["methodologist"])
     suffix = uuid.uuid4().hex[:8]
@@ -76,13 +82,14 @@ def _wire(app: Any, remote: LocalServer, tokens: dict[str, str]) -> str:
         }
         resp = client.post("/api/v1/integrations", json=fn, headers=m)
         assert resp.status_code == 201, resp.get_json()
-    text = (BUNDLE / "service_tasks.bpmn").read_bytes()
+    bpmn_name = next(p.name for p in bundle.iterdir() if p.suffix == ".bpmn")
+    text = (bundle / bpmn_name).read_bytes()
     for name in (b"check_outage", b"open_ticket"):
         text = text.replace(b'id="' + name + b'"', b'id="' + name + b"_" + suffix.encode() + b'"')
     key = f"lock{suffix}"
     resp = client.post(
         f"/api/v1/scripts/{key}/versions?publish=true",
-        data=bundle_upload(BUNDLE, {"service_tasks.bpmn": text}),
+        data=bundle_upload(bundle, {bpmn_name: text}),
         headers=m,
         content_type="multipart/form-data",
     )
@@ -192,3 +199,38 @@ def test_a_session_that_moved_during_the_call_is_not_moved_twice(
     ).get_json()["history"]
     left_ask = [h for h in history if h["event"] == "left" and h["element"] == "ask"]
     assert len(left_ask) == 1, history
+
+
+
+def test_a_timer_pass_calls_outside_the_lock(
+    small_pool: Any, remote: LocalServer, tokens: dict[str, str]
+) -> None:
+    app, services = small_pool
+    bot = auth(tokens["bot"])
+    key = _wire(app, remote, tokens, BUNDLES / "timer_then_call")
+    when = datetime.now(UTC) + timedelta(seconds=1)
+    due = when.isoformat()
+    resp = app.test_client().post(
+        "/api/v1/sessions",
+        json={"script": key, "variables": {"when": due, "path": "gate"}},
+        headers=bot,
+    )
+    assert resp.status_code == 201, resp.get_json()
+    view = resp.get_json()
+    assert view["step"]["id"] == "wait"
+    _wait_for("the timer to fall due", lambda: datetime.now(UTC) > when)
+    fired: list[int] = []
+    worker = threading.Thread(
+        target=lambda: fired.append(fire_due_timers(services.database, services.engine)),
+        daemon=True,
+    )
+    worker.start()
+    _wait_for("the timer's service call", lambda: remote.state.seen("gate") >= 1)
+    assert services.database.engine.pool.checkedout() == 0
+    assert worker.is_alive()
+    remote.state.gate.set()
+    worker.join(timeout=15)
+    assert not worker.is_alive() and fired and fired[0] >= 1
+    after = app.test_client().get(f"/api/v1/sessions/{view['session_id']}", headers=bot)
+    assert after.get_json()["step"]["id"] == "result"
+    assert after.get_json()["step"]["text"] == "ok"
