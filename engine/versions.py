@@ -223,6 +223,20 @@ def list_versions(uow: UnitOfWork, key: str) -> list[dict[str, Any]]:
 
 def version_diagram(uow: UnitOfWork, key: str, number: int) -> bytes:
     """The BPMN XML of a version's primary process file, as it was deployed."""
+    return _primary_file(uow, key, number)[0]
+
+
+def version_element_names(uow: UnitOfWork, key: str, number: int) -> dict[str, str]:
+    """Element id -> name in the version's primary process file (elements that have a name)."""
+    root = _primary_file(uow, key, number)[1]
+    return {
+        str(el.get("id")): " ".join(str(el.get("name")).split())
+        for el in root.iter(f"{{{BPMN_NS}}}*")
+        if el.get("id") and el.get("name")
+    }
+
+
+def _primary_file(uow: UnitOfWork, key: str, number: int) -> tuple[bytes, Any]:
     script = uow.scripts.get(key)
     if script is None:
         raise ScriptNotFound(f"script {key!r} not found")
@@ -235,11 +249,10 @@ def version_diagram(uow: UnitOfWork, key: str, number: int) -> bytes:
     for name in bundle.names(".bpmn"):
         root = parse_xml(bundle.files[name], name)
         if any(p.get("id") == process_id for p in root.iter(tag)):
-            return bytes(bundle.files[name])
+            return bytes(bundle.files[name]), root
     raise DoesNotExist(
         f"script {key!r} version {number} holds no BPMN file with process {process_id!r}",
         [Detail("process_id", f"no BPMN file defines {process_id!r}")],
     )
-
 
 Clock = Callable[[], datetime]

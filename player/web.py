@@ -55,12 +55,15 @@ from player.renderers.phrases import language_of
 from web.auth import authenticate_token, authenticate_token_hash, bearer_token, public
 from web.context import actor, services
 from web.errors import status_of
+from web.vendored import vendored_file
 
 bp = Blueprint("player", __name__, url_prefix="/player", template_folder="templates")
 STATIC = Path(__file__).resolve().parent / "static"
 LOCALE = Path(__file__).resolve().parent / "locale"
 PLAYER_ROLES = frozenset({"operator", "admin"})
-OPEN_ENDPOINTS = frozenset({"player.signin_form", "player.signin", "player.asset"})
+OPEN_ENDPOINTS = frozenset(
+    {"player.signin_form", "player.signin", "player.asset", "player.vendor"}
+)
 ASSET_MAX_AGE = 3600
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^\*$")
 
@@ -228,13 +231,20 @@ def _error_page(exc: CuebookError) -> Response:
 # -- assets and sign-in ----------------------------------------------------------------
 
 
-@bp.get("/<any('cuebook-player.js', 'player.css', 'player.js'):name>")
+@bp.get("/<any('cuebook-player.js', 'player.css', 'player.js', 'route-map.js'):name>")
 @public
 def asset(name: str) -> Response:
     resp = send_from_directory(STATIC, name, max_age=ASSET_MAX_AGE)
     resp.headers["Access-Control-Allow-Origin"] = "*"
     resp.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return resp
+
+
+@bp.get("/vendor/<path:name>")
+@public
+def vendor(name: str) -> Response:
+    """Third-party browser code vendored from npm (bpmn-js), from web/static/vendor/."""
+    return vendored_file(name)
 
 
 @bp.get("/signin")
@@ -391,3 +401,7 @@ def give_back(session_id: str) -> BaseResponse:
     svc = services()
     hand_back(svc.database, svc.engine, session_id, actor())
     return _to_session(session_id)
+
+
+# The ticket pages register their routes on this blueprint.
+import player.tickets_pages  # noqa: E402, F401
