@@ -236,6 +236,7 @@ class SlaTimes:
 
     due_at: datetime
     warn_at: datetime
+    warn_hours: float  # working hours from the start to the warning
 
 
 def sla_times(
@@ -248,7 +249,7 @@ def sla_times(
     if hours < 0:
         raise ValueError("hours must not be negative")
     warn = hours * WARN_SHARE if warn_hours is None else min(max(warn_hours, 0.0), hours)
-    return SlaTimes(due_after(start, hours, calendar), due_after(start, warn, calendar))
+    return SlaTimes(due_after(start, hours, calendar), due_after(start, warn, calendar), warn)
 
 
 def remaining_hours(now: datetime, until: datetime, calendar: Calendar) -> float:
