@@ -16,8 +16,10 @@ from editor_api.events import bp as events_bp
 from editor_api.integrations import bp as integrations_bp
 from editor_api.scripts import bp as scripts_bp
 from player.api import bp as sessions_bp
+from player.customers import bp as customers_bp
 from player.messages import bp as messages_bp
 from player.queues import bp as queues_bp
+from player.tickets import bp as tickets_bp
 from player.web import bp as player_bp
 from player.web import install_language
 from web.auth import install_auth, public
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(sessions_bp)
     app.register_blueprint(queues_bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(tickets_bp)
+    app.register_blueprint(customers_bp)
     app.register_blueprint(player_bp)
     install_cors(app)
     return app

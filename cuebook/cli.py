@@ -69,6 +69,7 @@ def _function_lookup(settings: Settings) -> Any:
     """The registry's lookup when the database is there; None (with a note) when it is not."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from cuebook.wiring import builtin_declarations, function_lookup
     from engine.functions import FunctionCatalog
     from engine.persistence.database import Database
 
@@ -79,7 +80,7 @@ def _function_lookup(settings: Settings) -> Any:
     except SQLAlchemyError:
         click.echo("note: integration functions not checked (database not reachable)", err=True)
         return None
-    return catalog.info
+    return function_lookup(builtin_declarations(), catalog)
 
 
 @main.command()

@@ -55,6 +55,7 @@ class Settings:
     db_pool_size: int = 5
     person_phrases: tuple[str, ...] = ()
     default_language: str = DEFAULT_LANGUAGE
+    ticket_script: str = "ticket_routing"
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -84,5 +85,6 @@ class Settings:
                 p.strip() for p in env.get("CUEBOOK_PERSON_PHRASES", "").split(",") if p.strip()
             ),
             default_language=_language(env.get("CUEBOOK_DEFAULT_LANGUAGE", "")),
+            ticket_script=env.get("CUEBOOK_TICKET_SCRIPT") or "ticket_routing",
             env=env,
         )

@@ -17,6 +17,9 @@ from engine.replies import ReplyPolicy
 from engine.service_calls import ServiceCaller
 from engine.sessions import Engine
 from engine.templates import TemplateRenderer
+from engine.tickets import CREATE_TICKET, follow_instance, ticket_opener
+from engine.tickets.sla import DECLARATIONS as SLA_DECLARATIONS
+from engine.tickets.sla import GroupCalendars, sla_functions
 from engine.versions import SpecCache
 from integrations import AllowList, Invoker, InvokerConfig, SecretStore
 from web.context import Services
@@ -24,6 +27,13 @@ from web.context import Services
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def builtin_declarations() -> BuiltinFunctions:
+    """Every built-in ``cuebook.*`` function by name and parameters: what validation knows
+    (``cuebook validate`` too, without a database); ``build_services`` binds each to its
+    implementation."""
+    return BuiltinFunctions.declared([CREATE_TICKET, *SLA_DECLARATIONS])
 
 
 def function_lookup(builtins: BuiltinFunctions, catalog: FunctionCatalog) -> Any:
@@ -45,7 +55,7 @@ def build_services(settings: Settings) -> Services:
         SecretStore.from_env(settings.env),
         AllowList.parse(settings.integration_allowed_hosts),
     )
-    builtins = BuiltinFunctions()
+    builtins = builtin_declarations()
     caller = ServiceCaller(catalog, invoker, builtins)
     runner = Runner(partial(make_script_engine, caller), TemplateRenderer())
     policy = (
@@ -60,7 +70,11 @@ def build_services(settings: Settings) -> Services:
         policy=policy,
         calls=caller,
         default_language=settings.default_language,
+        transition_hooks=(follow_instance,),
     )
+    builtins.bind(CREATE_TICKET.name, ticket_opener(database, engine, settings.ticket_script))
+    for name, run in sla_functions(GroupCalendars(database, engine.specs), utc_now).items():
+        builtins.bind(name, run)
     return Services(
         database=database,
         engine=engine,

@@ -10,10 +10,11 @@ step then sees it as the BPMN error ``integration_failed``, like a failed HTTP c
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.bpmn.compiler import FunctionInfo
+from engine.errors import IntegrationFailed
 
 PREFIX = "cuebook."
 
@@ -38,6 +39,21 @@ class BuiltinFunctions:
         for function in functions:
             self.register(function)
 
+    @classmethod
+    def declared(cls, declarations: Iterable[FunctionInfo]) -> BuiltinFunctions:
+        """Built-ins known by name and parameters (all that validation needs), not callable
+        yet: ``bind`` gives each its implementation once the services it needs exist."""
+        return cls(
+            BuiltinFunction(d.name, d.parameters, d.required, _unbound(d.name))
+            for d in declarations
+        )
+
+    def bind(self, name: str, run: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        function = self._by_name.get(name)
+        if function is None:
+            raise ValueError(f"built-in function {name!r} is not declared")
+        self._by_name[name] = replace(function, run=run)
+
     def register(self, function: BuiltinFunction) -> None:
         if not function.name.startswith(PREFIX):
             raise ValueError(f"a built-in function's name starts with {PREFIX!r}")
@@ -52,3 +68,10 @@ class BuiltinFunctions:
 
     def names(self) -> list[str]:
         return sorted(self._by_name)
+
+
+def _unbound(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def run(args: dict[str, Any]) -> dict[str, Any]:
+        raise IntegrationFailed(f"{name} is declared but not available in this process")
+
+    return run

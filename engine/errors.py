@@ -9,13 +9,15 @@ The engine never speaks HTTP: ``web/errors.py`` maps the families below to statu
     │   └── InvalidAnswer         an answer breaks the step's form
     ├── MalformedInput            input that cannot be read at all (bad XML, bad cursor)
     ├── DoesNotExist              ScriptNotFound, VersionNotFound, SessionNotFound,
-    │                             FunctionNotFound
+    │                             FunctionNotFound, TicketNotFound, WorkItemNotFound,
+    │                             CustomerNotFound
     ├── WrongState                the request does not fit where things stand now:
     │                             NotPublished, NothingToRollBack, FunctionExists,
     │                             SessionEnded, StaleStepToken, NotWaitingForAnswer,
     │                             NotWaitingForMessage, CannotGoBack, WithPerson,
     │                             NotClaimed, ClaimedByAnother, NotWithPerson,
-    │                             NeedsPerson, MovedMeanwhile
+    │                             NeedsPerson, MovedMeanwhile, IsATicket, WorkItemClosed,
+    │                             TransferRefused, IdentityTaken
     ├── NotAuthenticated / NotPermitted
     ├── ScriptFailed              methodologists' code failed
     │   └── SandboxViolation
@@ -108,6 +110,21 @@ class FunctionNotFound(DoesNotExist):
     pass
 
 
+@dataclass
+class TicketNotFound(DoesNotExist):
+    pass
+
+
+@dataclass
+class WorkItemNotFound(DoesNotExist):
+    pass
+
+
+@dataclass
+class CustomerNotFound(DoesNotExist):
+    """No identity, ticket or conversation is known for a customer key."""
+
+
 # -- requests that do not fit the current state ---------------------------------------------
 
 
@@ -186,6 +203,26 @@ class NeedsPerson(WrongState):
 @dataclass
 class MovedMeanwhile(WrongState):
     """The session moved while a step was calling an integration function outside the lock."""
+
+
+@dataclass
+class IsATicket(WrongState):
+    """A session command on a ticket's workflow, which moves only through its work items."""
+
+
+@dataclass
+class WorkItemClosed(WrongState):
+    """The work item was completed or cancelled (its task is no longer waiting)."""
+
+
+@dataclass
+class TransferRefused(WrongState):
+    """The routing rules do not let the ticket's group hand it to the group asked for."""
+
+
+@dataclass
+class IdentityTaken(WrongState):
+    """A customer identity (phone, e-mail, chat id) already belongs to another customer."""
 
 
 # -- who may act ----------------------------------------------------------------------------

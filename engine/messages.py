@@ -31,7 +31,10 @@ def waits_for(workflow: Any, name: str) -> bool:
     return _waiting_definition(workflow, name) is not None
 
 
-def _deliver(name: str, payload: Any) -> Any:
+def deliver_message(name: str, payload: Any) -> Any:
+    """A trigger for ``resume``: the message ``name`` with ``payload`` to the workflow's
+    waiting catch event (NotWaitingForMessage if none waits for it)."""
+
     def trigger(workflow: Any) -> None:
         definition = _waiting_definition(workflow, name)
         if definition is None:
@@ -56,9 +59,8 @@ def send_to_session(
     _check(name, payload)
 
     def deliver(uow: UnitOfWork) -> StepView:
-        view = resume(
-            uow, engine, session_id, _deliver(name, payload), actor=actor, event="message_received"
-        )
+        trigger = deliver_message(name, payload)
+        view = resume(uow, engine, session_id, trigger, actor=actor, event="message_received")
         return view if view is not None else get_session_in(uow, engine, session_id)
 
     return calls_outside_the_lock(database, engine.calls, deliver)
@@ -91,7 +93,7 @@ def send_correlated(
             compiled = engine.specs.get(uow, row["version_id"])
             if not waits_for(engine.runner.restore(compiled, row["state"]), name):
                 return False
-            trigger = _deliver(name, payload)
+            trigger = deliver_message(name, payload)
             resume(uow, engine, session_id, trigger, actor=actor, event="message_received")
             return True
 

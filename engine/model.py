@@ -11,8 +11,10 @@ from typing import Any, Literal
 
 SessionStatus = Literal["waiting", "completed", "handed_off", "failed"]
 StepKind = Literal["form", "choice", "message", "handoff", "end"]
-Channel = Literal["web", "chat", "ivr"]
-CHANNELS: tuple[str, ...] = ("web", "chat", "ivr")
+Channel = Literal["web", "chat", "ivr", "ticket"]
+CHANNELS: tuple[str, ...] = ("web", "chat", "ivr")  # what a session may be started on
+TICKET_CHANNEL = "ticket"  # the instance of a ticket's routing workflow (not a session)
+INSTANCE_CHANNELS: tuple[str, ...] = (*CHANNELS, TICKET_CHANNEL)
 
 
 @dataclass(frozen=True)

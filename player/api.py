@@ -17,7 +17,7 @@ from engine.sessions import (
     start_session,
     submit_step,
 )
-from player.renderers import render, renderer_for
+from player.renderers import RENDERERS, render, renderer_for
 from player.requests import GoBack, StartSession, TakeStep
 from web.auth import roles
 from web.bodies import parse_body
@@ -36,7 +36,8 @@ def _requested_render() -> str | None:
 
 
 def _rendered(view: StepView, kind: str | None = None) -> Any:
-    return render(view, kind or view.channel)
+    # A ticket's workflow (channel "ticket") reads as the web's JSON.
+    return render(view, kind or (view.channel if view.channel in RENDERERS else "web"))
 
 
 @bp.post("")

@@ -1,4 +1,5 @@
-"""Operator queues: conversations handed off by bots, oldest first, with their context."""
+"""A group's queue: handed-off conversations and open work items of tickets together, each
+with its ``kind``, most urgent first (due time, then age), keyset-paged (``next``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from engine.sessions import queue
+from engine.tickets import group_queue
 from player.requests import QueuePage
 from web.auth import roles
 from web.bodies import parse_query
@@ -20,5 +21,4 @@ bp = Blueprint("queues", __name__, url_prefix="/api/v1/queues")
 def waiting(group: str) -> Any:
     page = parse_query(QueuePage)
     svc = services()
-    items = queue(svc.database, svc.engine, group, limit=page.limit)
-    return jsonify({"queue": group, "items": items})
+    return jsonify(group_queue(svc.database, svc.engine, group, limit=page.limit, after=page.after))

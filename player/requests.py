@@ -88,6 +88,9 @@ class CorrelatedMessage(RequestBody):
 
 
 class QueuePage(RequestQuery):
-    """GET /api/v1/queues/{group}: the oldest handed-off sessions first."""
+    """GET /api/v1/queues/{group}: conversations and work items, most urgent first."""
 
-    limit: int = Field(50, ge=1, le=200, description="At most this many sessions.")
+    limit: int = Field(50, ge=1, le=200, description="At most this many items.")
+    after: Annotated[Text, Field(max_length=500)] | None = Field(
+        None, description="The 'next' cursor of the previous page."
+    )

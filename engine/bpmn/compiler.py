@@ -23,6 +23,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.bundle import Bundle, load_json
+from engine.bpmn.routing import RoutingRules, load_routing
 from engine.bpmn.safe_xml import parse_xml
 from engine.bpmn.sandbox import check_code
 from engine.errors import CuebookError, Detail, MalformedInput, ValidationFailed
@@ -108,6 +109,7 @@ class CompiledScript:
     steps: dict[str, StepSpec]
     end_texts: dict[str, str]
     service_tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    routing: RoutingRules | None = None  # a routing bundle's groups.json
 
     @property
     def title(self) -> str:
@@ -553,6 +555,9 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
     manifest = _read_manifest(bundle)
     out = _Collector()
     roots, dmn_roots = _parse_files(bundle, out)
+    routing, problems = load_routing(dict(bundle.files), manifest, dmn_roots)
+    for file, element, message in problems:
+        out.add(file, element, message)
     process_ids = _check_trees(bundle, roots, out, functions)
     _raise_problems(out)
     parser = _load_parser(roots, dmn_roots, out)
@@ -566,6 +571,7 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
         manifest=manifest,
         steps=steps,
         end_texts=end_texts,
+        routing=routing,
     )
 
 

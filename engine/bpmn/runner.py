@@ -176,15 +176,39 @@ class Runner:
             raise engine_error(exc) from exc
         self.advance(workflow, ran)
 
-    def position(self, compiled: CompiledScript, workflow: BpmnWorkflow) -> Position:
+    def human_tasks(self, workflow: BpmnWorkflow) -> list[Any]:
+        """Every READY user or manual task (in subprocesses too): what people must do now."""
         # A scan of the task dicts, not a walk of the tree: cheaper, and the same set.
-        human = [
+        return [
             t
             for wf in (workflow, *workflow.subprocesses.values())
             for t in wf.tasks.values()
             if t.state == TaskState.READY
             and isinstance(t.task_spec, UserTaskMixin | ManualTaskMixin)
         ]
+
+    def waiting_task(self, workflow: BpmnWorkflow, task_id: str) -> Any | None:
+        """The READY human task with this id, if the workflow still waits at it."""
+        for task in self.human_tasks(workflow):
+            if str(task.id) == task_id:
+                return task
+        return None
+
+    def set_variable(self, workflow: BpmnWorkflow, name: str, value: Any) -> None:
+        """Set a variable in the data the workflow goes on with: every task waiting (READY or
+        WAITING), the task each inherits from again when it fires, and the last one completed
+        (read while nothing waits for a person)."""
+        seen: set[int] = set()
+        live = (TaskState.READY, TaskState.WAITING)
+        for wf in (workflow, *workflow.subprocesses.values()):
+            for task in list(wf.tasks.values()):
+                if task.state in live:
+                    for owner in (task, task.parent):
+                        _set_data(owner, name, value, seen)
+        _set_data(workflow.last_task, name, value, seen)
+
+    def position(self, compiled: CompiledScript, workflow: BpmnWorkflow) -> Position:
+        human = self.human_tasks(workflow)
         if workflow.completed and not human:
             end = workflow.last_task
             end_element = _element(end) if end is not None else None
@@ -292,6 +316,15 @@ class Runner:
             workflow.reset_from_task_id(task.id, data=data)
         except SpiffWorkflowException as exc:
             raise engine_error(exc) from exc
+
+
+def _set_data(task: Any, name: str, value: Any, seen: set[int]) -> None:
+    if task is None or id(task) in seen:
+        return
+    seen.add(id(task))
+    if task.data.get(name) != value:
+        task.data = dict(task.data)  # a task's dict may be shared: never change it in place
+        task.data[name] = value
 
 
 def _inherited_data(tasks: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from engine.persistence.repositories import (
     ScriptRepository,
     TokenRepository,
 )
+from engine.persistence.tickets import CustomerRepository, TicketRepository, WorkItemRepository
 
 
 def normalize_url(url: str) -> str:
@@ -99,6 +100,9 @@ class UnitOfWork:
         self.outbox = OutboxRepository(conn)
         self.tokens = TokenRepository(conn)
         self.functions = FunctionRepository(conn)
+        self.tickets = TicketRepository(conn)
+        self.work_items = WorkItemRepository(conn)
+        self.customers = CustomerRepository(conn)
         self.committed: list[Callable[[], None]] = []
 
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -256,22 +256,15 @@ class InstanceRepository:
             q = q.with_for_update(skip_locked=True)
         return self.conn.execute(q).first() is not None
 
-    def queue(
-        self, group: str, limit: int, after: tuple[bool, datetime, str] | None = None
-    ) -> Sequence[RowMapping]:
-        """Unclaimed handed-off sessions of ``group``, oldest first, after the keyset
-        ``after`` = (inclusive, handed_off_at, id): inclusive means "at or after the time"."""
+    def queue(self, group: str, limit: int, after: Any = None) -> Sequence[RowMapping]:
+        """Unclaimed handed-off sessions of ``group``, oldest first, after ``after`` (a
+        QueueCursor on handed_off_at, id)."""
         i = instances.c
         q = sa.select(instances).where(
             i.handoff_queue == group, i.status == "handed_off", i.assignee.is_(None)
         )
         if after is not None:
-            inclusive, since, instance_id = after
-            q = q.where(
-                i.handed_off_at >= since
-                if inclusive
-                else sa.tuple_(i.handed_off_at, i.id) > sa.tuple_(since, instance_id)
-            )
+            q = q.where(after.condition(i.handed_off_at, i.id))
         q = q.order_by(i.handed_off_at, i.id).limit(limit)
         return self.conn.execute(q).mappings().all()
 

@@ -69,6 +69,7 @@ instances = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("channel", sa.String(10), nullable=False),
     sa.Column("session_key", sa.String(200), nullable=True),
+    sa.Column("customer_key", sa.String(200), nullable=True),
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("step_seq", sa.Integer, nullable=False, server_default="0"),
     sa.Column("lock_version", sa.Integer, nullable=False, server_default="0"),
@@ -87,6 +88,7 @@ instances = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("ended_at", TS, nullable=True),
     sa.Index("ix_instances_session_key", "session_key"),
+    sa.Index("ix_instances_customer_key", "customer_key"),
     # One open session per external key and script: concurrent starts cannot duplicate it.
     sa.Index(
         "uq_instances_open_session",
@@ -161,4 +163,125 @@ integration_functions = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False, server_default=""),
     sa.UniqueConstraint("name", "version"),
+)
+
+# -- tickets --------------------------------------------------------------------------------
+
+# Ticket numbers come from this sequence on PostgreSQL (no lock between concurrent creates);
+# SQLite, whose writers take turns, counts on from the highest number given.
+ticket_seq = sa.Sequence("ticket_seq", metadata=metadata)
+
+_TICKET_OPEN = "status NOT IN ('resolved', 'closed')"
+
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("number", sa.String(40), nullable=False, unique=True),
+    sa.Column(
+        "instance_id", sa.String(36), sa.ForeignKey("instances.id"), nullable=False, unique=True
+    ),
+    sa.Column("script_key", sa.String(100), nullable=False),
+    sa.Column("version_number", sa.Integer, nullable=False),
+    sa.Column("customer_key", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("category", sa.String(100), nullable=False, server_default=""),
+    sa.Column("subject", sa.String(300), nullable=False, server_default=""),
+    sa.Column("body", sa.Text, nullable=False, server_default=""),
+    sa.Column("attributes", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("group", sa.String(100), nullable=True),
+    sa.Column("rule", sa.String(200), nullable=True),
+    sa.Column("due_at", TS, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("closed_at", TS, nullable=True),
+    sa.Index("ix_tickets_customer_key_created_at", "customer_key", "created_at", "id"),
+    sa.Index("ix_tickets_group_status_created_at", "group", "status", "created_at", "id"),
+    sa.Index("ix_tickets_status_created_at", "status", "created_at", "id"),
+    # The dedup look-up: an open ticket of this customer, type and category, newest first.
+    sa.Index(
+        "ix_tickets_open_problem",
+        "customer_key",
+        "type",
+        "category",
+        "created_at",
+        postgresql_where=sa.text(_TICKET_OPEN),
+        sqlite_where=sa.text(_TICKET_OPEN),
+    ),
+)
+
+ticket_messages = sa.Table(
+    "ticket_messages",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.String(36), sa.ForeignKey("tickets.id"), nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("author", sa.String(200), nullable=False, server_default=""),
+    sa.Column("role", sa.String(20), nullable=False, server_default=""),
+    sa.Column("channel", sa.String(20), nullable=False, server_default=""),
+    sa.Column("text", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_ticket_messages_ticket_id_id", "ticket_id", "id"),
+)
+
+ticket_route = sa.Table(
+    "ticket_route",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.String(36), sa.ForeignKey("tickets.id"), nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("event", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False, server_default=""),
+    sa.Column("from_group", sa.String(100), nullable=True),
+    sa.Column("to_group", sa.String(100), nullable=True),
+    sa.Column("element", sa.String(200), nullable=True),
+    sa.Column("rule", sa.String(200), nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("status", sa.String(20), nullable=True),
+    sa.Index("ix_ticket_route_ticket_id_id", "ticket_id", "id"),
+)
+
+_WAITING_FOR_PERSON = "status = 'open' AND assignee IS NULL"
+
+work_items = sa.Table(
+    "work_items",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),  # the user task's id in the workflow
+    sa.Column("ticket_id", sa.String(36), sa.ForeignKey("tickets.id"), nullable=False),
+    sa.Column("instance_id", sa.String(36), nullable=False),
+    sa.Column("element", sa.String(200), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("group", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("assignee", sa.String(200), nullable=True),
+    sa.Column("due_at", TS, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("claimed_at", TS, nullable=True),
+    sa.Column("closed_at", TS, nullable=True),
+    sa.Column("closed_by", sa.String(200), nullable=True),
+    sa.Index("ix_work_items_ticket_id_status", "ticket_id", "status"),
+    sa.Index("ix_work_items_assignee_status", "assignee", "status"),
+    # A group's queue page: unclaimed open items, most urgent first (due time, then age).
+    sa.Index(
+        "ix_work_items_queue",
+        "group",
+        "due_at",
+        "created_at",
+        "id",
+        postgresql_where=sa.text(_WAITING_FOR_PERSON),
+        sqlite_where=sa.text(_WAITING_FOR_PERSON),
+    ),
+)
+
+customer_identities = sa.Table(
+    "customer_identities",
+    metadata,
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("value", sa.String(200), primary_key=True),
+    sa.Column("customer_key", sa.String(200), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Index("ix_customer_identities_customer_key", "customer_key"),
 )

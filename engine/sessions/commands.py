@@ -20,7 +20,6 @@ from engine.bpmn.runner import TaskEvent
 from engine.errors import (
     CannotGoBack,
     Detail,
-    InvalidAnswer,
     NotPublished,
     NotWaitingForAnswer,
     ScriptNotFound,
@@ -29,6 +28,7 @@ from engine.errors import (
 from engine.model import CHANNELS, StepView
 from engine.persistence.database import Database, UnitOfWork
 from engine.service_calls import ServiceCaller, calls_outside_the_lock
+from engine.sessions.answers import checked_answer
 from engine.sessions.handoff import check_may_act, hand_off, miss
 from engine.sessions.journal import Journal, dumps
 from engine.sessions.loading import compiled_for, language_of, load_session
@@ -109,6 +109,11 @@ def start_session_in(
             raise ScriptNotFound(f"script {script!r} not found")
         raise NotPublished(f"script {script!r} has no published version")
     compiled = engine.specs.get(uow, release["version_id"])
+    if compiled.routing is not None:
+        raise ValidationFailed(
+            f"script {script!r} routes tickets: open one with POST /api/v1/tickets",
+            [Detail("script", "is a routing script")],
+        )
     workflow = engine.runner.start(compiled, variables)
     ran: list[TaskEvent] = []
     engine.runner.advance(workflow, ran)
@@ -260,7 +265,7 @@ def _complete(
     """Complete the waiting task with a checked answer, run on, and save where it arrived."""
     spec = position.step_spec
     now = engine.clock()
-    answer = _checked_answer(spec, answer)
+    answer = checked_answer(spec, answer)
     ran: list[TaskEvent] = []
     started = time.perf_counter()
     engine.runner.complete(workflow, position.task, answer, ran)
@@ -300,37 +305,6 @@ def _shown_status(session: Session, arrived: Status) -> Status:
     if session.with_person and not arrived.ended:
         return Status.HANDED_OFF
     return arrived
-
-
-def _checked_answer(spec: Any, answer: Any) -> dict[str, Any]:
-    """The answer, cut to its form's fields and checked against the step's compiled schema."""
-    if not isinstance(answer, dict):
-        raise InvalidAnswer("answer must be a JSON object", [Detail("answer", "must be an object")])
-    if spec.validator is None:
-        return {} if spec.kind == "message" else answer
-    # An answer may set only its form's fields: never other workflow variables.
-    props = (spec.schema or {}).get("properties")
-    answer = {k: v for k, v in answer.items() if k in props} if isinstance(props, dict) else {}
-    errors = sorted(spec.validator.iter_errors(answer), key=lambda e: list(e.absolute_path))
-    if errors:
-        details = [
-            Detail("/".join(str(p) for p in e.absolute_path) or _missing_field(e), e.message)
-            for e in errors
-        ]
-        raise InvalidAnswer(
-            f"the answer does not fit the form of step {spec.id}: "
-            f"{details[0].path}: {details[0].message}",
-            details,
-        )
-    return answer
-
-
-def _missing_field(error: Any) -> str:
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [k for k in error.validator_value if k not in error.instance]
-        if missing:
-            return str(missing[0])
-    return ""
 
 
 # -- back -----------------------------------------------------------------------------------
@@ -412,7 +386,7 @@ def resume(
     outcome = arrive(engine, compiled, workflow, session.channel)
     was_at = before.step_spec.id if before.step_spec else None
     moved = bool(ran) or outcome.step.id != was_at
-    journal = Journal(session.id, session.script_key, session.channel, engine.clock())
+    journal = Journal(session.id, session.script_key, session.channel, engine.clock(), actor)
     journal.ran(ran, actor)
     journal.emit(event)
     written = save_transition(uow, engine, session, workflow, outcome, journal, moved=moved)

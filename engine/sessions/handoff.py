@@ -11,7 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from engine import metrics
-from engine.errors import ClaimedByAnother, NeedsPerson, NotClaimed, NotWithPerson, WithPerson
+from engine.errors import (
+    ClaimedByAnother,
+    IsATicket,
+    NeedsPerson,
+    NotClaimed,
+    NotWithPerson,
+    WithPerson,
+)
 from engine.language import not_understood_notice
 from engine.model import Handoff, Step, StepView
 from engine.persistence.database import Database, UnitOfWork
@@ -26,7 +33,13 @@ from engine.sessions.views import view_of
 
 
 def check_may_act(session: Session, actor: Actor) -> None:
-    """A session with a person may be moved only by the operator who claimed it (or admin)."""
+    """A session with a person may be moved only by the operator who claimed it (or admin).
+    A ticket's workflow moves only through its work items."""
+    if session.is_ticket:
+        raise IsATicket(
+            f"instance {session.id} is a ticket's workflow: use its work items "
+            "(/api/v1/work-items/{id}/claim, /complete)"
+        )
     if not session.with_person:
         return
     if actor.is_bot:

@@ -35,11 +35,14 @@ def dumps(value: Any) -> str:
 class Journal:
     """History rows and events of one change to one session, collected, then written."""
 
-    def __init__(self, session_id: str, script: str, channel: str, now: datetime) -> None:
+    def __init__(
+        self, session_id: str, script: str, channel: str, now: datetime, actor: str = ""
+    ) -> None:
         self.session_id = session_id
         self.script = script
         self.channel = channel
         self.now = now
+        self.actor = actor  # who moved the instance (an operator, "timer", a message's sender)
         self.history: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
 

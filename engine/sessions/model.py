@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from engine.model import Handoff, VersionRef
+from engine.model import TICKET_CHANNEL, Handoff, VersionRef
 
 BOT_CHANNELS = ("chat", "ivr")
 
@@ -103,6 +103,7 @@ class Session:
     updated_at: datetime
     ended_at: datetime | None = None
     error: str | None = None
+    customer_key: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Session:
@@ -126,6 +127,11 @@ class Session:
     @property
     def on_bot_channel(self) -> bool:
         return self.channel in BOT_CHANNELS
+
+    @property
+    def is_ticket(self) -> bool:
+        """The instance is a ticket's routing workflow (moved by work items, not steps)."""
+        return self.channel == TICKET_CHANNEL
 
     @property
     def version(self) -> VersionRef:

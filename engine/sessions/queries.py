@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.model import StepView
@@ -106,27 +106,28 @@ def queue(
     The variables come from the saved state as data, without restoring a workflow per row.
     """
     now = engine.clock()
-    items = []
     with database.unit_of_work() as uow:
-        for row in uow.instances.queue(group, limit):
-            since = row["handed_off_at"]
-            if since is not None and since.tzinfo is None:  # SQLite keeps no zone; UTC
-                since = since.replace(tzinfo=UTC)
-            waited = (now - since).total_seconds() if since else 0.0
-            variables = engine.runner.waiting_data(row["state"])
-            items.append(
-                {
-                    "session_id": row["id"],
-                    "script": row["script_key"],
-                    "version": row["version_number"],
-                    "channel": row["channel"],
-                    "reason": row["handoff_reason"],
-                    "reason_code": row["handoff_code"],
-                    "current_step": row["current_element"],
-                    "handed_off_at": since.isoformat() if since else None,
-                    "wait_seconds": round(waited, 1),
-                    "variables": json.loads(dumps(variables)),
-                    "transcript": transcript_in(uow, row["id"]),
-                }
-            )
-    return items
+        return [handoff_item(uow, engine, row, now) for row in uow.instances.queue(group, limit)]
+
+
+def handoff_item(uow: UnitOfWork, engine: Engine, row: Any, now: datetime) -> dict[str, Any]:
+    """A handed-off session in a queue, with its variables (read from the saved state as data,
+    without restoring a workflow) and its transcript."""
+    since = row["handed_off_at"]
+    if since is not None and since.tzinfo is None:  # SQLite keeps no zone; UTC
+        since = since.replace(tzinfo=UTC)
+    waited = (now - since).total_seconds() if since else 0.0
+    variables = engine.runner.waiting_data(row["state"])
+    return {
+        "session_id": row["id"],
+        "script": row["script_key"],
+        "version": row["version_number"],
+        "channel": row["channel"],
+        "reason": row["handoff_reason"],
+        "reason_code": row["handoff_code"],
+        "current_step": row["current_element"],
+        "handed_off_at": since.isoformat() if since else None,
+        "wait_seconds": round(waited, 1),
+        "variables": json.loads(dumps(variables)),
+        "transcript": transcript_in(uow, row["id"]),
+    }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.bpmn.live import LiveWorkflows
 from engine.bpmn.runner import Runner
@@ -12,6 +14,11 @@ from engine.service_calls import ServiceCaller
 from engine.versions import Clock, SpecCache
 
 DEFAULT_QUEUE = "operators"
+
+# Called by every transition of an instance, in its transaction, before its state is written:
+# (unit of work, engine, session as read, workflow, outcome, journal). Tickets follow their
+# routing workflow this way, whatever moved it (a work item, a timer, a message).
+TransitionHook = Callable[[Any, "Engine", Any, Any, Any, Any], None]
 
 
 @dataclass
@@ -27,3 +34,4 @@ class Engine:
     live: LiveWorkflows = field(default_factory=LiveWorkflows)
     calls: ServiceCaller | None = None
     default_language: str = DEFAULT_LANGUAGE  # for scripts whose manifest names none
+    transition_hooks: tuple[TransitionHook, ...] = ()

@@ -88,6 +88,8 @@ def save_transition(
     and the miss count then stay).
     """
     now = journal.now
+    for hook in engine.transition_hooks:  # before the state is saved: a hook may set variables
+        hook(uow, engine, session, workflow, outcome, journal)
     if session.with_person and not outcome.status.ended:
         outcome.status = Status.HANDED_OFF
         outcome.handoff = None  # already with a person: no new handoff

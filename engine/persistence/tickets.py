@@ -1,0 +1,297 @@
+"""Queries of tickets, their messages and route, work items and customer identities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, RowMapping
+
+from engine.persistence.tables import (
+    customer_identities,
+    instances,
+    scripts,
+    ticket_messages,
+    ticket_route,
+    ticket_seq,
+    tickets,
+    work_items,
+)
+
+DONE_STATUSES = ("resolved", "closed")
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """Where a queue page of one source starts, in its order (time, id): after the item
+    (``after_item``), or at (``from_time``) or after (``after_time``) the time itself."""
+
+    since: datetime
+    item_id: str = ""
+    mode: str = "after_item"
+
+    def condition(self, time_column: Any, id_column: Any) -> Any:
+        if self.mode == "from_time":
+            return time_column >= self.since
+        if self.mode == "after_time":
+            return time_column > self.since
+        return sa.tuple_(time_column, id_column) > sa.tuple_(self.since, self.item_id)
+
+
+def _postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+class TicketRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def next_seq(self) -> int:
+        """The next ticket number: a sequence on PostgreSQL; on SQLite (one writer at a time)
+        one more than the highest given."""
+        if _postgres(self.conn):
+            return int(self.conn.execute(sa.select(ticket_seq.next_value())).scalar_one())
+        top = self.conn.execute(sa.select(sa.func.max(tickets.c.seq))).scalar()
+        return int(top or 0) + 1
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.conn.execute(tickets.insert().values(**row))
+
+    def get(self, ticket_id: str, *, for_update: bool = False) -> RowMapping | None:
+        q = sa.select(tickets).where(tickets.c.id == ticket_id)
+        if for_update and _postgres(self.conn):
+            q = q.with_for_update()
+        return self.conn.execute(q).mappings().first()
+
+    def by_instance(self, instance_id: str) -> RowMapping | None:
+        q = sa.select(tickets).where(tickets.c.instance_id == instance_id)
+        return self.conn.execute(q).mappings().first()
+
+    def update(self, ticket_id: str, **values: Any) -> None:
+        self.conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(**values))
+
+    def lock_problem(self, key: str) -> None:
+        """Serialize creates of one customer problem until this transaction ends (PostgreSQL:
+        an advisory transaction lock; SQLite's writers already take turns)."""
+        if _postgres(self.conn):
+            self.conn.execute(
+                sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0)))
+            )
+
+    def open_duplicate(
+        self, customer_key: str, ticket_type: str, category: str, since: datetime
+    ) -> RowMapping | None:
+        """The newest open ticket of this customer, type and category created since ``since``."""
+        q = (
+            sa.select(tickets)
+            .where(
+                tickets.c.customer_key == customer_key,
+                tickets.c.type == ticket_type,
+                tickets.c.category == category,
+                tickets.c.status.not_in(DONE_STATUSES),
+                tickets.c.created_at >= since,
+            )
+            .order_by(tickets.c.created_at.desc())
+            .limit(1)
+        )
+        return self.conn.execute(q).mappings().first()
+
+    def page(
+        self,
+        *,
+        customer_key: str | None,
+        status: str | None,
+        group: str | None,
+        limit: int,
+        before: tuple[datetime, str] | None,
+    ) -> Sequence[RowMapping]:
+        """Tickets newest first, after the keyset cursor ``before`` (created_at, id)."""
+        q = sa.select(tickets)
+        if customer_key is not None:
+            q = q.where(tickets.c.customer_key == customer_key)
+        if status is not None:
+            q = q.where(tickets.c.status == status)
+        if group is not None:
+            q = q.where(tickets.c.group == group)
+        if before is not None:
+            q = q.where(
+                sa.tuple_(tickets.c.created_at, tickets.c.id) < sa.tuple_(before[0], before[1])
+            )
+        q = q.order_by(tickets.c.created_at.desc(), tickets.c.id.desc()).limit(limit)
+        return self.conn.execute(q).mappings().all()
+
+    def add_messages(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(ticket_messages.insert(), rows)
+
+    def messages(self, ticket_id: str, limit: int = 1000) -> Sequence[RowMapping]:
+        q = (
+            sa.select(ticket_messages)
+            .where(ticket_messages.c.ticket_id == ticket_id)
+            .order_by(ticket_messages.c.id)
+            .limit(limit)
+        )
+        return self.conn.execute(q).mappings().all()
+
+    def add_route(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(ticket_route.insert(), rows)
+
+    def route(self, ticket_id: str, limit: int = 10_000) -> Sequence[RowMapping]:
+        q = (
+            sa.select(ticket_route)
+            .where(ticket_route.c.ticket_id == ticket_id)
+            .order_by(ticket_route.c.id)
+            .limit(limit)
+        )
+        return self.conn.execute(q).mappings().all()
+
+
+_QUEUE_TICKET_COLUMNS = (
+    tickets.c.number,
+    tickets.c.subject,
+    tickets.c.type,
+    tickets.c.category,
+    tickets.c.customer_key,
+    tickets.c.channel,
+    tickets.c.status.label("ticket_status"),
+)
+
+
+class WorkItemRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(work_items.insert(), rows)
+
+    def get(self, item_id: str) -> RowMapping | None:
+        q = sa.select(work_items).where(work_items.c.id == item_id)
+        return self.conn.execute(q).mappings().first()
+
+    def of_ticket(self, ticket_id: str, *, open_only: bool) -> Sequence[RowMapping]:
+        q = sa.select(work_items).where(work_items.c.ticket_id == ticket_id)
+        if open_only:
+            q = q.where(work_items.c.status == "open")
+        return self.conn.execute(q.order_by(work_items.c.created_at)).mappings().all()
+
+    def update(self, item_id: str, **values: Any) -> None:
+        self.conn.execute(work_items.update().where(work_items.c.id == item_id).values(**values))
+
+    def claim(self, item_id: str, assignee: str, now: datetime) -> bool:
+        """Give an open, unclaimed item to one person: exactly one concurrent claim wins."""
+        res = self.conn.execute(
+            work_items.update()
+            .where(
+                work_items.c.id == item_id,
+                work_items.c.status == "open",
+                work_items.c.assignee.is_(None),
+            )
+            .values(assignee=assignee, claimed_at=now)
+        )
+        return res.rowcount == 1
+
+    def queue(
+        self, group: str, limit: int, *, due: bool, after: Any = None
+    ) -> Sequence[RowMapping]:
+        """Unclaimed open items of ``group`` with (``due``) or without a due time, in queue
+        order after the keyset ``after``: (due_at, created_at, id) for items with a due time,
+        a QueueCursor on (created_at, id) for the others."""
+        w = work_items.c
+        q = (
+            sa.select(work_items, *_QUEUE_TICKET_COLUMNS)
+            .select_from(work_items.join(tickets, tickets.c.id == w.ticket_id))
+            .where(w.group == group, w.status == "open", w.assignee.is_(None))
+        )
+        if due:
+            q = q.where(w.due_at.is_not(None)).order_by(w.due_at, w.created_at, w.id)
+            if after is not None:
+                q = q.where(sa.tuple_(w.due_at, w.created_at, w.id) > sa.tuple_(*after))
+        else:
+            q = q.where(w.due_at.is_(None)).order_by(w.created_at, w.id)
+            if after is not None:
+                q = q.where(after.condition(w.created_at, w.id))
+        return self.conn.execute(q.limit(limit)).mappings().all()
+
+    def assigned(self, assignee: str, limit: int) -> Sequence[RowMapping]:
+        w = work_items.c
+        q = (
+            sa.select(work_items, *_QUEUE_TICKET_COLUMNS)
+            .select_from(work_items.join(tickets, tickets.c.id == w.ticket_id))
+            .where(w.assignee == assignee, w.status == "open")
+            .order_by(w.due_at, w.created_at)
+            .limit(limit)
+        )
+        return self.conn.execute(q).mappings().all()
+
+
+class CustomerRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def owner(self, kind: str, value: str) -> str | None:
+        q = sa.select(customer_identities.c.customer_key).where(
+            customer_identities.c.kind == kind, customer_identities.c.value == value
+        )
+        found = self.conn.execute(q).scalar()
+        return None if found is None else str(found)
+
+    def identities(self, customer_key: str) -> Sequence[RowMapping]:
+        q = (
+            sa.select(customer_identities)
+            .where(customer_identities.c.customer_key == customer_key)
+            .order_by(customer_identities.c.kind, customer_identities.c.value)
+        )
+        return self.conn.execute(q).mappings().all()
+
+    def link(self, kind: str, value: str, customer_key: str, now: datetime) -> None:
+        """Link an identity to a customer unless it is linked already (then nothing changes)."""
+        insert = pg_insert if _postgres(self.conn) else sqlite_insert
+        stmt = insert(customer_identities).values(
+            kind=kind, value=value, customer_key=customer_key, created_at=now
+        )
+        self.conn.execute(stmt.on_conflict_do_nothing())
+
+    def unlink(self, customer_key: str, keep: list[tuple[str, str]]) -> None:
+        """Remove the customer's identities other than ``keep``."""
+        c = customer_identities.c
+        q = customer_identities.delete().where(c.customer_key == customer_key)
+        if keep:
+            q = q.where(sa.tuple_(c.kind, c.value).not_in(keep))
+        self.conn.execute(q)
+
+    def conversations(
+        self, customer_key: str, session_keys: list[str], limit: int
+    ) -> Sequence[RowMapping]:
+        """Sessions (not tickets) of the customer: by customer key or by a session key that is
+        the customer key or one of its identities; newest first, with the script's title."""
+        i = instances.c
+        q = (
+            sa.select(
+                i.id,
+                i.script_key,
+                i.version_number,
+                i.channel,
+                i.status,
+                i.outcome,
+                i.handoff_queue,
+                i.current_element,
+                i.created_at,
+                i.ended_at,
+                scripts.c.title,
+            )
+            .select_from(instances.join(scripts, scripts.c.id == i.script_id))
+            .where(
+                sa.or_(i.customer_key == customer_key, i.session_key.in_(session_keys)),
+                i.channel != "ticket",
+            )
+            .order_by(i.created_at.desc())
+            .limit(limit)
+        )
+        return self.conn.execute(q).mappings().all()

@@ -1,0 +1,39 @@
+"""An answer to a human step, checked against the step's form (JSON Schema, compiled once
+per version): the steps of sessions and the work items of tickets use the same check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import Detail, InvalidAnswer
+
+
+def checked_answer(spec: Any, answer: Any) -> dict[str, Any]:
+    """The answer, cut to its form's fields and checked against the step's compiled schema."""
+    if not isinstance(answer, dict):
+        raise InvalidAnswer("answer must be a JSON object", [Detail("answer", "must be an object")])
+    if spec.validator is None:
+        return {} if spec.kind == "message" else answer
+    # An answer may set only its form's fields: never other workflow variables.
+    props = (spec.schema or {}).get("properties")
+    answer = {k: v for k, v in answer.items() if k in props} if isinstance(props, dict) else {}
+    errors = sorted(spec.validator.iter_errors(answer), key=lambda e: list(e.absolute_path))
+    if errors:
+        details = [
+            Detail("/".join(str(p) for p in e.absolute_path) or _missing_field(e), e.message)
+            for e in errors
+        ]
+        raise InvalidAnswer(
+            f"the answer does not fit the form of step {spec.id}: "
+            f"{details[0].path}: {details[0].message}",
+            details,
+        )
+    return answer
+
+
+def _missing_field(error: Any) -> str:
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [k for k in error.validator_value if k not in error.instance]
+        if missing:
+            return str(missing[0])
+    return ""
