@@ -1,4 +1,5 @@
-"""The event log (outbox) over HTTP, for consumers when Kafka is not configured."""
+"""The event log (outbox) over HTTP, for consumers when Kafka is not configured, and the
+contracts (JSON Schemas) of the events."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from editor_api.requests import EventsPage
+from engine.errors import DoesNotExist
+from engine.events.contracts import contracts
 from engine.outbox import read_events
 from web.auth import roles
 from web.bodies import parse_query
@@ -22,3 +25,18 @@ def index() -> Any:
     with services().database.unit_of_work() as uow:
         events, cursor = read_events(uow, after=page.after, limit=page.limit)
     return jsonify({"events": events, "next": cursor})
+
+
+@bp.get("/schemas")
+def schemas() -> Any:
+    """Every event type's JSON Schema, by type and schema version (any signed-in role)."""
+    return jsonify({"schemas": [c.as_dict() for c in contracts().values()]})
+
+
+@bp.get("/schemas/<kind>/<int:version>")
+def schema(kind: str, version: int) -> Any:
+    """One event type's JSON Schema at one version, as a plain JSON Schema document."""
+    contract = contracts().get((kind, version))
+    if contract is None:
+        raise DoesNotExist(f"no schema for event type {kind!r} version {version}")
+    return jsonify(contract.schema)

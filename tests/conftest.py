@@ -20,6 +20,7 @@ from cuebook.wiring import build_services
 from engine.migrations import upgrade
 from engine.persistence.database import normalize_url
 from engine.tokens import create_token
+from tests.support.event_contracts import check_events
 from tests.support.loopback import loopback_only
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,10 +57,18 @@ def db_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         sqlite_url = f"sqlite:///{path}"
         upgrade(sqlite_url)
         yield sqlite_url, None
+        check_events(sqlite_url, None)
         return
     schema = f"cuebook_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     upgrade(url, schema)
     yield url, schema
+    try:
+        check_events(url, schema)  # every event the run wrote fits its contract
+    finally:
+        _drop_schema(url, schema)
+
+
+def _drop_schema(url: str, schema: str) -> None:
     engine = sa.create_engine(normalize_url(url))
     with engine.begin() as conn:
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
