@@ -347,3 +347,15 @@ def test_the_sample_deploys_with_every_group_calendar_valid() -> None:
         parse_calendar(group.get("calendar"), f"groups.{name}.calendar")
     assert len(GROUPS["groups"]) >= 20
     assert Path(ROUTING / "routing.dmn").is_file()
+
+
+def test_group_calendars_come_from_the_published_routing_scripts(
+    services: Any, routing: str
+) -> None:
+    calendars = GroupCalendars(services.database, services.engine.specs)
+    name, warranty = calendars("warranty")
+    assert name == "warranty" and warranty.timezone == "Asia/Novosibirsk"
+    assert warranty == _calendar("warranty")
+    fallback = GROUPS["fallback_group"]
+    assert calendars(None)[0] == fallback
+    assert calendars("no_such_group")[0] == fallback
