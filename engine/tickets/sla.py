@@ -177,6 +177,7 @@ class GroupCalendars:
         self._directory: _Directory | None = None
         self._read_at = -math.inf
         self._parsed: dict[tuple[str, str], Calendar] = {}
+        self._routing: dict[int, Any] = {}  # version id -> its routing rules (None: not routing)
 
     def __call__(self, group: str | None) -> tuple[str, Calendar]:
         directory = self._current(fresh=False)
@@ -217,14 +218,21 @@ class GroupCalendars:
                 release = uow.scripts.published_version_id(script["key"])
                 if release is None:
                     continue
-                try:
-                    routing = getattr(self.specs.get(uow, release["version_id"]), "routing", None)
-                except CuebookError as exc:  # a version that no longer compiles: skip it
-                    log.warning("script %s: %s", script["key"], exc.message)
-                    continue
+                routing = self._routing_of(uow, script["key"], int(release["version_id"]))
                 if routing is None:
                     continue
                 for name, spec in routing.groups.items():
                     calendars[name] = spec.calendar
                 fallback = routing.fallback_group
         return _Directory(calendars, fallback)
+
+    def _routing_of(self, uow: Any, key: str, version_id: int) -> Any:
+        """A version's routing rules, remembered (versions are immutable)."""
+        if version_id not in self._routing:
+            try:
+                compiled = self.specs.get(uow, version_id)
+            except CuebookError as exc:  # a version that no longer compiles: not routing
+                log.warning("script %s: %s", key, exc.message)
+                compiled = None
+            self._routing[version_id] = getattr(compiled, "routing", None)
+        return self._routing[version_id]
