@@ -1,7 +1,8 @@
-"""Ticket pages of the operator player: a ticket's route drawn on its routing diagram.
+"""Ticket pages of the operator player: a group's queue, a ticket, its route map.
 
 The routes live on the player blueprint (``player.web.bp``), behind its sign-in gate and
-CSRF check; ``player/web.py`` imports this module at its end so they are registered.
+CSRF check; ``player/web.py`` imports this module at its end so they are registered. Like
+the script pages they call the engine's use cases directly and work without JavaScript.
 """
 
 from __future__ import annotations
@@ -12,16 +13,34 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_timedelta
-from flask import Response
+from flask import Response, redirect, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
-from engine.errors import DoesNotExist
+from engine.customers import customer_history
+from engine.errors import CustomerNotFound, Detail, InvalidAnswer, TransferRefused, ValidationFailed
+from engine.tickets import (
+    Comment,
+    add_comment,
+    claim,
+    complete,
+    get_ticket,
+    get_work_item,
+    group_queue,
+    release,
+    ticket_route,
+    transfer,
+)
 from engine.versions import version_diagram, version_element_names
+from player.forms import answer_from_form, field_errors, fields
 from player.web import _page, bp
 from web.auth import public
-from web.context import services
+from web.context import actor, services
 from web.vendored import vendored_version
+
+QUEUE_PAGE = 50
+HISTORY_ITEMS = 10
 
 # -- what a route shows ----------------------------------------------------------------
 
@@ -101,13 +120,49 @@ def when_text(value: datetime | str | None) -> str:
     return str(format_datetime(at, "short")) if at else ""
 
 
+def due_text(value: datetime | str | None, now: datetime) -> str:
+    """How far a due time is: "in 3 hr", "overdue by 20 min"."""
+    due = moment(value)
+    if due is None:
+        return ""
+    if due >= now:
+        return _("in %(time)s", time=duration_text((due - now).total_seconds()))
+    return _("overdue by %(time)s", time=duration_text((now - due).total_seconds()))
+
+
+def status_text(status: str | None) -> str:
+    """A ticket's status in the reader's words."""
+    words = {
+        "open": _("open"),
+        "in_progress": _("in progress"),
+        "waiting_customer": _("waiting for the customer"),
+        "resolved": _("resolved"),
+        "closed": _("closed"),
+    }
+    return words.get(status or "", (status or "").replace("_", " "))
+
+
+def _time_helpers() -> dict[str, Any]:
+    now = services().engine.clock()
+    return {
+        "now": now,
+        "when_text": when_text,
+        "due_text": lambda value: due_text(value, now),
+        "overdue": lambda value: (moment(value) or now) < now,
+        "status_text": status_text,
+        "event_text": event_text,
+        "duration_text": duration_text,
+    }
+
+
 # -- where a route comes from ----------------------------------------------------------
 
 
 def route_of(ticket_id: str) -> dict[str, Any]:
     """The ticket's route: ``{"ticket_id", "number", "script", "version", "entries",
-    "elements"}`` (see GET /api/v1/tickets/{id}/route)."""
-    raise DoesNotExist(f"ticket {ticket_id!r} not found")
+    "elements"}`` (as GET /api/v1/tickets/{id}/route)."""
+    svc = services()
+    return ticket_route(svc.database, svc.engine, ticket_id)
 
 
 # -- pages -----------------------------------------------------------------------------
@@ -145,8 +200,7 @@ def ticket_map(ticket_id: str) -> Response:
             "path": [str(v["element"]) for v in route["elements"]],
         },
         bpmn_js_version=vendored_version("bpmn-js"),
-        event_text=event_text,
-        when_text=when_text,
+        **_time_helpers(),
     )
 
 
@@ -157,3 +211,157 @@ def diagram(key: str, number: int) -> Response:
     with services().database.unit_of_work() as uow:
         xml = version_diagram(uow, key, number)
     return Response(xml, content_type="application/xml")
+
+
+# -- a group's queue -------------------------------------------------------------------
+
+
+@bp.get("/queues")
+@public
+def queue_lookup() -> BaseResponse:
+    """The group named in the index page's form (``?group=``)."""
+    group = request.args.get("group", "").strip()
+    if not group:
+        return redirect(url_for("player.index"), 303)
+    return redirect(url_for("player.queue_page", group=group), 303)
+
+
+@bp.get("/queues/<group>")
+@public
+def queue_page(group: str) -> Response:
+    svc = services()
+    after = request.args.get("after") or None
+    found = group_queue(svc.database, svc.engine, group, limit=QUEUE_PAGE, after=after)
+    return _page("player/queue.html", group=group, queue=found, after=after, **_time_helpers())
+
+
+# -- a ticket --------------------------------------------------------------------------
+
+
+def _to_ticket(ticket_id: str, anchor: str = "") -> BaseResponse:
+    url = url_for("player.ticket_page", ticket_id=ticket_id)
+    return redirect(url + (f"#{anchor}" if anchor else ""), 303)
+
+
+def _work(ticket: dict[str, Any], me: str) -> dict[str, Any] | None:
+    """The open work item the reader works on (claimed by them), with its form."""
+    for item in ticket.get("work_items") or []:
+        if item["assignee"] == me:
+            svc = services()
+            return get_work_item(svc.database, svc.engine, item["id"])
+    return None
+
+
+def _history(customer_key: str, ticket_id: str) -> list[dict[str, Any]]:
+    try:
+        found = customer_history(services().database, customer_key, limit=HISTORY_ITEMS + 1)
+    except CustomerNotFound:
+        return []
+    return [i for i in found["items"] if i.get("id") != ticket_id][:HISTORY_ITEMS]
+
+
+def _ticket_page(
+    ticket_id: str,
+    *,
+    status: int = 200,
+    values: dict[str, Any] | None = None,
+    details: list[Detail] | tuple[Detail, ...] = (),
+    transfer_form: dict[str, str] | None = None,
+    transfer_error: str = "",
+    comment_error: str = "",
+) -> Response:
+    svc = services()
+    ticket = get_ticket(svc.database, svc.engine, ticket_id)
+    me = actor().name
+    work = _work(ticket, me)
+    form = (work or {}).get("form") or {}
+    shown: list[Any] = []
+    other_errors = [f"{d.path}: {d.message}" if d.path else d.message for d in details]
+    if form.get("schema"):
+        names = (form["schema"].get("properties") or {}).keys()
+        per_field, other_errors = field_errors(details, names)
+        shown = fields(form["schema"], form.get("ui_schema"), values, per_field)
+    return _page(
+        "player/ticket.html",
+        status,
+        ticket=ticket,
+        me=me,
+        work=work,
+        form=form,
+        fields=shown,
+        invalid=[f for f in shown if f.error],
+        other_errors=other_errors,
+        lang="",  # the routing script's own language is not known here
+        transfer_form=transfer_form or {},
+        transfer_error=transfer_error,
+        comment_error=comment_error,
+        history=_history(ticket["customer_key"], ticket["id"]),
+        **_time_helpers(),
+    )
+
+
+@bp.get("/tickets/<ticket_id>")
+@public
+def ticket_page(ticket_id: str) -> Response:
+    return _ticket_page(ticket_id)
+
+
+@bp.post("/tickets/<ticket_id>/work-items/<item_id>/claim")
+@public
+def claim_work(ticket_id: str, item_id: str) -> BaseResponse:
+    svc = services()
+    claim(svc.database, svc.engine, item_id, actor())
+    return _to_ticket(ticket_id, "work")
+
+
+@bp.post("/tickets/<ticket_id>/work-items/<item_id>/release")
+@public
+def release_work(ticket_id: str, item_id: str) -> BaseResponse:
+    svc = services()
+    release(svc.database, svc.engine, item_id, actor())
+    return _to_ticket(ticket_id)
+
+
+@bp.post("/tickets/<ticket_id>/work-items/<item_id>/complete")
+@public
+def complete_work(ticket_id: str, item_id: str) -> BaseResponse:
+    svc = services()
+    answer: dict[str, Any] = {}
+    try:
+        form = get_work_item(svc.database, svc.engine, item_id).get("form") or {}
+        answer = answer_from_form(form.get("schema"), request.form)
+        complete(svc.database, svc.engine, item_id, answer, actor())
+    except InvalidAnswer as exc:
+        return _ticket_page(ticket_id, status=422, values=answer, details=exc.details)
+    return _to_ticket(ticket_id)
+
+
+@bp.post("/tickets/<ticket_id>/work-items/<item_id>/transfer")
+@public
+def transfer_work(ticket_id: str, item_id: str) -> BaseResponse:
+    group = request.form.get("group", "").strip()
+    reason = request.form.get("reason", "").strip()
+    sent = {"group": group, "reason": reason}
+    if not group or not reason:
+        missing = _("Name the group and say why.")
+        return _ticket_page(ticket_id, status=422, transfer_form=sent, transfer_error=missing)
+    svc = services()
+    try:
+        transfer(svc.database, svc.engine, item_id, group, reason, actor())
+    except (ValidationFailed, TransferRefused) as exc:
+        status = 422 if isinstance(exc, ValidationFailed) else 409
+        return _ticket_page(
+            ticket_id, status=status, transfer_form=sent, transfer_error=exc.message
+        )
+    return _to_ticket(ticket_id)
+
+
+@bp.post("/tickets/<ticket_id>/comments")
+@public
+def comment_ticket(ticket_id: str) -> BaseResponse:
+    text = request.form.get("text", "").strip()
+    if not text:
+        return _ticket_page(ticket_id, status=422, comment_error=_("Write the comment first."))
+    svc = services()
+    add_comment(svc.database, svc.engine, ticket_id, Comment(author="operator", text=text), actor())
+    return _to_ticket(ticket_id, "messages")

@@ -1,4 +1,5 @@
-"""The player's ticket pages in headless Chromium: the route map drawn by bpmn-js."""
+"""The player's ticket pages in headless Chromium: a group's queue, a ticket taken and
+resolved, and the route map drawn by bpmn-js."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.conftest import BUNDLES, SAMPLES
 from tests.e2e.harness import Live, drive
-from tests.integration.test_ticket_pages import routes, sample_route  # noqa: F401
+from tests.integration.test_ticket_pages import open_ticket, routes, sample_route  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +40,60 @@ def test_the_route_map_marks_the_elements_the_ticket_passed(
     assert drawn["times"] == ["4 min ×2", "2 min", "2 hr"]  # the start event took no time
     assert drawn["logoShown"]  # bpmn.io's watermark stays visible (its license asks for it)
     assert drawn["heading"] == "Route of ticket T-000042"
-    assert [r[1] for r in drawn["rows"]] == ["classified (open)", "transferred (in_progress)"]
+    assert [r[1] for r in drawn["rows"]] == ["classified (open)", "transferred (in progress)"]
     assert not drawn["overflowing"]
+    assert result["pageErrors"] == []
+    assert result["console"] == []
+
+
+def test_queue_ticket_take_and_resolve(
+    live: Live, client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(BUNDLES / "ticket_routing", key)
+    first = open_ticket(client, tokens["bot"], key, subject="Charged twice", body="Twice, in May")
+    other = open_ticket(
+        client, tokens["bot"], key, subject="Another one", body="Line one\nLine two"
+    )
+    result = drive(
+        "ticket_walk.js",
+        CUEBOOK_URL=live.url,
+        CUEBOOK_TOKEN=tokens["operator"],
+        CUEBOOK_GROUP="billing",
+        CUEBOOK_TICKET=first["id"],
+        CUEBOOK_OTHER_TICKET=other["id"],
+    )
+    queue = result["queue"]
+    assert queue["heading"] == "Queue billing"
+    ours = [r for r in queue["rows"] if r["ticket"] == first["id"]]
+    assert ours and ours[0]["take"] and ours[0]["due"].startswith("in ")
+    assert not queue["overflowing"]
+
+    opened = result["opened"]
+    assert opened["heading"] == "Charged twice" and opened["status"] == "open"
+    assert opened["canTake"] and not opened["hasForm"]
+    assert "GROUP Billing" in opened["facts"]  # innerText shows the CSS capitals
+
+    taken = result["taken"]
+    assert result["takenUrl"].endswith(f"/player/tickets/{first['id']}#work")
+    assert taken["hasForm"] and not taken["canTake"]
+    assert result["commented"]["messages"][-1] == "Called the customer back"
+
+    assert result["blocked"]
+    resolved = result["resolved"]
+    assert resolved["status"] == "resolved" and not resolved["hasForm"]
+    for screen in ("opened", "taken", "commented", "resolved"):
+        assert not result[screen]["overflowing"], screen
+
+    drawn = result["map"]
+    assert drawn["state"] == "ready"
+    assert {"start", "classify", "plan", "work", "decide", "resolve", "end"} <= set(drawn["passed"])
+    assert drawn["current"] == []  # the workflow has ended
+    assert {"f1", "f2", "f3", "f4", "f5", "f16"} <= set(drawn["taken"])
+    assert drawn["events"][:2] == ["created", "classified"] and "completed" in drawn["events"]
+    russian = result["russian"]
+    assert russian["queue"]["heading"] == "Очередь billing"
+    assert russian["ticket"]["heading"] == "Another one"
+    assert russian["map"]["heading"] == f"Маршрут заявки {first['number']}"
+    assert all(s["lang"] == "ru" and not s["overflowing"] for s in russian.values())
     assert result["pageErrors"] == []
     assert result["console"] == []

@@ -1,35 +1,64 @@
-"""The player's ticket pages through Flask: the route map (and its diagram and vendored viewer)."""
+"""The player's ticket pages through Flask: a group's queue, a ticket (take, resolve, hand
+over, comment, the customer's history) and its route map (diagram and vendored viewer)."""
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 import player.tickets_pages
 from engine.errors import DoesNotExist
+from engine.tokens import create_token
 from player.tickets_pages import element_times
-from tests.conftest import SAMPLES
+from tests.conftest import BUNDLES, SAMPLES, auth
 from tests.integration.test_player_pages import csrf, tags, the
 from web.vendored import vendored_version
 
 OUTAGE = SAMPLES / "internet_outage"
+ROUTING = BUNDLES / "ticket_routing"
 pytestmark = pytest.mark.smoke
+
+
+def signed_in(app: Any, token: str) -> Any:
+    client = app.test_client()
+    page = client.get("/player/signin")
+    resp = client.post("/player/signin", data={"csrf_token": csrf(page.text), "token": token})
+    assert resp.status_code == 303
+    return client
 
 
 @pytest.fixture()
 def browser(app: Any, tokens: dict[str, str]) -> Iterator[Any]:
     """A signed-in operator's browser (cookies kept)."""
-    with app.test_client() as client:
-        page = client.get("/player/signin")
-        resp = client.post(
-            "/player/signin", data={"csrf_token": csrf(page.text), "token": tokens["operator"]}
-        )
-        assert resp.status_code == 303
+    with signed_in(app, tokens["operator"]) as client:
         yield client
+
+
+@pytest.fixture()
+def routing(deploy: Any, key: str) -> str:
+    deploy(ROUTING, key)
+    return key
+
+
+def open_ticket(client: Any, token: str, script: str, **fields: Any) -> dict[str, Any]:
+    body = {"channel": "chat", "type": "complaint", "category": "billing", "subject": "s"}
+    body.update(fields)
+    body.setdefault("customer_key", f"cust-{uuid.uuid4().hex[:10]}")
+    resp = client.post("/api/v1/tickets", json={"script": script, **body}, headers=auth(token))
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()  # type: ignore[no-any-return]
+
+
+def post(client: Any, page_url: str, action: str, **data: str) -> Any:
+    """Post a form of the page at ``page_url`` (its CSRF token included)."""
+    page = client.get(page_url)
+    return client.post(action, data={"csrf_token": csrf(page.text), **data})
 
 
 def sample_route(key: str) -> dict[str, Any]:
@@ -194,3 +223,169 @@ def test_vendored_files_are_served_to_anyone_and_nothing_else(app: Any) -> None:
         assert status(stranger, "/player/vendor/bpmn-js/assets/bpmn-js.css") == 200
         assert status(stranger, "/player/vendor/../vendored.py") == 404
         assert status(stranger, "/player/vendor/bpmn-js/nothing.js") == 404
+
+
+# -- a group's queue and a ticket, on real tickets --------------------------------------
+
+
+def test_the_queue_lists_tickets_most_urgent_first_with_take_buttons(
+    browser: Any, client: Any, tokens: dict[str, str], routing: str, services: Any
+) -> None:
+    group = "billing"
+    first = open_ticket(client, tokens["bot"], routing, subject="Charged twice")
+    second = open_ticket(client, tokens["bot"], routing, subject="Refund <please>")
+    page = browser.get(f"/player/queues/{group}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    rows = [r for r in tags(page.text, "tr") if r.get("data-kind") == "work_item"]
+    ours = [r["data-ticket-id"] for r in rows if r["data-ticket-id"] in (first["id"], second["id"])]
+    assert ours == [first["id"], second["id"]]  # the same SLA: the one due first comes first
+    item = first["work_items"][0]["id"]
+    the(page.text, "form", action=f"/player/tickets/{first['id']}/work-items/{item}/claim")
+    assert f'<a href="/player/tickets/{first["id"]}" class="item-link">' in page.text
+    assert "Refund &lt;please&gt;" in page.text
+    assert re.search(r'class="due-in">in (7|8) hr<', page.text)
+
+
+def test_the_index_page_opens_a_groups_queue(browser: Any) -> None:
+    index = browser.get("/player/")
+    assert the(index.text, "form", class_="queue-lookup")["action"] == "/player/queues"
+    found = browser.get("/player/queues?group=+billing+")
+    assert found.status_code == 303 and found.headers["Location"] == "/player/queues/billing"
+    assert browser.get("/player/queues?group=").headers["Location"] == "/player/"
+
+
+def test_an_empty_queue_says_so_in_russian(browser: Any) -> None:
+    page = browser.get("/player/queues/nobody_here", headers={"Accept-Language": "ru"})
+    assert page.status_code == 200
+    assert "Очередь nobody_here" in page.text and "В этой очереди никто не ждёт." in page.text
+
+
+def test_take_and_resolve_a_ticket(
+    browser: Any, client: Any, tokens: dict[str, str], routing: str
+) -> None:
+    ticket = open_ticket(client, tokens["bot"], routing, subject="Charged twice", body="Twice!")
+    url = f"/player/tickets/{ticket['id']}"
+    item = ticket["work_items"][0]["id"]
+    page = browser.get(url, headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert "Charged twice" in page.text and "Twice!" in page.text
+    assert the(page.text, "a", class_="map-link")["href"] == f"{url}/map"
+    assert not tags(page.text, "form", id="resolve-form")  # take it first
+
+    taken = post(browser, url, f"{url}/work-items/{item}/claim")
+    assert taken.status_code == 303 and taken.headers["Location"] == f"{url}#work"
+    page = browser.get(url)
+    form = the(page.text, "form", id="resolve-form")
+    assert form["action"] == f"{url}/work-items/{item}/complete"
+    assert [r["value"] for r in tags(page.text, "input", name="resolution")] == [
+        "resolved", "need_info", "escalate", "to_delivery",
+    ]  # fmt: skip
+
+    wrong = post(browser, url, f"{url}/work-items/{item}/complete", note="no choice")
+    assert wrong.status_code == 422
+    assert the(wrong.text, "div", id="error-summary")
+    assert "no choice" in wrong.text  # what was typed stays
+
+    done = post(browser, url, f"{url}/work-items/{item}/complete", resolution="resolved")
+    assert done.status_code == 303
+    page = browser.get(url, headers={"Accept-Language": "en"})
+    assert the(page.text, "article", class_="ticket")["data-status"] == "resolved"
+    assert "The ticket is resolved." in page.text
+    assert not tags(page.text, "form", id="transfer-form")
+
+
+def test_a_ticket_another_operator_holds(
+    app: Any, browser: Any, client: Any, tokens: dict[str, str], routing: str, services: Any
+) -> None:
+    ticket = open_ticket(client, tokens["bot"], routing)
+    url = f"/player/tickets/{ticket['id']}"
+    item = ticket["work_items"][0]["id"]
+    with services.database.unit_of_work() as uow:
+        other = create_token(uow, "operator", "other-operator", datetime.now(UTC))
+    with signed_in(app, other) as colleague:
+        assert post(colleague, url, f"{url}/work-items/{item}/claim").status_code == 303
+    page = browser.get(url, headers={"Accept-Language": "en"})
+    assert "other-operator is working on it." in page.text
+    assert not tags(page.text, "form", id="resolve-form")
+    late = post(browser, url, f"{url}/work-items/{item}/claim")
+    assert late.status_code == 409
+    assert "claimed by other-operator" in late.text
+
+
+def test_hand_a_ticket_to_another_group(
+    browser: Any, client: Any, tokens: dict[str, str], routing: str
+) -> None:
+    ticket = open_ticket(client, tokens["bot"], routing)
+    url = f"/player/tickets/{ticket['id']}"
+    action = f"{url}/work-items/{ticket['work_items'][0]['id']}/transfer"
+    assert the(browser.get(url).text, "form", id="transfer-form")["action"] == action
+
+    unknown = post(browser, url, action, group="nowhere", reason="wrong desk")
+    assert unknown.status_code == 422
+    assert "unknown group &#39;nowhere&#39;" in unknown.text
+    assert "wrong desk" in unknown.text  # the reason typed stays
+    refused = post(browser, url, action, group="vip_desk", reason="a VIP")
+    assert refused.status_code == 409
+    assert the(refused.text, "p", id="transfer-error")
+    no_reason = post(browser, url, action, group="escalations", reason=" ")
+    assert no_reason.status_code == 422
+
+    moved = post(browser, url, action, group="escalations", reason="angry customer")
+    assert moved.status_code == 303
+    page = browser.get(url)
+    assert the(page.text, "article", class_="ticket")["data-group"] == "escalations"
+    route = client.get(f"/api/v1/tickets/{ticket['id']}/route", headers=auth(tokens["operator"]))
+    moves = [e for e in route.get_json()["entries"] if e["event"] == "transferred"]
+    assert [(m["from_group"], m["to_group"], m["reason"]) for m in moves] == [
+        ("billing", "escalations", "angry customer")
+    ]
+
+
+def test_comments_and_the_customers_history(
+    browser: Any, client: Any, tokens: dict[str, str], routing: str
+) -> None:
+    earlier = open_ticket(client, tokens["bot"], routing, type="question", subject="Where?")
+    ticket = open_ticket(
+        client, tokens["bot"], routing, customer_key=earlier["customer_key"], subject="Now"
+    )
+    url = f"/player/tickets/{ticket['id']}"
+    page = browser.get(url, headers={"Accept-Language": "en"})
+    history = [a["href"] for a in tags(page.text, "a") if a.get("href", "").startswith("/player/t")]
+    assert f"/player/tickets/{earlier['id']}" in history
+    assert f"{url}" not in history  # the ticket itself is not its own history
+
+    empty = post(browser, url, f"{url}/comments", text="  ")
+    assert empty.status_code == 422 and "Write the comment first." in empty.text
+    said = post(browser, url, f"{url}/comments", text="Called back, <no answer>")
+    assert said.status_code == 303 and said.headers["Location"] == f"{url}#messages"
+    page = browser.get(url)
+    assert "Called back, &lt;no answer&gt;" in page.text
+    assert "test-operator" in page.text
+
+
+def test_the_map_of_a_real_ticket(
+    browser: Any, client: Any, tokens: dict[str, str], routing: str
+) -> None:
+    ticket = open_ticket(client, tokens["bot"], routing)
+    page = browser.get(f"/player/tickets/{ticket['id']}/map", headers={"Accept-Language": "en"})
+    assert page.status_code == 200, page.text
+    data = re.search(r'id="route-data">(.*?)</script>', page.text, re.S)
+    assert data
+    elements = json.loads(data.group(1))["elements"]
+    assert [e["element"] for e in elements][:4] == ["start", "classify", "plan", "work"]
+    assert [e["element"] for e in elements if e["current"]] == ["work"]
+    assert [r["data-element"] for r in tags(page.text, "tr", class_="current")] == ["work"]
+    assert "Resolve the request" in page.text  # the element's name from the diagram
+    events = [r["data-event"] for r in tags(page.text, "tr") if "data-event" in r]
+    assert events[:2] == ["created", "classified"]
+
+
+def test_ticket_pages_need_a_signed_in_operator(
+    app: Any, client: Any, tokens: dict[str, str]
+) -> None:
+    with app.test_client() as stranger:
+        for url in ("/player/queues/billing", f"/player/tickets/{uuid.uuid4()}"):
+            assert stranger.get(url).status_code == 303
+    with signed_in(app, tokens["operator"]) as operator:
+        assert operator.get(f"/player/tickets/{uuid.uuid4()}").status_code == 404
+        assert operator.post("/player/tickets/x/comments", data={"text": "t"}).status_code == 400
