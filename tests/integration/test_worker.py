@@ -52,6 +52,16 @@ def _start_timer_sessions(
     return ids
 
 
+def _due_after_starting(client: Any, token: str, key: str, count: int) -> datetime:
+    """A due instant far enough ahead that ``count`` sessions start before it, on a busy
+    machine too: one start is timed (with a due time that never comes) and the lead scaled."""
+    far = datetime.now(UTC) + timedelta(days=1)
+    began = time.monotonic()
+    _start_timer_sessions(client, token, key, 1, far)
+    one = time.monotonic() - began
+    return datetime.now(UTC) + timedelta(seconds=max(2.0, 3 * count * one + 1.0))
+
+
 def _waiting_at(services: Any, ids: list[str], element: str) -> int:
     q = sa.select(sa.func.count()).where(
         instances.c.id.in_(ids), instances.c.current_element == element
@@ -97,7 +107,7 @@ def test_a_failing_relay_does_not_stop_the_timers(
     client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
 ) -> None:
     deploy(TIMERS, key)
-    when = datetime.now(UTC) + timedelta(seconds=1)
+    when = _due_after_starting(client, tokens["bot"], key, 1)
     [sid] = _start_timer_sessions(client, tokens["bot"], key, 1, when)
     refusing = Refusing()
     said: list[str] = []
@@ -238,7 +248,7 @@ def test_two_worker_processes_fire_each_timer_exactly_once(
     for name in names:
         workers.append(WorkerProcess(settings, tmp_path, name, "--interval", "0.05"))
     wait_until(lambda: _connected(services, workers), "both workers to connect", timeout=30)
-    when = datetime.now(UTC) + timedelta(seconds=4)
+    when = _due_after_starting(client, tokens["bot"], key, count)
     ids = _start_timer_sessions(client, tokens["bot"], key, count, when)
     assert datetime.now(UTC) < when, "starting the sessions took longer than the timers wait"
     assert _waiting_at(services, ids, "at_date") == count, "a timer fired before it was due"
@@ -292,7 +302,7 @@ def test_sigterm_lets_the_pass_in_progress_finish(
     worker = WorkerProcess(settings, tmp_path, name, "--interval", "0.05")
     workers.append(worker)
     wait_until(lambda: _connected(services, [worker]), "the worker to connect", timeout=30)
-    when = datetime.now(UTC) + timedelta(seconds=3)
+    when = _due_after_starting(client, tokens["bot"], key, count)
     ids = _start_timer_sessions(client, tokens["bot"], key, count, when)
     assert datetime.now(UTC) < when, "starting the sessions took longer than the timers wait"
 
