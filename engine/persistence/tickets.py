@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,12 @@ from engine.persistence.tables import (
 )
 
 DONE_STATUSES = ("resolved", "closed")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a row")
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,27 @@ class TicketRepository:
         top = self.conn.execute(sa.select(sa.func.max(tickets.c.seq))).scalar()
         return int(top or 0) + 1
 
-    def add(self, row: dict[str, Any]) -> None:
-        self.conn.execute(tickets.insert().values(**row))
+    def write_rows(self, rows_by_table: list[tuple[sa.Table, list[dict[str, Any]]]]) -> None:
+        """Insert rows into several tables, in the order given. On PostgreSQL that is one
+        round trip: the rows travel as JSON into ``json_populate_recordset`` (the statement
+        text depends only on the tables and columns, so it is the same for every ticket)."""
+        if not _postgres(self.conn):
+            for table, rows in rows_by_table:
+                if rows:
+                    self.conn.execute(table.insert(), rows)
+            return
+        statements, params = [], {}
+        for table, rows in rows_by_table:
+            if not rows:
+                continue
+            cols = ", ".join(f'"{table.c[name].name}"' for name in rows[0])
+            statements.append(
+                f"INSERT INTO {table.name} ({cols}) SELECT {cols} "
+                f"FROM json_populate_recordset(NULL::{table.name}, %({table.name})s)"
+            )
+            params[table.name] = json.dumps(rows, default=_json_default)
+        if statements:
+            self.conn.exec_driver_sql("; ".join(statements), params)
 
     def get(self, ticket_id: str, *, for_update: bool = False) -> RowMapping | None:
         q = sa.select(tickets).where(tickets.c.id == ticket_id)
@@ -198,26 +224,34 @@ class WorkItemRepository:
         return res.rowcount == 1
 
     def queue(
-        self, group: str, limit: int, *, due: bool, after: Any = None
+        self,
+        group: str,
+        limit: int,
+        *,
+        with_due: bool,
+        due_after: tuple[Any, ...] | None = None,
+        undue_after: QueueCursor | None = None,
     ) -> Sequence[RowMapping]:
-        """Unclaimed open items of ``group`` with (``due``) or without a due time, in queue
-        order after the keyset ``after``: (due_at, created_at, id) for items with a due time,
-        a QueueCursor on (created_at, id) for the others."""
+        """Unclaimed open items of ``group``, each part in queue order by its own index range:
+        (if ``with_due``) up to ``limit`` items with a due time after the keyset ``due_after``
+        (due_at, created_at, id), and up to ``limit`` items without one after ``undue_after``;
+        one statement (UNION ALL), rows of the first part first."""
         w = work_items.c
-        q = (
+        base = (
             sa.select(work_items, *_QUEUE_TICKET_COLUMNS)
             .select_from(work_items.join(tickets, tickets.c.id == w.ticket_id))
             .where(w.group == group, w.status == "open", w.assignee.is_(None))
         )
-        if due:
-            q = q.where(w.due_at.is_not(None)).order_by(w.due_at, w.created_at, w.id)
-            if after is not None:
-                q = q.where(sa.tuple_(w.due_at, w.created_at, w.id) > sa.tuple_(*after))
-        else:
-            q = q.where(w.due_at.is_(None)).order_by(w.created_at, w.id)
-            if after is not None:
-                q = q.where(after.condition(w.created_at, w.id))
-        return self.conn.execute(q.limit(limit)).mappings().all()
+        undue = base.where(w.due_at.is_(None)).order_by(w.created_at, w.id).limit(limit)
+        if undue_after is not None:
+            undue = undue.where(undue_after.condition(w.created_at, w.id))
+        if not with_due:
+            return self.conn.execute(undue).mappings().all()
+        due = base.where(w.due_at.is_not(None)).order_by(w.due_at, w.created_at, w.id)
+        if due_after is not None:
+            due = due.where(sa.tuple_(w.due_at, w.created_at, w.id) > sa.tuple_(*due_after))
+        parts = [sa.select(part.limit(limit).subquery()) for part in (due, undue)]
+        return self.conn.execute(sa.union_all(*parts)).mappings().all()
 
     def assigned(self, assignee: str, limit: int) -> Sequence[RowMapping]:
         w = work_items.c

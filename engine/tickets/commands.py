@@ -18,6 +18,15 @@ from engine.errors import Detail, NotWaitingForMessage, TicketNotFound, Validati
 from engine.messages import deliver_message
 from engine.model import TICKET_CHANNEL
 from engine.persistence.database import Database, UnitOfWork
+from engine.persistence.tables import history as history_table
+from engine.persistence.tables import (
+    instances,
+    outbox,
+    ticket_messages,
+    ticket_route,
+    tickets,
+    work_items,
+)
 from engine.service_calls import calls_outside_the_lock
 from engine.sessions import Actor, Engine, Session, Status, resume
 from engine.sessions.journal import Journal, dumps
@@ -35,7 +44,7 @@ from engine.tickets.model import (
 )
 from engine.tickets.numbers import next_number
 from engine.tickets.routing import Left
-from engine.tickets.transitions import apply_workflow, sync_work_items
+from engine.tickets.transitions import apply_workflow, open_work_items, work_item_row
 from engine.tickets.views import ticket_view
 
 CUSTOMER_REPLY = "customer_reply"
@@ -160,7 +169,8 @@ def _open(
     actor: Actor,
     now: datetime,
 ) -> tuple[Ticket, list[WorkItem]]:
-    """A new ticket: its workflow started and run until it waits, classified, written."""
+    """A new ticket: its workflow started and run until it waits, classified, written (on
+    PostgreSQL every row of it in one round trip)."""
     seq, number = next_number(uow, now)
     ticket = _new_ticket(release, request, customer_key, seq, number, now)
     workflow = engine.runner.start(compiled, ticket.workflow_data())
@@ -168,19 +178,15 @@ def _open(
     engine.runner.advance(workflow, ran)
     outcome = arrive(engine, compiled, workflow, TICKET_CHANNEL)
     journal = TicketJournal(ticket, now, actor.name)
+    text = request.body or request.subject
     journal.message(
-        "request",
-        author="customer",
-        role="customer",
-        channel=ticket.channel,
-        text=request.body or request.subject,
+        "request", author="customer", role="customer", channel=ticket.channel, text=text
     )
     journal.entry("created", status=ticket.status.value, reason=f"opened by {ticket.channel}")
     left = [Left(e.element, e.name, e.kind) for e in ran]
     ticket = apply_workflow(engine, compiled, ticket, workflow, outcome, journal, left)
-    _insert_instance(uow, engine, release, ticket, workflow, outcome, ran, actor, now)
-    uow.tickets.add(ticket.as_row())
-    items = sync_work_items(uow, engine, compiled, ticket, workflow, journal, known=[])
+    instance, history = _instance_rows(engine, release, ticket, workflow, outcome, ran, actor)
+    items = open_work_items(engine, compiled, ticket, workflow, journal, set())
     journal.emit(
         "created",
         channel=ticket.channel,
@@ -193,13 +199,22 @@ def _open(
         due_at=ticket.due_at,
     )
     journal.events.insert(0, journal.events.pop())  # "created" before what followed from it
-    journal.write(uow)
+    uow.tickets.write_rows(
+        [
+            (instances, [instance]),
+            (history_table, history),
+            (tickets, [ticket.as_row()]),
+            (work_items, [work_item_row(item) for item in items]),
+            (ticket_messages, journal.messages),
+            (ticket_route, journal.route),
+            (outbox, journal.events),
+        ]
+    )
     uow.after_commit(lambda: engine.live.put(ticket.instance_id, 0, workflow))
     return ticket, items
 
 
-def _insert_instance(
-    uow: UnitOfWork,
+def _instance_rows(
     engine: Engine,
     release: Any,
     ticket: Ticket,
@@ -207,9 +222,9 @@ def _insert_instance(
     outcome: Any,
     ran: list[Any],
     actor: Actor,
-    now: datetime,
-) -> None:
-    """The ticket's workflow as an instance row (channel ``ticket``), with its history."""
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ticket's workflow as an instance row (channel ``ticket``), and its history."""
+    now = ticket.created_at
     ended = outcome.status.ended
     session = Session(
         id=ticket.instance_id,
@@ -238,12 +253,11 @@ def _insert_instance(
         ended_at=now if ended else None,
         customer_key=ticket.customer_key,
     )
-    uow.instances.add(**session.as_row())
     journal = Journal(session.id, ticket.script_key, TICKET_CHANNEL, now, actor.name)
     journal.note("started", actor=actor.name, answer=dumps({"ticket": ticket.number}))
     journal.ran(ran, "engine")
     journal.arrived(outcome)
-    uow.history.add_many(journal.history)
+    return session.as_row(), journal.history
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -91,15 +91,14 @@ def _candidates(
     uow: UnitOfWork, group: str, size: int, start: Place | None
 ) -> list[tuple[Place, Any]]:
     found: list[tuple[Place, Any]] = []
-    if start is None or start.due is not None:
-        keyset = (start.due, start.since, start.item_id) if start else None
-        for row in uow.work_items.queue(group, size, due=True, after=keyset):
-            found.append((_work_place(row), row))
-    no_due = start is not None and start.due is None
-    item_start = start.no_due_start(WORK_ITEM) if no_due and start else None
-    for row in uow.work_items.queue(group, size, due=False, after=item_start):
-        found.append((_work_place(row), row))
-    talk_start = start.no_due_start(CONVERSATION) if no_due and start else None
+    with_due = start is None or start.due is not None
+    keyset = (start.due, start.since, start.item_id) if start and with_due else None
+    item_start = start.no_due_start(WORK_ITEM) if start else None
+    rows = uow.work_items.queue(
+        group, size, with_due=with_due, due_after=keyset, undue_after=item_start
+    )
+    found.extend((_work_place(row), row) for row in rows)
+    talk_start = start.no_due_start(CONVERSATION) if start else None
     for row in uow.instances.queue(group, size, after=talk_start):
         since = utc(row["handed_off_at"]) or _EPOCH
         found.append((Place(None, since, CONVERSATION, str(row["id"])), row))

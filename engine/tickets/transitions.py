@@ -93,7 +93,7 @@ def sync_work_items(
     already read (an empty list for a new ticket saves the query)."""
     if known is None:
         known = [WorkItem.from_row(r) for r in uow.work_items.of_ticket(ticket.id, open_only=True)]
-    ready = {str(t.id): t for t in engine.runner.human_tasks(workflow)}
+    ready = {str(t.id) for t in engine.runner.human_tasks(workflow)}
     still_open = []
     for item in known:
         if item.id not in ready:
@@ -102,15 +102,28 @@ def sync_work_items(
             continue
         _follow_ticket(uow, item, ticket)
         still_open.append(item)
+    opened = open_work_items(engine, compiled, ticket, workflow, journal, {i.id for i in known})
+    uow.work_items.add_many([work_item_row(item) for item in opened])
+    return still_open + opened
+
+
+def open_work_items(
+    engine: Engine,
+    compiled: CompiledScript,
+    ticket: Ticket,
+    workflow: Any,
+    journal: TicketJournal,
+    known: set[str],
+) -> list[WorkItem]:
+    """New work items for the READY user tasks not in ``known`` (not written here)."""
     opened = [
         _new_item(compiled, ticket, task, journal)
-        for i, task in ready.items()
-        if i not in {item.id for item in known}
+        for task in engine.runner.human_tasks(workflow)
+        if str(task.id) not in known
     ]
-    uow.work_items.add_many([_row(item) for item in opened])
     for item in opened:
         journal.work_item_event("opened", item, title=item.title)
-    return still_open + opened
+    return opened
 
 
 def _close(uow: UnitOfWork, item: WorkItem, status: WorkItemStatus, journal: TicketJournal) -> None:
@@ -152,7 +165,7 @@ def _new_item(
     )
 
 
-def _row(item: WorkItem) -> dict[str, Any]:
+def work_item_row(item: WorkItem) -> dict[str, Any]:
     return {
         "id": item.id,
         "ticket_id": item.ticket_id,

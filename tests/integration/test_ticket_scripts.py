@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cuebook.cli import main
-from tests.conftest import BUNDLES, auth, bundle_upload
+from tests.conftest import BUNDLES, ROOT, auth, bundle_upload
 from tests.integration.test_tickets import ROUTING
 
 pytestmark = pytest.mark.smoke
@@ -110,3 +110,28 @@ def test_validate_knows_the_built_in_functions(settings: Any, tmp_path: Any) -> 
     done = CliRunner().invoke(main, ["validate", str(wrong)], env=env)
     assert done.exit_code == 1
     assert "'cuebook.create_ticket' has no parameter 'topic'" in done.output
+
+
+def test_the_shipped_sample_routes_and_joins_one_problem(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(ROOT / "bpmn" / "ticket_routing", key)
+    bot, who = auth(tokens["bot"]), f"cust-{uuid.uuid4().hex[:8]}"
+    body = {
+        "script": key,
+        "customer_key": who,
+        "type": "complaint",
+        "category": "food_quality",
+        "subject": "Прокисшее молоко",
+        "body": "Купил вчера",
+    }
+    by_phone = client.post("/api/v1/tickets", json={**body, "channel": "phone"}, headers=bot)
+    assert by_phone.status_code == 201, by_phone.get_json()
+    ticket = by_phone.get_json()
+    assert ticket["group"] == "food_quality" and ticket["rule"].startswith("R06")
+    assert ticket["due_at"] and ticket["work_items"][0]["group"] == "food_quality"
+    by_mail = client.post("/api/v1/tickets", json={**body, "channel": "email"}, headers=bot)
+    assert by_mail.status_code == 200 and by_mail.get_json()["id"] == ticket["id"]
+    route = client.get(f"/api/v1/tickets/{ticket['id']}/route", headers=bot).get_json()
+    assert [e["event"] for e in route["entries"]][:2] == ["created", "classified"]
+    assert route["entries"][-1]["event"] == "merged"

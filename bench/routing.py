@@ -1,0 +1,259 @@
+"""Ticket routing at scale: creation over HTTP, a group's queue page, the dedup look-up.
+
+    python bench/routing.py [--tickets 100000] [--creates 3000] [--connections 16]
+
+Fills a fresh PostgreSQL schema with ``--tickets`` open tickets straight in SQL (each with
+its instance row and one open work item, spread over 20 groups and half as many customers),
+deploys the test routing bundle as ``ticket_routing``, and prints:
+
+- tickets opened per second through HTTP (gunicorn, 2 sync workers; every request a new
+  customer, so each opens a ticket: classify by DMN, start the workflow, write the ticket, its
+  instance, history, route, message, work item and events);
+- p50 / p99 of a queue page (GET /api/v1/queues/{group}, 50 items, first and later pages);
+- p50 / p99 of the dedup look-up (the problem's advisory lock and the open-ticket query);
+- the plans (EXPLAIN ANALYZE) of the queue's and the dedup's queries, as the code sends them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._harness import PG_URL, ROOT, cli, fresh_schema, gunicorn, percentile, summary
+from engine.persistence.database import Database
+from engine.tickets.dedup import find_open_problem
+from engine.versions import SpecCache
+
+BUNDLE = ROOT / "tests" / "fixtures" / "bundles" / "ticket_routing"
+SCRIPT = "ticket_routing"
+GROUPS = 20
+
+FILL = """
+INSERT INTO instances (id, script_id, script_key, version_id, version_number, status, channel,
+                       customer_key, state, step_seq, lock_version, step_token, current_element,
+                       misses, created_at, updated_at)
+SELECT 'i' || lpad(g::text, 35, '0'), :script_id, :script, :version_id, 1, 'waiting', 'ticket',
+       'bench-' || (g % :customers), '{}', 0, 0, '0.x', 'work', 0,
+       now() - (g || ' seconds')::interval, now()
+FROM generate_series(1, :rows) AS g;
+INSERT INTO tickets (id, seq, number, instance_id, script_key, version_number, customer_key,
+                     channel, type, category, subject, body, attributes, status, "group", rule,
+                     due_at, created_at, updated_at)
+SELECT 't' || lpad(g::text, 35, '0'), g, 'T-2026-' || lpad(g::text, 7, '0'),
+       'i' || lpad(g::text, 35, '0'), :script, 1, 'bench-' || (g % :customers),
+       (ARRAY['chat', 'email', 'phone', 'web'])[g % 4 + 1],
+       (ARRAY['complaint', 'refund', 'question'])[g % 3 + 1],
+       (ARRAY['billing', 'delivery', 'product', 'store', 'other'])[g % 5 + 1],
+       'subject ' || g, '', '{}',
+       (ARRAY['open', 'in_progress', 'waiting_customer'])[g % 3 + 1],
+       'group_' || lpad((g % :groups)::text, 2, '0'), 'rule',
+       now() + ((g % 997) || ' minutes')::interval, now() - (g || ' seconds')::interval, now()
+FROM generate_series(1, :rows) AS g;
+INSERT INTO work_items (id, ticket_id, instance_id, element, title, "group", status, assignee,
+                        due_at, created_at)
+SELECT 'w' || lpad(g::text, 35, '0'), 't' || lpad(g::text, 35, '0'),
+       'i' || lpad(g::text, 35, '0'), 'work', 'Resolve the request',
+       'group_' || lpad((g % :groups)::text, 2, '0'), 'open',
+       CASE WHEN g % 7 = 0 THEN 'operator-' || (g % 30) END,
+       CASE WHEN g % 11 = 0 THEN NULL ELSE now() + ((g % 997) || ' minutes')::interval END,
+       now() - (g || ' seconds')::interval
+FROM generate_series(1, :rows) AS g;
+SELECT setval('ticket_seq', :rows + 1);
+ANALYZE;
+"""
+
+
+def fill(db: Database, rows: int) -> float:
+    with db.engine.connect() as conn:
+        found = conn.execute(
+            sa.text(
+                "SELECT s.id, v.id FROM scripts s JOIN script_versions v ON v.script_id = s.id "
+                "AND v.number = s.published_version WHERE s.key = :key"
+            ),
+            {"key": SCRIPT},
+        ).one()
+    params = {
+        "rows": rows,
+        "customers": max(rows // 2, 1),
+        "groups": GROUPS,
+        "script": SCRIPT,
+        "script_id": found[0],
+        "version_id": found[1],
+    }
+    t0 = time.perf_counter()
+    with db.engine.begin() as conn:
+        for statement in FILL.split(";\n"):
+            if statement.strip():
+                conn.execute(sa.text(statement), params)
+    return time.perf_counter() - t0
+
+
+async def _creates(
+    base: str, token: str, count: int, connections: int
+) -> tuple[list[float], float]:
+    import aiohttp
+
+    times: list[float] = []
+    errors: list[str] = []
+    run = uuid.uuid4().hex[:6]
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def client(session: Any) -> None:
+        while not queue.empty():
+            i = queue.get_nowait()
+            body = {
+                "customer_key": f"new-{run}-{i}",
+                "channel": ("chat", "email", "phone", "web")[i % 4],
+                "type": ("complaint", "refund", "question")[i % 3],
+                "category": ("billing", "delivery", "other")[i % 3],
+                "subject": f"request {i}",
+                "body": "The parcel has not arrived",
+                "attributes": {"segment": "vip" if i % 10 == 0 else "regular"},
+            }
+            t0 = time.perf_counter()
+            async with session.post(f"{base}/api/v1/tickets", json=body) as resp:
+                payload = await resp.json()
+                if resp.status != 201:
+                    errors.append(f"{resp.status} {str(payload)[:200]}")
+            times.append((time.perf_counter() - t0) * 1000)
+
+    headers = {"Authorization": f"Bearer {token}"}
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
+        t0 = time.perf_counter()
+        await asyncio.gather(*[client(session) for _ in range(connections)])
+        elapsed = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed creates, first: {errors[0]}")
+    return times, count / elapsed
+
+
+def queue_pages(base: str, token: str, pages: int) -> tuple[list[float], list[float]]:
+    """Latencies of first pages (random groups) and of following pages (walking ``next``)."""
+    first: list[float] = []
+    later: list[float] = []
+    rng = random.Random(3)
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
+        for _ in range(pages):
+            group = f"group_{rng.randrange(GROUPS):02d}"
+            t0 = time.perf_counter()
+            page = c.get(f"/api/v1/queues/{group}?limit=50")
+            first.append((time.perf_counter() - t0) * 1000)
+            body = page.json()
+            assert page.status_code == 200 and len(body["items"]) == 50, body
+            for _ in range(3):
+                t0 = time.perf_counter()
+                page = c.get(f"/api/v1/queues/{group}", params={"after": body["next"]})
+                later.append((time.perf_counter() - t0) * 1000)
+                body = page.json()
+    return first, later
+
+
+def dedup_lookups(db: Database, rows: int, count: int) -> tuple[list[float], int]:
+    """The look-up a create makes before opening a ticket, on existing customers."""
+    with db.unit_of_work() as uow:
+        release = uow.scripts.published_version_id(SCRIPT)
+        rules = SpecCache().get(uow, release["version_id"]).routing
+    assert rules is not None
+    rng = random.Random(5)
+    times, found = [], 0
+    now = datetime.now(UTC)
+    customers = max(rows // 2, 1)
+    for _ in range(count):
+        g = rng.randrange(1, rows + 1)
+        who = f"bench-{g % customers}"
+        kind = ("complaint", "refund", "question")[g % 3]
+        category = ("billing", "delivery", "product", "store", "other")[g % 5]
+        with db.unit_of_work() as uow:
+            t0 = time.perf_counter()
+            hit = find_open_problem(uow, rules, who, kind, category, now)
+            times.append((time.perf_counter() - t0) * 1000)
+        found += hit is not None
+    return times, found
+
+
+def explain(db: Database) -> None:
+    """EXPLAIN ANALYZE of the statements a queue page and a dedup look-up send."""
+    captured: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        if "work_items" in statement or "FROM tickets" in statement or "handoff_queue" in statement:
+            captured.append((statement, params))
+
+    from engine.tickets.queue import _candidates
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    with db.unit_of_work() as uow:
+        _candidates(uow, "group_07", 51, None)
+    with db.unit_of_work() as uow:
+        release = uow.scripts.published_version_id(SCRIPT)
+        rules = SpecCache().get(uow, release["version_id"]).routing
+        assert rules is not None
+        find_open_problem(uow, rules, "bench-77", "complaint", "billing", datetime.now(UTC))
+    sa.event.remove(db.engine, "before_cursor_execute", capture)
+    names = [
+        "queue: work items with a due time",
+        "queue: work items without one",
+        "queue: handed-off conversations",
+        "dedup: the open ticket of the problem",
+    ]
+    with db.engine.connect() as conn:
+        for name, (statement, params) in zip(names, captured, strict=False):
+            plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+            print(f"\n== {name}")
+            print("\n".join("   " + r[0] for r in plan))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=100_000, help="open tickets made in SQL")
+    parser.add_argument("--creates", type=int, default=3000, help="tickets opened over HTTP")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument("--lookups", type=int, default=3000)
+    args = parser.parse_args()
+    with fresh_schema() as env:
+        cli(env, "deploy", str(BUNDLE), "--script", SCRIPT, "--publish")
+        token = cli(env, "token", "create", "--role", "admin", "--name", "bench")
+        db = Database(PG_URL, schema=env["CUEBOOK_DATABASE_SCHEMA"])
+        took = fill(db, args.tickets)
+        print(f"filled {args.tickets} open tickets (instances, work items) in {took:.0f} s")
+        with gunicorn(env, workers=2) as base:
+            asyncio.run(_creates(base, token, 200, args.connections))  # warm up
+            times, rate = asyncio.run(_creates(base, token, args.creates, args.connections))
+            print(
+                summary(f"ticket created over HTTP, {args.connections} in flight", times)
+                + f"  {rate:.0f} tickets/s (target >= 300)"
+            )
+            queue_pages(base, token, 20)  # warm up
+            first, later = queue_pages(base, token, args.pages)
+            print(summary("queue page (HTTP), first page", first))
+            print(summary("queue page (HTTP), following pages", later))
+            print(
+                f"queue page p99, all pages: {percentile(first + later, 99):.2f} ms (target < 20)"
+            )
+        dedup_lookups(db, args.tickets, 200)  # warm up
+        looks, found = dedup_lookups(db, args.tickets, args.lookups)
+        print(summary("dedup look-up (lock + query)", looks) + f"  {found} found open")
+        print(f"dedup look-up p99: {percentile(looks, 99):.2f} ms (target < 5)")
+        explain(db)
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()
