@@ -20,10 +20,14 @@ from engine.sessions import Engine, get_session_in, resume
 
 
 def _waiting_definition(workflow: Any, name: str) -> Any | None:
+    """The message definition a waiting task would catch ``name`` with: its own, or one of
+    an event-based gateway's (SpiffWorkflow keeps those as one definition of several)."""
     for task in workflow.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, MessageEventDefinition) and definition.name == name:
-            return definition
+        inner = getattr(definition, "event_definitions", None) or [definition]
+        for candidate in inner:
+            if isinstance(candidate, MessageEventDefinition) and candidate.name == name:
+                return candidate
     return None
 
 

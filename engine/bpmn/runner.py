@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
@@ -347,13 +349,24 @@ TIMER_EVENTS = (
 )
 
 
+def _gateway_timers(workflow: BpmnWorkflow) -> list[Any]:
+    """Due times of timers behind waiting event-based gateways: SpiffWorkflow reports such a
+    gateway as one event of several kinds, and keeps the timer's due time on the task."""
+    values = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MultipleEventDefinition) and any(
+            isinstance(d, TimerEventDefinition) for d in definition.event_definitions
+        ):
+            values.append(task.internal_data.get("event_value"))
+    return values
+
+
 def _next_timer(workflow: BpmnWorkflow) -> str | None:
     """When the earliest waiting timer is due (ISO 8601, UTC), if any."""
     due: list[datetime] = []
-    for event in workflow.waiting_events():
-        if event.event_type not in TIMER_EVENTS:
-            continue
-        value = event.value
+    values = [e.value for e in workflow.waiting_events() if e.event_type in TIMER_EVENTS]
+    for value in values + _gateway_timers(workflow):
         if isinstance(value, dict):
             value = value.get("next")
         if isinstance(value, datetime):

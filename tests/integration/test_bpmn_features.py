@@ -101,3 +101,33 @@ def test_error_end_caught_by_boundary_and_terminate(
     done = step(client, op, view, {"n": 13}).get_json()
     assert done["status"] == "completed"
     assert done["step"]["id"] == "stop"
+
+
+def test_event_based_gateway_takes_the_reply_or_the_timeout(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(BUNDLES / "event_gateway", key)
+    op = tokens["operator"]
+    answered, silent = (
+        client.post("/api/v1/sessions", json={"script": key}, headers=auth(op)).get_json()
+        for _ in range(2)
+    )
+    assert answered["step"]["id"] == "gw" and answered["status"] == "waiting"
+    with services.database.unit_of_work() as uow:
+        assert uow.instances.get_summary(silent["session_id"])["next_timer_at"] is not None
+    reply = client.post(
+        f"/api/v1/sessions/{answered['session_id']}/messages",
+        json={"name": "customer_reply", "payload": {"text": "here"}},
+        headers=auth(op),
+    )
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["status"] == "completed"
+    assert reply.get_json()["step"]["id"] == "end1"
+    deadline = time.monotonic() + 10
+    view = silent
+    while view["status"] == "waiting":
+        assert time.monotonic() < deadline, "the gateway's timer did not fire"
+        fire_due_timers(services.database, services.engine)
+        view = client.get(f"/api/v1/sessions/{silent['session_id']}", headers=auth(op)).get_json()
+        time.sleep(0.1)
+    assert view["status"] == "completed" and view["step"]["id"] == "end2"
