@@ -61,6 +61,8 @@ def test_queue_ticket_take_and_resolve(
         CUEBOOK_GROUP="billing",
         CUEBOOK_TICKET=first["id"],
         CUEBOOK_OTHER_TICKET=other["id"],
+        CUEBOOK_ANSWER=json.dumps({"resolution": "resolved", "note": "Refund sent"}),
+        CUEBOOK_SHOTS="tickets",
     )
     queue = result["queue"]
     assert queue["heading"] == "Queue billing"
@@ -97,3 +99,36 @@ def test_queue_ticket_take_and_resolve(
     assert all(s["lang"] == "ru" and not s["overflowing"] for s in russian.values())
     assert result["pageErrors"] == []
     assert result["console"] == []
+
+
+def test_the_sample_routing_script_in_the_player(
+    live: Live, client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    """bpmn/ticket_routing: a Russian form with choices, its drawn diagram, its SLA timers."""
+    deploy(SAMPLES / "ticket_routing", key)
+    asked = {"category": "website_app", "type": "complaint", "channel": "chat"}
+    first = open_ticket(client, tokens["bot"], key, subject="Не работает оплата", **asked)
+    other = open_ticket(client, tokens["bot"], key, subject="Приложение падает", **asked)
+    assert first["group"] == "digital"
+    answer = {
+        "outcome": "resolved",
+        "resolution_code": "consultation",
+        "resolution_text": "Подсказали, как оплатить заказ картой",
+    }
+    result = drive(
+        "ticket_walk.js",
+        CUEBOOK_URL=live.url,
+        CUEBOOK_TOKEN=tokens["operator"],
+        CUEBOOK_GROUP="digital",
+        CUEBOOK_TICKET=first["id"],
+        CUEBOOK_OTHER_TICKET=other["id"],
+        CUEBOOK_ANSWER=json.dumps(answer),
+        CUEBOOK_SHOTS="sample",
+    )
+    assert result["taken"]["hasForm"] and result["blocked"]
+    assert result["resolved"]["status"] == "resolved", result["resolved"]
+    drawn = result["map"]
+    assert drawn["state"] == "ready"
+    assert "handle" in drawn["passed"] and drawn["taken"]
+    assert all(not s["overflowing"] for s in result["russian"].values())
+    assert result["pageErrors"] == [] and result["console"] == []

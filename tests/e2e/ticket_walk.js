@@ -1,11 +1,21 @@
 // A group's queue -> a ticket -> take it -> comment -> resolve with the task's form -> the
 // route map; then the queue, another ticket and the map again in Russian. Env: CUEBOOK_URL,
-// CUEBOOK_TOKEN, CUEBOOK_GROUP, CUEBOOK_TICKET (the id to work), CUEBOOK_OTHER_TICKET.
+// CUEBOOK_TOKEN, CUEBOOK_GROUP, CUEBOOK_TICKET (the id to work), CUEBOOK_OTHER_TICKET,
+// CUEBOOK_ANSWER (JSON {field: value} for the task's form), CUEBOOK_SHOTS (a name prefix).
 "use strict";
 const { env, scenario, shot } = require("./browser");
 
 async function navigating(page, act) {
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), act()]);
+}
+
+async function fill(page, name, value) {
+  const el = await page.$(`#resolve-form [name="${name}"]:not([type=hidden])`);
+  if (!el) throw new Error(`no field ${name} in the form`);
+  const kind = await el.evaluate((e) => (e.tagName === "SELECT" ? "select" : e.type));
+  if (kind === "radio" || kind === "checkbox") await page.check(`#resolve-form [name="${name}"][value="${value}"]`);
+  else if (kind === "select") await page.selectOption(`#resolve-form select[name="${name}"]`, String(value));
+  else await el.fill(String(value));
 }
 
 function ticketInfo(page) {
@@ -31,6 +41,8 @@ function ticketInfo(page) {
 
 scenario("tickets", async (page, result) => {
   const base = env("CUEBOOK_URL");
+  const prefix = env("CUEBOOK_SHOTS");
+  const named = (name) => `${prefix}-${name}`;
   const ticket = env("CUEBOOK_TICKET");
   await page.goto(base + "/player/signin");
   await page.fill("#f-token", env("CUEBOOK_TOKEN"));
@@ -45,30 +57,28 @@ scenario("tickets", async (page, result) => {
     })),
     overflowing: document.documentElement.scrollWidth > document.documentElement.clientWidth,
   }));
-  await shot(page, "tickets-01-queue");
+  await shot(page, named("01-queue"));
 
   await navigating(page, () => page.click(`tr[data-ticket-id="${ticket}"] a.item-link`));
   result.opened = await ticketInfo(page);
-  await shot(page, "tickets-02-ticket");
+  await shot(page, named("02-ticket"));
 
   await navigating(page, () => page.click(".work-item form button[id^=claim-]"));
   result.taken = await ticketInfo(page);
   result.takenUrl = page.url();
-  await shot(page, "tickets-03-taken");
+  await shot(page, named("03-taken"));
 
   await page.fill("#comment-text", "Called the customer back");
   await navigating(page, () => page.click("#comment-form button"));
   result.commented = await ticketInfo(page);
 
-  await page.fill('#resolve-form textarea[name="note"], #resolve-form input[name="note"]', "Refund sent");
-  // no resolution chosen: the browser keeps the form (the radio group is required)
+  // nothing chosen yet: the browser keeps the form (the radio group is required)
   result.blocked = await page.evaluate(() => !document.querySelector("#resolve-form").checkValidity());
-  await shot(page, "tickets-04-form");
-
-  await page.check('#resolve-form input[name="resolution"][value="resolved"]');
+  for (const [name, value] of Object.entries(JSON.parse(env("CUEBOOK_ANSWER")))) await fill(page, name, value);
+  await shot(page, named("04-form"));
   await navigating(page, () => page.click("#resolve-form button.primary"));
   result.resolved = await ticketInfo(page);
-  await shot(page, "tickets-05-resolved");
+  await shot(page, named("05-resolved"));
 
   await navigating(page, () => page.click("a.map-link"));
   await page.waitForSelector("#route-diagram:not([data-state=loading])");
@@ -84,7 +94,7 @@ scenario("tickets", async (page, result) => {
       events: Array.from(document.querySelectorAll("table.route tbody tr")).map((r) => r.dataset.event),
     };
   });
-  await shot(page, "tickets-06-map");
+  await shot(page, named("06-map"));
 
   await page.setExtraHTTPHeaders({ "Accept-Language": "ru-RU,ru;q=0.9" });
   const russian = async (path, name) => {
@@ -99,8 +109,8 @@ scenario("tickets", async (page, result) => {
     return seen;
   };
   result.russian = {
-    queue: await russian(`/player/queues/${env("CUEBOOK_GROUP")}`, "tickets-07-queue-ru"),
-    ticket: await russian(`/player/tickets/${env("CUEBOOK_OTHER_TICKET")}`, "tickets-08-ticket-ru"),
-    map: await russian(`/player/tickets/${ticket}/map`, "tickets-09-map-ru"),
+    queue: await russian(`/player/queues/${env("CUEBOOK_GROUP")}`, named("07-queue-ru")),
+    ticket: await russian(`/player/tickets/${env("CUEBOOK_OTHER_TICKET")}`, named("08-ticket-ru")),
+    map: await russian(`/player/tickets/${ticket}/map`, named("09-map-ru")),
   };
 });
