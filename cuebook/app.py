@@ -12,9 +12,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from cuebook.settings import Settings
 from cuebook.wiring import build_services
 from editor_api.analytics import bp as analytics_bp
+from editor_api.dead_letters import bp as dead_letters_bp
 from editor_api.events import bp as events_bp
 from editor_api.integrations import bp as integrations_bp
 from editor_api.scripts import bp as scripts_bp
+from engine.events.metrics import EventsCollector
 from player.api import bp as sessions_bp
 from player.customers import bp as customers_bp
 from player.messages import bp as messages_bp
@@ -72,18 +74,24 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
             uow.conn.execute(sa.text("SELECT 1"))
         return jsonify({"status": "ok"})
 
+    events = CollectorRegistry()  # the outbox's lag etc., read per scrape
+    events.register(EventsCollector(app.extensions["cuebook"].database))
+
     @app.get("/metrics")
     @public
     def metrics() -> Any:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-            return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+            body = generate_latest(registry)
+        else:
+            body = generate_latest()
+        return Response(body + generate_latest(events), mimetype=CONTENT_TYPE_LATEST)
 
     app.register_blueprint(scripts_bp)
     app.register_blueprint(analytics_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(dead_letters_bp)
     app.register_blueprint(integrations_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(queues_bp)

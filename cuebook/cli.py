@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -307,16 +308,23 @@ def chat_cmd(key: str, api: str, token: str) -> None:
 @main.command()
 @click.option("--interval", default=1.0, type=float, help="seconds between polls")
 @click.option("--once", is_flag=True, help="one pass, then exit")
+@click.option(
+    "--metrics-port", type=int, default=None, help="serve this worker's /metrics on the port"
+)
 @pass_ctx
-def worker(ctx: _Ctx, interval: float, once: bool) -> None:
-    """Fire due timers (and relay the outbox when Kafka is configured).
+def worker(ctx: _Ctx, interval: float, once: bool, metrics_port: int | None) -> None:
+    """Fire due timers; with Kafka configured, relay the outbox and consume inbound messages.
 
-    SIGTERM or SIGINT stops the worker after the pass in progress; a second one stops it at once.
+    SIGTERM or SIGINT stops the worker after the work in progress; a second one stops it at once.
     """
-    from engine.worker import Worker
+    from engine.worker import Retention, Worker
 
     svc = ctx.svc
+    events = ctx.settings.events
     publisher, batching = _kafka_relay(ctx.settings)
+    inbound = _kafka_inbound(ctx.settings, svc)
+    if metrics_port is not None:
+        _serve_metrics(svc.database, metrics_port)
     stop = threading.Event()
     loop = Worker(
         svc.database,
@@ -324,6 +332,11 @@ def worker(ctx: _Ctx, interval: float, once: bool) -> None:
         publisher,
         utc_now,
         interval=interval,
+        inbound=inbound,
+        retention=Retention(
+            outbox=timedelta(seconds=events.outbox_retention) if events.outbox_retention else None,
+            seen=timedelta(seconds=events.seen_retention),
+        ),
         say=click.echo,
         warn=lambda message: click.echo(message, err=True),
         **batching,
@@ -335,18 +348,60 @@ def worker(ctx: _Ctx, interval: float, once: bool) -> None:
         restore()
         if publisher is not None:
             publisher.close()
+        if inbound is not None:
+            inbound.consumer.close()
     if stop.is_set():
         click.echo("worker stopped", err=True)
 
 
-def _kafka_relay(settings: Settings) -> tuple[Any, dict[str, int]]:
+def _kafka_relay(settings: Settings) -> tuple[Any, dict[str, Any]]:
     """The outbox's way to Kafka and its batching, or (None, {}) when no broker is configured."""
     if not settings.kafka_bootstrap:
         return None, {}
     from cuebook.kafka_publisher import RELAY_BATCH, RELAY_BATCHES_PER_PASS, LazyKafkaPublisher
 
-    batching = {"relay_batch": RELAY_BATCH, "relay_batches_per_pass": RELAY_BATCHES_PER_PASS}
+    batching = {
+        "relay_batch": RELAY_BATCH,
+        "relay_batches_per_pass": RELAY_BATCHES_PER_PASS,
+        "topic_prefix": settings.events.topic_prefix,
+    }
     return LazyKafkaPublisher(settings.kafka_bootstrap), batching
+
+
+def _kafka_inbound(settings: Settings, svc: Any) -> Any:
+    """The inbound topic's loop, or None when no broker is configured."""
+    if not settings.kafka_bootstrap:
+        return None
+    from cuebook.kafka_consumer import KafkaInbound
+    from engine.events.consumer import InboundLoop
+    from engine.events.known import KnownMessages
+
+    events = settings.events
+    consumer = KafkaInbound(
+        settings.kafka_bootstrap,
+        events.inbound_topic,
+        events.group,
+        session_timeout_ms=events.consumer_session_timeout_ms,
+        heartbeat_interval_ms=max(100, events.consumer_session_timeout_ms // 5),
+    )
+    return InboundLoop(
+        svc.database,
+        svc.engine,
+        consumer,
+        KnownMessages(svc.database),
+        keep_for=timedelta(seconds=events.early_message_ttl),
+        attempts=events.delivery_attempts,
+    )
+
+
+def _serve_metrics(database: Any, port: int) -> None:
+    """This worker's counters and the database's gauges at http://127.0.0.1:PORT/metrics."""
+    from prometheus_client import REGISTRY, start_http_server
+
+    from engine.events.metrics import EventsCollector
+
+    REGISTRY.register(EventsCollector(database))
+    start_http_server(port, addr="127.0.0.1")
 
 
 def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:

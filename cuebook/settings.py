@@ -40,6 +40,46 @@ def _language(value: str) -> str:
     return code
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number of seconds") from None
+    if seconds < 0:
+        raise ValueError(f"{name}={value!r} must not be negative")
+    return seconds
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """Events in and out (``CUEBOOK_KAFKA_*``, ``CUEBOOK_*_RETENTION``, seconds)."""
+
+    inbound_topic: str = "cuebook.inbound"
+    group: str = "cuebook"
+    topic_prefix: str = "cuebook."
+    early_message_ttl: float = 3600.0  # an early message waits this long for its session
+    delivery_attempts: int = 3  # then a message whose delivery fails is a dead letter
+    outbox_retention: float = 7 * 86400.0  # published events are kept this long (0: for ever)
+    seen_retention: float = 7 * 86400.0  # message ids are remembered this long
+    consumer_session_timeout_ms: int = 10_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> EventSettings:
+        return cls(
+            inbound_topic=env.get("CUEBOOK_KAFKA_INBOUND_TOPIC") or "cuebook.inbound",
+            group=env.get("CUEBOOK_KAFKA_GROUP") or "cuebook",
+            topic_prefix=env.get("CUEBOOK_KAFKA_TOPIC_PREFIX") or "cuebook.",
+            early_message_ttl=_seconds(env, "CUEBOOK_EARLY_MESSAGE_TTL", 3600.0),
+            delivery_attempts=max(1, int(env.get("CUEBOOK_MESSAGE_DELIVERY_ATTEMPTS") or 3)),
+            outbox_retention=_seconds(env, "CUEBOOK_OUTBOX_RETENTION", 7 * 86400.0),
+            seen_retention=_seconds(env, "CUEBOOK_MESSAGE_ID_RETENTION", 7 * 86400.0),
+            consumer_session_timeout_ms=int(env.get("CUEBOOK_KAFKA_SESSION_TIMEOUT_MS") or 10_000),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DB
@@ -52,6 +92,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     integration_allowed_hosts: str = ""
     kafka_bootstrap: str | None = None
+    events: EventSettings = field(default_factory=lambda: EventSettings())
     db_pool_size: int = 5
     person_phrases: tuple[str, ...] = ()
     default_language: str = DEFAULT_LANGUAGE
@@ -80,6 +121,7 @@ class Settings:
             ),
             integration_allowed_hosts=env.get("CUEBOOK_INTEGRATION_ALLOWED_HOSTS", ""),
             kafka_bootstrap=env.get("CUEBOOK_KAFKA_BOOTSTRAP") or None,
+            events=EventSettings.from_env(env),
             db_pool_size=int(env.get("CUEBOOK_DB_POOL_SIZE", "5")),
             person_phrases=tuple(
                 p.strip() for p in env.get("CUEBOOK_PERSON_PHRASES", "").split(",") if p.strip()

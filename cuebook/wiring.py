@@ -11,6 +11,7 @@ from engine.bpmn.compiler import FunctionInfo
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import make_script_engine
 from engine.builtin_functions import BuiltinFunctions
+from engine.events.early import early_delivery
 from engine.functions import FunctionCatalog
 from engine.persistence.database import Database
 from engine.replies import ReplyPolicy
@@ -70,7 +71,7 @@ def build_services(settings: Settings) -> Services:
         policy=policy,
         calls=caller,
         default_language=settings.default_language,
-        transition_hooks=(follow_instance,),
+        transition_hooks=(follow_instance, early_delivery(database)),
     )
     builtins.bind(CREATE_TICKET.name, ticket_opener(database, engine, settings.ticket_script))
     for name, run in sla_functions(GroupCalendars(database, engine.specs), utc_now).items():

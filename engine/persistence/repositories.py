@@ -310,6 +310,46 @@ class OutboxRepository:
         if ids:
             self.conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published_at=now))
 
+    def older_elsewhere(self, rows: Sequence[RowMapping]) -> dict[str, int]:
+        """For the keys of ``rows`` (a relay's locked batch), the oldest unpublished event of
+        the same key that is not among them and older than the batch's newest: another relay
+        holds it (or it committed late). Only a key's events older than that one may go out."""
+        if not rows:
+            return {}
+        ids = [row["id"] for row in rows]
+        q = (
+            sa.select(outbox.c.key, sa.func.min(outbox.c.id))
+            .where(
+                outbox.c.published_at.is_(None),
+                outbox.c.id < max(ids),
+                outbox.c.key.in_(sorted({row["key"] for row in rows})),
+                outbox.c.id.not_in(ids),
+            )
+            .group_by(outbox.c.key)
+        )
+        return {str(key): int(first) for key, first in self.conn.execute(q)}
+
+    def prune_published(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` events published before ``before``, oldest first."""
+        oldest = (
+            sa.select(outbox.c.id)
+            .where(outbox.c.published_at < before)
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        ids = [row_id for (row_id,) in self.conn.execute(oldest)]
+        if ids:
+            self.conn.execute(outbox.delete().where(outbox.c.id.in_(ids)))
+        return len(ids)
+
+    def lag(self) -> tuple[int, datetime | None]:
+        """How many events wait to be published, and when the oldest of them was written."""
+        q = sa.select(sa.func.count(), sa.func.min(outbox.c.created_at)).where(
+            outbox.c.published_at.is_(None)
+        )
+        count, oldest = self.conn.execute(q).one()
+        return int(count), oldest
+
     def since(self, after: tuple[int, int], limit: int) -> Sequence[RowMapping]:
         """Events after the cursor ``(tx, id)``, in an order no later commit can fall behind.
 

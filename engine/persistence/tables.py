@@ -285,3 +285,54 @@ customer_identities = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Index("ix_customer_identities_customer_key", "customer_key"),
 )
+
+# -- inbound messages -----------------------------------------------------------------------
+
+# Message ids already handled (delivered, kept for later, or dead-lettered): a message seen
+# again is dropped. Rows older than the retention are pruned by the worker.
+inbound_seen = sa.Table(
+    "inbound_seen",
+    metadata,
+    sa.Column("message_id", sa.String(200), primary_key=True),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("seen_at", TS, nullable=False),
+    sa.Index("ix_inbound_seen_seen_at", "seen_at"),
+)
+
+# Early messages: they matched no waiting session yet and are kept until one waits for them
+# (delivered then) or until they expire.
+pending_messages = sa.Table(
+    "pending_messages",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.String(200), nullable=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("correlation_key", sa.String(200), nullable=True),
+    sa.Column("session_id", sa.String(36), nullable=True),
+    sa.Column("payload", sa.Text, nullable=True),
+    sa.Column("sender", sa.String(200), nullable=False, server_default=""),
+    sa.Column("received_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Index("ix_pending_messages_correlation_key_name", "correlation_key", "name"),
+    sa.Index("ix_pending_messages_session_id_name", "session_id", "name"),
+    sa.Index("ix_pending_messages_expires_at", "expires_at"),
+)
+
+# Messages that could not be delivered: broken, naming no known message, or failing
+# delivery again and again. Listed and retried by admins over the API.
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.String(200), nullable=True),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.String(300), nullable=False, server_default=""),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("retried_at", TS, nullable=True),
+    sa.Column("retried_by", sa.String(200), nullable=True),
+    sa.Index("ix_dead_letters_status_id", "status", "id"),
+)

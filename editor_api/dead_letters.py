@@ -1,0 +1,64 @@
+"""Dead letters over HTTP (admin): list them, retry one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from flask import Blueprint, current_app, jsonify
+from pydantic import Field
+
+from engine.events.dead_letters import list_dead_letters, retry_dead_letter
+from engine.events.known import KnownMessages
+from web.auth import roles
+from web.bodies import RequestQuery, parse_query
+from web.context import actor, services
+
+bp = Blueprint("dead_letters", __name__, url_prefix="/api/v1/dead-letters")
+KNOWN = "cuebook.known_messages"
+
+
+class DeadLettersPage(RequestQuery):
+    """GET /api/v1/dead-letters: oldest first, after the id of the previous page's last."""
+
+    status: Literal["dead", "retried", ""] = Field(
+        "dead", description="dead (not retried yet), retried, or empty for both."
+    )
+    after: int = Field(0, ge=0, description="The `next` of the previous page.")
+    limit: int = Field(100, ge=1, le=1000, description="At most this many.")
+
+
+def _known() -> KnownMessages:
+    known = current_app.extensions.get(KNOWN)
+    if known is None:
+        known = current_app.extensions[KNOWN] = KnownMessages(services().database)
+    return known  # type: ignore[no-any-return]
+
+
+@bp.get("")
+@roles("admin")
+def index() -> Any:
+    page = parse_query(DeadLettersPage)
+    with services().database.unit_of_work() as uow:
+        letters = list_dead_letters(
+            uow, status=page.status or None, after=page.after, limit=page.limit
+        )
+    cursor = letters[-1]["id"] if letters else page.after
+    return jsonify({"dead_letters": letters, "next": cursor})
+
+
+@bp.post("/<int:letter_id>/retry")
+@roles("admin")
+def retry(letter_id: int) -> Any:
+    svc = services()
+    keep_for = timedelta(seconds=svc.settings.events.early_message_ttl)
+    letter, received = retry_dead_letter(
+        svc.database, svc.engine, _known(), letter_id, actor=actor().name, keep_for=keep_for
+    )
+    return jsonify(
+        {
+            "dead_letter": letter,
+            "outcome": received.outcome,
+            "delivered_to": list(received.delivered_to),
+        }
+    )
