@@ -289,8 +289,11 @@ def join_ticket(
 def _customer_wrote(
     uow: UnitOfWork, engine: Engine, ticket: Ticket, channel: str, text: str, actor: Actor
 ) -> None:
-    """Deliver ``customer_reply`` if the workflow waits for it (the instance is locked first,
-    then the ticket row), and remember the channel the customer last wrote in."""
+    """Remember the channel the customer last wrote in (events about the ticket tell them
+    there), and deliver ``customer_reply`` if the workflow waits for it. Locks are taken in
+    the order every transition takes them: the instance row, then the ticket row."""
+    uow.instances.get(ticket.instance_id, for_update=True)
+    uow.tickets.update(ticket.id, channel=channel, updated_at=engine.clock())
     payload = {"text": text, "channel": channel, "author": "customer"}
     try:
         resume(
@@ -303,7 +306,6 @@ def _customer_wrote(
         )
     except NotWaitingForMessage:
         pass
-    uow.tickets.update(ticket.id, channel=channel, updated_at=engine.clock())
 
 
 def ticket_view_in(uow: UnitOfWork, engine: Engine, ticket_id: str) -> dict[str, Any]:

@@ -284,12 +284,13 @@ def test_waiting_for_the_customer_and_their_reply(
     assert back["status"] == "in_progress" and back["channel"] == "phone"
     (new_item,) = back["work_items"]
     assert new_item["id"] != item and new_item["group"] == "billing"
-    notices = [
-        e["data"]["customer_notice"]
-        for e in events_of(services, ticket["id"])
-        if e["type"] == "ticket.status_changed"
+    changes = [
+        e["data"] for e in events_of(services, ticket["id"]) if e["type"] == "ticket.status_changed"
     ]
-    assert notices == [f"We need more details about {ticket['number']}", "Thank you, we are on it"]
+    assert [(c["customer_notice"], c["channel"]) for c in changes] == [
+        (f"We need more details about {ticket['number']}", "chat"),
+        ("Thank you, we are on it", "phone"),  # told where they wrote last
+    ]
     elements = route_of(client, op, ticket["id"])["elements"]
     wait = [e for e in elements if e["element"] == "wait_reply"]
     assert wait and wait[0]["left_at"] is not None
