@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify
 from editor_api.requests import EventsPage
 from engine.errors import DoesNotExist
 from engine.events.contracts import contracts
+from engine.events.inbound import message_schema
 from engine.outbox import read_events
 from web.auth import roles
 from web.bodies import parse_query
@@ -29,8 +30,14 @@ def index() -> Any:
 
 @bp.get("/schemas")
 def schemas() -> Any:
-    """Every event type's JSON Schema, by type and schema version (any signed-in role)."""
-    return jsonify({"schemas": [c.as_dict() for c in contracts().values()]})
+    """Every event type's JSON Schema, by type and schema version, and the inbound
+    message's (any signed-in role)."""
+    return jsonify(
+        {
+            "schemas": [c.as_dict() for c in contracts().values()],
+            "inbound": [{"type": "message", "schema_version": 1, "schema": message_schema()}],
+        }
+    )
 
 
 @bp.get("/schemas/<kind>/<int:version>")

@@ -14,6 +14,8 @@ def test_schemas_are_served_to_any_role(client: Any, tokens: dict[str, str]) -> 
     listed = {(s["type"], s["schema_version"]): s["schema"] for s in resp.get_json()["schemas"]}
     assert listed == {key: c.schema for key, c in contracts().items()}
     assert ("session.step_taken", 1) in listed
+    [inbound] = resp.get_json()["inbound"]
+    assert inbound["schema"]["$id"] == "urn:cuebook:inbound:message:1"
 
     one = client.get("/api/v1/events/schemas/session.started/1", headers=auth(tokens["operator"]))
     assert one.status_code == 200

