@@ -1,9 +1,10 @@
 """Ticket routing at scale: creation over HTTP, a group's queue page, the dedup look-up.
 
-    python bench/routing.py [--tickets 100000] [--creates 3000] [--connections 16]
+    python bench/routing.py [--tickets 100000] [--creates 3000] [--connections 16] [--workers 2]
 
 Fills a fresh PostgreSQL schema with ``--tickets`` open tickets straight in SQL (each with
-its instance row and one open work item, spread over 20 groups and half as many customers),
+its instance row and one open work item, spread over 20 groups and half as many customers;
+and 2% as many handed-off conversations),
 deploys the test routing bundle as ``ticket_routing``, and prints:
 
 - tickets opened per second through HTTP (gunicorn, 2 sync workers; every request a new
@@ -70,6 +71,16 @@ SELECT 'w' || lpad(g::text, 35, '0'), 't' || lpad(g::text, 35, '0'),
        CASE WHEN g % 11 = 0 THEN NULL ELSE now() + ((g % 997) || ' minutes')::interval END,
        now() - (g || ' seconds')::interval
 FROM generate_series(1, :rows) AS g;
+INSERT INTO instances (id, script_id, script_key, version_id, version_number, status, channel,
+                       session_key, state, step_seq, lock_version, step_token, current_element,
+                       misses, handoff_queue, handoff_reason, handoff_code, handed_off_at,
+                       created_at, updated_at)
+SELECT 'h' || lpad(g::text, 35, '0'), :script_id, :script, :version_id, 1, 'handed_off',
+       'chat', 'chat-' || g, '{}', 1, 1, '1.x', 'work', 0,
+       'group_' || lpad((g % :groups)::text, 2, '0'), 'the customer asked for a person',
+       'customer_asked', now() - (g || ' seconds')::interval,
+       now() - (g || ' seconds')::interval, now()
+FROM generate_series(1, :rows / 50) AS g;
 SELECT setval('ticket_seq', :rows + 1);
 ANALYZE;
 """
@@ -207,8 +218,7 @@ def explain(db: Database) -> None:
         find_open_problem(uow, rules, "bench-77", "complaint", "billing", datetime.now(UTC))
     sa.event.remove(db.engine, "before_cursor_execute", capture)
     names = [
-        "queue: work items with a due time",
-        "queue: work items without one",
+        "queue: work items (with a due time, then without)",
         "queue: handed-off conversations",
         "dedup: the open ticket of the problem",
     ]
@@ -224,6 +234,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000, help="open tickets made in SQL")
     parser.add_argument("--creates", type=int, default=3000, help="tickets opened over HTTP")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--lookups", type=int, default=3000)
     args = parser.parse_args()
@@ -233,11 +244,12 @@ def main() -> None:
         db = Database(PG_URL, schema=env["CUEBOOK_DATABASE_SCHEMA"])
         took = fill(db, args.tickets)
         print(f"filled {args.tickets} open tickets (instances, work items) in {took:.0f} s")
-        with gunicorn(env, workers=2) as base:
+        with gunicorn(env, workers=args.workers) as base:
             asyncio.run(_creates(base, token, 200, args.connections))  # warm up
             times, rate = asyncio.run(_creates(base, token, args.creates, args.connections))
             print(
                 summary(f"ticket created over HTTP, {args.connections} in flight", times)
+                + f", {args.workers} workers"
                 + f"  {rate:.0f} tickets/s (target >= 300)"
             )
             queue_pages(base, token, 20)  # warm up

@@ -256,17 +256,30 @@ class InstanceRepository:
             q = q.with_for_update(skip_locked=True)
         return self.conn.execute(q).first() is not None
 
-    def queue(self, group: str, limit: int, after: Any = None) -> Sequence[RowMapping]:
+    def queue(
+        self, group: str, limit: int, after: Any = None, *, places_only: bool = False
+    ) -> Sequence[RowMapping]:
         """Unclaimed handed-off sessions of ``group``, oldest first, after ``after`` (a
-        QueueCursor on handed_off_at, id)."""
+        QueueCursor on handed_off_at, id). ``places_only``: just id and handed_off_at (not
+        the saved state), for a queue that merges several sources."""
         i = instances.c
-        q = sa.select(instances).where(
+        columns = (i.id, i.handed_off_at) if places_only else (instances,)
+        q = sa.select(*columns).where(
             i.handoff_queue == group, i.status == "handed_off", i.assignee.is_(None)
         )
+        params: dict[str, Any] = {}
         if after is not None:
             q = q.where(after.condition(i.handed_off_at, i.id))
+            params = after.params()
         q = q.order_by(i.handed_off_at, i.id).limit(limit)
-        return self.conn.execute(q).mappings().all()
+        return self.conn.execute(q, params).mappings().all()
+
+    def many(self, instance_ids: list[str]) -> dict[str, RowMapping]:
+        """Instance rows by id."""
+        if not instance_ids:
+            return {}
+        q = sa.select(instances).where(instances.c.id.in_(instance_ids))
+        return {str(r["id"]): r for r in self.conn.execute(q).mappings()}
 
 
 class HistoryRepository:

@@ -245,6 +245,7 @@ ticket_route = sa.Table(
 )
 
 _WAITING_FOR_PERSON = "status = 'open' AND assignee IS NULL"
+_WAITING_UNDUE = _WAITING_FOR_PERSON + " AND due_at IS NULL"
 
 work_items = sa.Table(
     "work_items",
@@ -264,7 +265,7 @@ work_items = sa.Table(
     sa.Column("closed_by", sa.String(200), nullable=True),
     sa.Index("ix_work_items_ticket_id_status", "ticket_id", "status"),
     sa.Index("ix_work_items_assignee_status", "assignee", "status"),
-    # A group's queue page: unclaimed open items, most urgent first (due time, then age).
+    # A group's queue page: unclaimed open items, most urgent first (due time, then age)...
     sa.Index(
         "ix_work_items_queue",
         "group",
@@ -273,6 +274,15 @@ work_items = sa.Table(
         "id",
         postgresql_where=sa.text(_WAITING_FOR_PERSON),
         sqlite_where=sa.text(_WAITING_FOR_PERSON),
+    ),
+    # ...and those without a due time, oldest first, read in that order.
+    sa.Index(
+        "ix_work_items_queue_undue",
+        "group",
+        "created_at",
+        "id",
+        postgresql_where=sa.text(_WAITING_UNDUE),
+        sqlite_where=sa.text(_WAITING_UNDUE),
     ),
 )
 

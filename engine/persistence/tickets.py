@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,12 +43,56 @@ class QueueCursor:
     item_id: str = ""
     mode: str = "after_item"
 
-    def condition(self, time_column: Any, id_column: Any) -> Any:
-        if self.mode == "from_time":
-            return time_column >= self.since
-        if self.mode == "after_time":
-            return time_column > self.since
-        return sa.tuple_(time_column, id_column) > sa.tuple_(self.since, self.item_id)
+    def condition(self, time_column: Any, id_column: Any, prefix: str = "") -> Any:
+        """The condition, with bound parameters named by ``prefix`` (values: ``params``)."""
+        return after_condition(self.mode, time_column, id_column, prefix)
+
+    def params(self, prefix: str = "") -> dict[str, Any]:
+        values: dict[str, Any] = {f"{prefix}since": self.since}
+        if self.mode == "after_item":
+            values[f"{prefix}id"] = self.item_id
+        return values
+
+
+def after_condition(mode: str, time_column: Any, id_column: Any, prefix: str) -> Any:
+    since = sa.bindparam(f"{prefix}since", type_=time_column.type)
+    if mode == "from_time":
+        return time_column >= since
+    if mode == "after_time":
+        return time_column > since
+    item = sa.bindparam(f"{prefix}id", type_=id_column.type)
+    return sa.tuple_(time_column, id_column) > sa.tuple_(since, item)
+
+
+@functools.lru_cache(maxsize=32)
+def _queue_statement(with_due: bool, due_after: bool, undue_mode: str | None) -> Any:
+    """The statement of a queue page's work items, built once per shape (bound parameters:
+    group, limit, u_since / u_id, d_due / d_since / d_id). Each part is one range of its own
+    index, cut to the limit before the tickets are joined."""
+    w = work_items.c
+    group = sa.bindparam("group", type_=w.group.type)
+    base = sa.select(work_items).where(w.group == group, w.status == "open", w.assignee.is_(None))
+    undue = base.where(w.due_at.is_(None)).order_by(w.created_at, w.id)
+    if undue_mode is not None:
+        undue = undue.where(after_condition(undue_mode, w.created_at, w.id, "u_"))
+    parts = [undue]
+    if with_due:
+        due = base.where(w.due_at.is_not(None)).order_by(w.due_at, w.created_at, w.id)
+        if due_after:
+            keyset = [sa.bindparam(f"d_{c.name}", type_=c.type) for c in (w.due_at, w.created_at)]
+            keyset.append(sa.bindparam("d_id", type_=w.id.type))
+            due = due.where(sa.tuple_(w.due_at, w.created_at, w.id) > sa.tuple_(*keyset))
+        parts.append(due)
+    limit = sa.bindparam("limit", type_=sa.Integer())
+    joined = []
+    for part in parts:
+        items = part.limit(limit).subquery()
+        joined.append(
+            sa.select(items, *_QUEUE_TICKET_COLUMNS).join(
+                tickets, tickets.c.id == items.c.ticket_id
+            )
+        )
+    return joined[0] if len(joined) == 1 else sa.union_all(*joined)
 
 
 def _postgres(conn: Connection) -> bool:
@@ -232,26 +277,19 @@ class WorkItemRepository:
         due_after: tuple[Any, ...] | None = None,
         undue_after: QueueCursor | None = None,
     ) -> Sequence[RowMapping]:
-        """Unclaimed open items of ``group``, each part in queue order by its own index range:
-        (if ``with_due``) up to ``limit`` items with a due time after the keyset ``due_after``
-        (due_at, created_at, id), and up to ``limit`` items without one after ``undue_after``;
-        one statement (UNION ALL), rows of the first part first."""
-        w = work_items.c
-        base = (
-            sa.select(work_items, *_QUEUE_TICKET_COLUMNS)
-            .select_from(work_items.join(tickets, tickets.c.id == w.ticket_id))
-            .where(w.group == group, w.status == "open", w.assignee.is_(None))
+        """Unclaimed open items of ``group`` with their tickets' fields, in no set order: up to
+        ``limit`` without a due time after ``undue_after`` and (if ``with_due``) up to
+        ``limit`` with one after the keyset ``due_after`` (due_at, created_at, id); one
+        statement."""
+        q = _queue_statement(
+            with_due, due_after is not None, undue_after.mode if undue_after else None
         )
-        undue = base.where(w.due_at.is_(None)).order_by(w.created_at, w.id).limit(limit)
+        params: dict[str, Any] = {"group": group, "limit": limit}
         if undue_after is not None:
-            undue = undue.where(undue_after.condition(w.created_at, w.id))
-        if not with_due:
-            return self.conn.execute(undue).mappings().all()
-        due = base.where(w.due_at.is_not(None)).order_by(w.due_at, w.created_at, w.id)
+            params.update(undue_after.params("u_"))
         if due_after is not None:
-            due = due.where(sa.tuple_(w.due_at, w.created_at, w.id) > sa.tuple_(*due_after))
-        parts = [sa.select(part.limit(limit).subquery()) for part in (due, undue)]
-        return self.conn.execute(sa.union_all(*parts)).mappings().all()
+            params.update(d_due_at=due_after[0], d_created_at=due_after[1], d_id=due_after[2])
+        return self.conn.execute(q, params).mappings().all()
 
     def assigned(self, assignee: str, limit: int) -> Sequence[RowMapping]:
         w = work_items.c

@@ -41,6 +41,7 @@ from engine.tickets.model import (
     TicketStatus,
     WorkItem,
     is_uuid,
+    iso,
 )
 from engine.tickets.numbers import next_number
 from engine.tickets.routing import Left
@@ -196,7 +197,7 @@ def _open(
         script=ticket.script_key,
         version=ticket.version_number,
         rule=ticket.rule,
-        due_at=ticket.due_at,
+        due_at=iso(ticket.due_at),
     )
     journal.events.insert(0, journal.events.pop())  # "created" before what followed from it
     uow.tickets.write_rows(

@@ -40,8 +40,7 @@ class Place:
     item_id: str
 
     def order(self) -> tuple[Any, ...]:
-        # Ties beyond kind keep each source's own order (the database's order of ids).
-        return (self.due is None, self.due or _EPOCH, self.since, self.kind)
+        return (self.due is None, self.due or _EPOCH, self.since, self.kind, self.item_id)
 
     def cursor(self) -> str:
         return encode_cursor([iso(self.due), iso(self.since), self.kind, self.item_id])
@@ -73,8 +72,10 @@ def group_queue(
         found = _candidates(uow, group, limit + 1, start)
         found.sort(key=lambda entry: entry[0].order())
         page = found[:limit]
+        talks = uow.instances.many([p.item_id for p, _ in page if p.kind == CONVERSATION])
         items = [
-            handoff_item(uow, engine, row, now) | {"kind": CONVERSATION, "due_at": None}
+            handoff_item(uow, engine, talks[place.item_id], now)
+            | {"kind": CONVERSATION, "due_at": None}
             if place.kind == CONVERSATION
             else queue_item_view(row, now)
             for place, row in page
@@ -99,7 +100,7 @@ def _candidates(
     )
     found.extend((_work_place(row), row) for row in rows)
     talk_start = start.no_due_start(CONVERSATION) if start else None
-    for row in uow.instances.queue(group, size, after=talk_start):
+    for row in uow.instances.queue(group, size, after=talk_start, places_only=True):
         since = utc(row["handed_off_at"]) or _EPOCH
         found.append((Place(None, since, CONVERSATION, str(row["id"])), row))
     return found
