@@ -99,6 +99,33 @@ def _postgres(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
+def _bound(column: Any) -> Any:
+    return sa.bindparam(column.name, type_=column.type)
+
+
+# The dedup look-up runs on every create: built once, served by ix_tickets_open_problem.
+_DUPLICATE = (
+    sa.select(tickets)
+    .where(
+        tickets.c.customer_key == _bound(tickets.c.customer_key),
+        tickets.c.type == _bound(tickets.c.type),
+        tickets.c.category == _bound(tickets.c.category),
+        tickets.c.status.not_in(DONE_STATUSES),
+        tickets.c.created_at >= sa.bindparam("since", type_=tickets.c.created_at.type),
+    )
+    .order_by(tickets.c.created_at.desc())
+    .limit(1)
+)
+
+
+_NEXT_SEQ = sa.select(ticket_seq.next_value())
+_PROBLEM_LOCK = sa.select(
+    sa.func.pg_advisory_xact_lock(
+        sa.func.hashtextextended(sa.bindparam("key", type_=sa.String()), 0)
+    )
+)
+
+
 class TicketRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -107,7 +134,7 @@ class TicketRepository:
         """The next ticket number: a sequence on PostgreSQL; on SQLite (one writer at a time)
         one more than the highest given."""
         if _postgres(self.conn):
-            return int(self.conn.execute(sa.select(ticket_seq.next_value())).scalar_one())
+            return int(self.conn.execute(_NEXT_SEQ).scalar_one())
         top = self.conn.execute(sa.select(sa.func.max(tickets.c.seq))).scalar()
         return int(top or 0) + 1
 
@@ -150,27 +177,15 @@ class TicketRepository:
         """Serialize creates of one customer problem until this transaction ends (PostgreSQL:
         an advisory transaction lock; SQLite's writers already take turns)."""
         if _postgres(self.conn):
-            self.conn.execute(
-                sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0)))
-            )
+            self.conn.execute(_PROBLEM_LOCK, {"key": key})
 
     def open_duplicate(
         self, customer_key: str, ticket_type: str, category: str, since: datetime
     ) -> RowMapping | None:
         """The newest open ticket of this customer, type and category created since ``since``."""
-        q = (
-            sa.select(tickets)
-            .where(
-                tickets.c.customer_key == customer_key,
-                tickets.c.type == ticket_type,
-                tickets.c.category == category,
-                tickets.c.status.not_in(DONE_STATUSES),
-                tickets.c.created_at >= since,
-            )
-            .order_by(tickets.c.created_at.desc())
-            .limit(1)
-        )
-        return self.conn.execute(q).mappings().first()
+        params = {"customer_key": customer_key, "type": ticket_type, "category": category}
+        found = self.conn.execute(_DUPLICATE, {**params, "since": since})
+        return found.mappings().first()
 
     def page(
         self,
