@@ -21,6 +21,26 @@ from engine.persistence.tables import (
     scripts,
 )
 
+# Read by every session start and ticket create: built once.
+_PUBLISHED = (
+    sa.select(
+        scripts.c.id.label("script_id"),
+        scripts.c.key,
+        script_versions.c.id.label("version_id"),
+        script_versions.c.number,
+    )
+    .select_from(
+        scripts.join(
+            script_versions,
+            sa.and_(
+                script_versions.c.script_id == scripts.c.id,
+                script_versions.c.number == scripts.c.published_version,
+            ),
+        )
+    )
+    .where(scripts.c.key == sa.bindparam("key", type_=scripts.c.key.type))
+)
+
 
 class ScriptRepository:
     def __init__(self, conn: Connection) -> None:
@@ -107,25 +127,7 @@ class ScriptRepository:
 
     def published_version_id(self, key: str) -> RowMapping | None:
         """The one read a session start needs: the script and its published version."""
-        q = (
-            sa.select(
-                scripts.c.id.label("script_id"),
-                scripts.c.key,
-                script_versions.c.id.label("version_id"),
-                script_versions.c.number,
-            )
-            .select_from(
-                scripts.join(
-                    script_versions,
-                    sa.and_(
-                        script_versions.c.script_id == scripts.c.id,
-                        script_versions.c.number == scripts.c.published_version,
-                    ),
-                )
-            )
-            .where(scripts.c.key == key)
-        )
-        return self.conn.execute(q).mappings().first()
+        return self.conn.execute(_PUBLISHED, {"key": key}).mappings().first()
 
 
 _HISTORY_COLUMNS = ", ".join(c.name for c in history.c if c.name != "id")
