@@ -53,6 +53,7 @@ def start() -> Any:
         variables=body.variables,
         session_key=body.session_key,
         actor=actor(),
+        customer_key=body.customer_key,
     )
     return jsonify(_rendered(view)), (201 if created else 200)
 

@@ -44,6 +44,9 @@ class StartSession(RequestBody):
         description="The client's own key for the conversation: starting again with the same "
         "key returns the running session instead of a new one.",
     )
+    customer_key: Annotated[Text, Field(max_length=200)] | None = Field(
+        None, description="The customer, for their history across channels and tickets."
+    )
 
 
 class TakeStep(RequestBody):

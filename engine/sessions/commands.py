@@ -63,8 +63,10 @@ def start_session(
     variables: dict[str, Any],
     session_key: str | None,
     actor: Actor,
+    customer_key: str | None = None,
 ) -> tuple[StepView, bool]:
-    """Start a session on the script's published version; returns (view, created)."""
+    """Start a session on the script's published version; returns (view, created).
+    ``customer_key`` names the customer, for their history across channels."""
     if channel not in CHANNELS:
         raise ValidationFailed(
             f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}",
@@ -85,6 +87,7 @@ def start_session(
             variables=variables,
             session_key=session_key,
             actor=actor,
+            customer_key=customer_key,
         ),
     )
 
@@ -98,6 +101,7 @@ def start_session_in(
     variables: dict[str, Any],
     session_key: str | None,
     actor: Actor,
+    customer_key: str | None = None,
 ) -> tuple[StepView, bool]:
     if session_key:
         existing = uow.instances.find_open(script, session_key)
@@ -120,6 +124,7 @@ def start_session_in(
     outcome = arrive(engine, compiled, workflow, channel)
     now = engine.clock()
     session = _new_session(engine, release, script, channel, session_key, workflow, outcome, now)
+    session.customer_key = customer_key
     if not _insert(uow, session):
         existing = uow.instances.find_open(script, session_key or "")
         if existing is None:

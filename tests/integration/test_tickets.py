@@ -419,3 +419,35 @@ def test_release_and_my_work(client: Any, tokens: dict[str, str], routing: str) 
     assert client.post(f"/api/v1/work-items/{item}/release", headers=op).status_code == 409
     entries = [e["event"] for e in route_of(client, tokens["operator"], ticket["id"])["entries"]]
     assert entries[-2:] == ["claimed", "released"]
+
+
+def test_customer_history_lists_conversations_and_tickets(
+    client: Any, tokens: dict[str, str], routing: str, deploy: Any
+) -> None:
+    bot, who = auth(tokens["bot"]), customer()
+    chat_id = f"tg-{who}"
+    client.put(
+        f"/api/v1/customers/{who}/identities",
+        json={"identities": [{"kind": "chat", "value": chat_id}]},
+        headers=bot,
+    )
+    talk = f"talk{uuid.uuid4().hex[:8]}"
+    deploy(BUNDLES / "menu_loop", talk)
+    by_key = client.post(
+        "/api/v1/sessions", json={"script": talk, "customer_key": who}, headers=bot
+    ).get_json()
+    by_chat = client.post(
+        "/api/v1/sessions",
+        json={"script": talk, "channel": "chat", "session_key": chat_id},
+        headers=bot,
+    ).get_json()
+    ticket = open_ticket(client, tokens["bot"], routing, customer_key=who).get_json()
+    history = client.get(f"/api/v1/customers/{who}/history", headers=bot).get_json()
+    assert [(i["kind"], i["id"]) for i in history["items"]] == [
+        ("ticket", ticket["id"]),
+        ("conversation", by_chat["session_id"]),
+        ("conversation", by_key["session_id"]),
+    ]
+    talked = history["items"][1]
+    assert talked["about"] == "Menu loop" and talked["channel"] == "chat"
+    assert talked["ended"] is False and history["items"][0]["about"] == "s"
