@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 WORKERS ?= 2
 
-.PHONY: install run test lint typecheck imports pytest smoke bench pg-up clean browser-deps e2e messages vendor
+.PHONY: install run test lint typecheck imports pytest smoke bench bench-deps pg-up clean browser-deps e2e messages vendor
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -90,8 +90,15 @@ smoke: install
 
 test: lint typecheck imports pytest smoke
 
-bench: install pg-up
+# wrk (Debian's package) is the load generator of bench/step.py: a C client that is not the
+# bottleneck on the two cores it shares with the server.
+bench-deps:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: install pg-up bench-deps
 	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/step.py
+	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/step.py --profile
+	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/live.py
 	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/dialogues.py
 	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/integrations.py
 	CUEBOOK_BENCH_DATABASE_URL=$(PG_URL) $(BIN)/python bench/explain.py

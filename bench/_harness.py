@@ -78,8 +78,23 @@ def cli(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterator[str]:
+def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 2) -> Iterator[str]:
+    with gunicorn_process(env, workers, threads) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def gunicorn_process(
+    env: dict[str, str], workers: int = 2, threads: int = 2, *, gunicorn_args: str = ""
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``cuebook serve`` on a free port; yields its base URL and the gunicorn master process.
+
+    ``gunicorn_args`` go to gunicorn through GUNICORN_CMD_ARGS (e.g. ``--worker-class sync``);
+    the PostgreSQL connections carry the application name ``cuebook-bench-<port>``."""
     port = free_port()
+    env = dict(env, PGAPPNAME=f"cuebook-bench-{port}")
+    if gunicorn_args:
+        env["GUNICORN_CMD_ARGS"] = gunicorn_args
     proc = subprocess.Popen(
         [
             CUEBOOK,
@@ -108,7 +123,7 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 1) -> Iterato
                 time.sleep(0.1)
         else:
             raise RuntimeError("gunicorn did not start")
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)

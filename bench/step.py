@@ -1,17 +1,33 @@
 """Step cost: the raw engine against full HTTP steps through gunicorn on PostgreSQL.
 
-    python bench/step.py [--steps N] [--sessions 50]
+    python bench/step.py [--seconds 20] [--workers 2] [--threads 2] [--gunicorn-args ARGS]
+    python bench/step.py --profile [--steps 2000]
 
-Prints p50 / p99 per step for (1) the raw engine in-process (restore state, complete
-the task, run engine steps, save state), (2) HTTP steps through gunicorn with 2 workers
-and 50 sessions in flight, their ratio, and (3) the 1st against the 1,000th step of one
-looping dialogue.
+The script is the ten-form one (bench/linear.py: a script task after each form). Prints,
+all from one run:
+
+1. the raw engine in-process (restore state, complete the task, run engine steps,
+   describe, save state): the baseline every ratio below is taken against;
+2. HTTP steps from one keep-alive client, one at a time (wrk with one connection; and
+   httpx, a Python client, for comparison): p50 and its ratio to the raw p50;
+3. saturation: wrk (bench/dialogue.lua) with 50, then 8, keep-alive connections and no
+   pause, steps/s, and the server's CPU per step (gunicorn master and workers plus the
+   PostgreSQL processes serving them, read from /proc over the window) and its ratio to the
+   raw p50; wrk's own CPU per step shows it is not the bottleneck;
+4. 50 sessions in flight offered half the higher saturation rate (exponential pauses
+   between a session's steps): p50 / p99;
+5. 500 sessions in flight offered 300 steps/s: p50 / p99 and the rate reached;
+6. the 1st against the 1,000th turn of one looping dialogue (tests/fixtures menu_loop).
+
+``--profile`` prints instead where one step's time goes, layer by layer (bench/layers.py).
+The load client runs on the same cores as the server.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -20,42 +36,60 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import ROOT, cli, fresh_schema, gunicorn, percentile, run_dialogues, summary
+from bench._harness import ROOT, cli, fresh_schema, gunicorn_process, percentile, summary
+from bench.linear import answer_for, linear_bundle
+from bench.load import Server, clone_sessions, run_wrk
 from engine.bpmn.bundle import bundle_from_path
 from engine.bpmn.compiler import compile_bundle
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import make_script_engine
 from engine.templates import TemplateRenderer
 
-BUNDLE = ROOT / "tests" / "fixtures" / "bundles" / "menu_loop"
+LOOP = ROOT / "tests" / "fixtures" / "bundles" / "menu_loop"
 
 
-def raw_engine(steps: int) -> list[float]:
+def raw_engine(folder: Path, steps: int) -> list[float]:
     """One step = restore + complete + engine steps + describe + save, as the HTTP path does."""
-    compiled = compile_bundle(bundle_from_path(BUNDLE))
+    compiled = compile_bundle(bundle_from_path(folder))
     runner = Runner(make_script_engine, TemplateRenderer())
-    wf = runner.start(compiled, {})
-    runner.advance(wf, [])
-    pos = runner.position(compiled, wf)
-    runner.complete(wf, pos.task, {"name": "Bench"}, [])
-    state = runner.save(wf)
+
+    def fresh() -> str:
+        wf = runner.start(compiled, {})
+        runner.advance(wf, [])
+        return runner.save(wf)
+
+    state = fresh()
     times = []
-    for _ in range(steps):
+    for i in range(steps):
         t0 = time.perf_counter()
         wf = runner.restore(compiled, state)
         pos = runner.position(compiled, wf)
-        runner.complete(wf, pos.task, {"choice": "again"}, [])
+        runner.complete(wf, pos.task, answer_for(pos.step_spec.id, i), [])
         pos = runner.position(compiled, wf)
-        runner.describe(compiled, pos, dict(pos.task.data))
+        runner.describe(compiled, pos, runner.data_of(wf, pos))
         state = runner.save(wf)
         times.append((time.perf_counter() - t0) * 1000)
+        if pos.task is None:
+            state = fresh()
     return times
 
 
-def answer(view: dict[str, Any], i: int) -> dict[str, Any]:
-    if view["step"]["id"] == "name":
-        return {"answer": {"name": "Bench"}}
-    return {"answer": {"choice": "again"}}
+def one_client(base: str, token: str, script: str, steps: int) -> list[float]:
+    """Steps from one keep-alive client, one at a time (a new session after each end)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    times = []
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
+        view: dict[str, Any] = {"status": "ended"}
+        for i in range(steps):
+            if view["status"] != "waiting":
+                view = c.post("/api/v1/sessions", json={"script": script}).json()
+            body = {"step_token": view["step_token"], "answer": answer_for(view["step"]["id"], i)}
+            t0 = time.perf_counter()
+            resp = c.post(f"/api/v1/sessions/{view['session_id']}/steps", json=body)
+            times.append((time.perf_counter() - t0) * 1000)
+            view = resp.json()
+            assert resp.status_code == 200, view
+    return times
 
 
 def long_loop(base: str, token: str, key: str, turns: int) -> list[float]:
@@ -81,67 +115,107 @@ def long_loop(base: str, token: str, key: str, turns: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sessions", type=int, default=50)
-    parser.add_argument("--think", type=float, default=0.5, help="mean seconds between steps")
-    parser.add_argument("--steps", type=int, default=20, help="steps per session")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each wrk run")
+    parser.add_argument("--sessions", type=int, default=50, help="in flight, paced run")
+    parser.add_argument("--many", type=int, default=500, help="in flight, the large run")
+    parser.add_argument("--rate", type=float, default=300, help="steps/s offered, large run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--gunicorn-args", default="", help="e.g. '--worker-class sync'")
+    parser.add_argument("--steps", type=int, default=0, help="steps of the one-client run")
     parser.add_argument("--turns", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true", help="only the profile by layer")
     args = parser.parse_args()
+    if args.profile:
+        from bench.layers import profile
 
-    raw_engine(200)  # warm up
-    raw = raw_engine(2000)
-    print(summary("raw engine (in-process)", raw))
+        profile(args.steps or 2000)
+        return
+
+    folder = linear_bundle(Path(tempfile.mkdtemp()) / "linear")
+    raw_engine(folder, 300)  # warm up
+    raw = raw_engine(folder, 2000)
+    raw_p50 = percentile(raw, 50)
+    print(summary("raw engine step (baseline)", raw))
     with fresh_schema() as env:
-        cli(env, "deploy", str(BUNDLE), "--script", "bench", "--publish")
+        cli(env, "deploy", str(folder), "--script", "linear", "--publish")
+        cli(env, "deploy", str(LOOP), "--script", "loop", "--publish")
         token = cli(env, "token", "create", "--role", "bot", "--name", "bench")
-        with gunicorn(env, workers=2) as base:
-            run_dialogues(
-                base, token, "bench", sessions=4, steps=10, think_s=0, reply=answer, channel="web"
-            )
-            paced, rate = run_dialogues(
+        with gunicorn_process(
+            env, args.workers, args.threads, gunicorn_args=args.gunicorn_args
+        ) as (base, proc):
+            server = Server(proc.pid, f"cuebook-bench-{base.rsplit(':', 1)[1]}")
+            one_client(base, token, "linear", 200)
+            python_client = one_client(base, token, "linear", args.steps or 1000)
+            print(summary("HTTP step, 1 Python client (httpx)", python_client))
+            single = run_wrk(
                 base,
                 token,
-                "bench",
-                sessions=args.sessions,
-                steps=args.steps,
-                think_s=args.think,
-                reply=answer,
-                channel="web",
+                clone_sessions(env, base, token, "linear", int(args.seconds * 20) + 20),
+                connections=1,
+                seconds=args.seconds / 2,
             )
-            print(
-                summary(f"HTTP step, {args.sessions} in flight", paced)
-                + f"  {rate:.0f} steps/s, ~{args.think:.1f} s between a session's steps"
+            print(single.line("HTTP step, 1 keep-alive client (wrk)"))
+            warm = clone_sessions(env, base, token, "linear", 400)
+            run_wrk(base, token, warm, connections=50, seconds=3)
+            # sessions enough for every connection to keep stepping through the run
+            need = int(args.seconds * 400 / 10) + 200
+            sat, few = (
+                run_wrk(
+                    base,
+                    token,
+                    clone_sessions(env, base, token, "linear", need),
+                    connections=connections,
+                    seconds=args.seconds,
+                    server=server,
+                )
+                for connections in (50, 8)
             )
-            flat, most = run_dialogues(
+            print(sat.line("saturation, 50 keep-alive connections"))
+            print(sat.cpu_line())
+            print(few.line("saturation, 8 keep-alive connections"))
+            print(few.cpu_line())
+            half = max(sat.rate, few.rate) / 2
+            paced = run_wrk(
                 base,
                 token,
-                "bench",
-                sessions=args.sessions,
-                steps=20,
-                think_s=0,
-                reply=answer,
-                channel="web",
+                clone_sessions(env, base, token, "linear", int(args.seconds * half / 10) + 200),
+                connections=args.sessions,
+                seconds=args.seconds,
+                think_ms=args.sessions / half * 1000,
             )
-            print(
-                summary(f"HTTP step, {args.sessions} in flight, no pause", flat)
-                + f"  {most:.0f} steps/s (saturation)"
+            print(paced.line(f"{args.sessions} in flight, offered {half:.0f}/s (half)"))
+            many = run_wrk(
+                base,
+                token,
+                clone_sessions(
+                    env, base, token, "linear", int(args.seconds * args.rate / 10) + args.many
+                ),
+                connections=args.many,
+                seconds=args.seconds,
+                think_ms=args.many / args.rate * 1000,
             )
-            loop = long_loop(base, token, "bench", args.turns)
-    one = loop[:300]
-    print(summary("HTTP step, 1 in flight", one))
+            print(many.line(f"{args.many} in flight, offered {args.rate:.0f}/s"))
+            loop = long_loop(base, token, "loop", args.turns)
     first = percentile(loop[:50], 50)
     last = percentile(loop[-50:], 50)
-    print(summary("looping dialogue, all turns", loop))
     print(
-        f"{'looping dialogue':<34} first 50 turns p50={first:.2f} ms, "
+        f"{'looping dialogue':<44} first 50 turns p50={first:.2f} ms, "
         f"turns {args.turns - 49}-{args.turns} p50={last:.2f} ms, "
         f"ratio {last / first:.2f}x (target <= 1.5x)"
     )
     print(
-        f"ratio HTTP/raw p50, 1 in flight: "
-        f"{percentile(one, 50) / percentile(raw, 50):.2f}x (target <= 3x)"
+        f"ratio HTTP step p50 (1 keep-alive client) / raw p50: "
+        f"{single.p50 / raw_p50:.2f}x (target <= 3x)"
     )
     print(
-        f"HTTP p99 with {args.sessions} in flight: {percentile(paced, 99):.2f} ms (target < 50 ms)"
+        f"ratio server CPU per step / raw p50: {sat.cpu_per_step_ms / raw_p50:.2f}x "
+        f"(50 connections), {few.cpu_per_step_ms / raw_p50:.2f}x (8) (target <= 3x); "
+        f"saturation {max(sat.rate, few.rate):.0f} steps/s (target >= 300)"
+    )
+    print(
+        f"p99 with {args.sessions} in flight at half saturation: {paced.p99:.1f} ms; "
+        f"with {args.many} in flight at {args.rate:.0f}/s: {many.p99:.1f} ms (target < 50 ms)"
     )
 
 
