@@ -8,20 +8,31 @@ place that reads it, with ``markdown-it-py``.
   links as "text (address)".
 * :func:`speakable_paragraphs` - plain paragraphs to speak: no marks, no addresses, no tags;
   headings and list items end as sentences.
+
+Each is read once per distinct text: a step's text repeats (the same element for every
+session, or the same template rendered with the same values), so results of texts up to
+``CACHED_TEXT_CHARS`` long are kept in bounded LRU caches (``CACHE_SIZE`` texts each).
+Reading Markdown costs about half a millisecond a text; a cache hit a microsecond.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, TypeVar
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 _EXTENSIONS = ["table", "strikethrough"]
+T = TypeVar("T")
+CACHE_SIZE = 4096
+"""Distinct texts remembered per reading (HTML, chat, voice)."""
+CACHED_TEXT_CHARS = 4000
+"""Longer texts are read each time (they are rare, and would crowd the cache)."""
 _ENDS_SENTENCE = re.compile(r"[.!?…:;,]$")
 _BETWEEN_TAGS = re.compile(r">\n+(?=<|$)")
 
@@ -50,6 +61,19 @@ _HTML = _html_renderer()
 _TEXT = MarkdownIt("commonmark", {"html": True}).enable(_EXTENSIONS)
 
 
+def _remembered(read: Callable[[str], T]) -> Callable[[str], T]:
+    """``read`` with its results for short texts kept in an LRU cache (thread-safe)."""
+    cached = lru_cache(maxsize=CACHE_SIZE)(read)
+
+    def remembered(text: str) -> T:
+        return cached(text) if len(text) <= CACHED_TEXT_CHARS else read(text)
+
+    remembered.__doc__ = read.__doc__
+    remembered.cache_info = cached.cache_info  # type: ignore[attr-defined]
+    return remembered
+
+
+@_remembered
 def markdown_html(text: str) -> str:
     """``text`` as HTML, safe to put in a page as it is (compact: no newlines between tags)."""
     if not text.strip():
@@ -186,6 +210,7 @@ def _plain(markdown: str, style: _Style) -> list[str]:
     return [p for p in joined if p.strip()]
 
 
+@_remembered
 def chat_text(markdown: str) -> str:
     """``markdown`` as plain text for a chat message (paragraphs apart by a blank line)."""
     return "\n\n".join(_plain(markdown, _CHAT))
@@ -193,4 +218,10 @@ def chat_text(markdown: str) -> str:
 
 def speakable_paragraphs(markdown: str) -> list[str]:
     """Paragraphs of plain text: Markdown marks, links' targets and HTML tags removed."""
-    return [" ".join(p.split()) for p in _plain(markdown, _VOICE)]
+    return list(_speakable(markdown))
+
+
+@_remembered
+def _speakable(markdown: str) -> tuple[str, ...]:
+    # A tuple, so the cache hands out nothing a caller could change.
+    return tuple(" ".join(p.split()) for p in _plain(markdown, _VOICE))
