@@ -28,6 +28,7 @@ from web.auth import install_auth, public
 from web.context import Services, services
 from web.cors import install_cors
 from web.errors import register_error_handlers
+from web.json_provider import OrjsonProvider
 
 
 def create_app(settings: Settings | None = None, svc: Services | None = None) -> Flask:
@@ -40,8 +41,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = OrjsonProvider(app)  # compact, non-ASCII kept, keys in their order
     app.extensions["cuebook"] = svc or build_services(settings)
     register_error_handlers(app)
     install_auth(app)
