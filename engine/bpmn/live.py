@@ -32,6 +32,12 @@ class LiveWorkflows:
             self.misses += 1
             return None
 
+    def version_of(self, instance_id: str) -> int | None:
+        """The ``lock_version`` the instance's workflow is kept at, if it is kept."""
+        with self._lock:
+            entry = self._items.get(instance_id)
+        return None if entry is None else entry[0]
+
     def put(self, instance_id: str, lock_version: int, workflow: Any) -> None:
         with self._lock:
             self._items[instance_id] = (lock_version, workflow)

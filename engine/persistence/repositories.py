@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
@@ -130,6 +131,17 @@ class ScriptRepository:
         return self.conn.execute(_PUBLISHED, {"key": key}).mappings().first()
 
 
+# The per-step reads of an instance, built once (SQLAlchemy caches their compiled SQL).
+_ROW = sa.select(instances).where(instances.c.id == sa.bindparam("id"))
+_ROW_LOCKED = _ROW.with_for_update()
+_ROW_UNLESS = sa.select(
+    *(c for c in instances.c if c.name != "state"),
+    sa.case(
+        (instances.c.lock_version == sa.bindparam("known"), sa.null()), else_=instances.c.state
+    ).label("state"),
+).where(instances.c.id == sa.bindparam("id"))
+_ROW_UNLESS_LOCKED = _ROW_UNLESS.with_for_update()
+
 _HISTORY_COLUMNS = ", ".join(c.name for c in history.c if c.name != "id")
 _OUTBOX_COLUMNS = ", ".join(c.name for c in outbox.c if c.name not in ("id", "tx"))
 
@@ -140,6 +152,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a row")
 
 
+def _rows_json(rows: list[dict[str, Any]]) -> str:
+    """Rows as a JSON array for ``json_populate_recordset`` (datetimes in ISO 8601)."""
+    try:
+        return orjson.dumps(rows, option=orjson.OPT_PASSTHROUGH_DATACLASS).decode()
+    except TypeError:  # what orjson does not write: json writes it, or names it
+        return json.dumps(rows, default=_json_default)
+
+
 class InstanceRepository:
     def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
         self.conn = conn
@@ -148,11 +168,23 @@ class InstanceRepository:
     def add(self, **values: Any) -> None:
         self.conn.execute(instances.insert().values(**values))
 
-    def get(self, instance_id: str, *, for_update: bool = False) -> RowMapping | None:
-        q = sa.select(instances).where(instances.c.id == instance_id)
-        if for_update and self.lock_rows:
-            q = q.with_for_update()
-        return self.conn.execute(q).mappings().first()
+    def get(
+        self, instance_id: str, *, for_update: bool = False, unless_version: int | None = None
+    ) -> RowMapping | None:
+        """The instance's row. With ``unless_version``, its ``state`` is None when the row is
+        at that ``lock_version`` (the caller holds that state already: nothing to send)."""
+        lock = for_update and self.lock_rows
+        if unless_version is None:
+            q = _ROW_LOCKED if lock else _ROW
+            return self.conn.execute(q, {"id": instance_id}).mappings().first()
+        q = _ROW_UNLESS_LOCKED if lock else _ROW_UNLESS
+        params = {"id": instance_id, "known": unless_version}
+        return self.conn.execute(q, params).mappings().first()
+
+    def state_of(self, instance_id: str) -> str | None:
+        q = sa.select(instances.c.state).where(instances.c.id == instance_id)
+        found = self.conn.execute(q).scalar()
+        return None if found is None else str(found)
 
     def find_open(self, script_key: str, session_key: str) -> str | None:
         q = sa.select(instances.c.id).where(
@@ -212,7 +244,7 @@ class InstanceRepository:
                     f"INSERT INTO {table.name} ({cols}) SELECT {cols} "
                     f"FROM json_populate_recordset(NULL::{table.name}, %({name})s)"
                 )
-                params[name] = json.dumps(rows, default=_json_default)
+                params[name] = _rows_json(rows)
         assignments = []
         for column, value in values.items():
             instances.c[column]  # a KeyError here names a column that does not exist

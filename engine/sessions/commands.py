@@ -223,12 +223,12 @@ def submit_step(
 def submit_step_in(
     uow: UnitOfWork, engine: Engine, session_id: str, reply: Reply, actor: Actor
 ) -> StepView:
-    session = load_session(uow, session_id, for_update=True)
+    session = load_session(uow, session_id, for_update=True, live=engine.live)
     if not check_token(session, reply.step_token):
         return get_session_in(uow, engine, session_id, for_person=not actor.is_bot)
     check_may_act(session, actor)
     compiled = compiled_for(uow, engine, session)
-    workflow = restore_to_change(engine, compiled, session)
+    workflow = restore_to_change(engine, compiled, session, uow)
     position = engine.runner.position(compiled, workflow)
     if position.task is None or position.step_spec is None:
         raise NotWaitingForAnswer(
@@ -329,12 +329,12 @@ def go_back(
 def go_back_in(
     uow: UnitOfWork, engine: Engine, session_id: str, step_token: str, actor: Actor
 ) -> StepView:
-    session = load_session(uow, session_id, for_update=True)
+    session = load_session(uow, session_id, for_update=True, live=engine.live)
     if not check_token(session, step_token):
         return get_session_in(uow, engine, session_id, for_person=not actor.is_bot)
     check_may_act(session, actor)
     compiled = compiled_for(uow, engine, session)
-    workflow = restore_to_change(engine, compiled, session)
+    workflow = restore_to_change(engine, compiled, session, uow)
     position = engine.runner.position(compiled, workflow)
     task = position.task
     target = engine.runner.back_target(compiled, task) if task is not None else None
@@ -383,7 +383,7 @@ def resume(
     if session.ended:
         return None
     compiled = compiled_for(uow, engine, session)
-    workflow = restore_to_change(engine, compiled, session)
+    workflow = restore_to_change(engine, compiled, session, uow)
     before = engine.runner.position(compiled, workflow)
     trigger(workflow)
     ran: list[TaskEvent] = []

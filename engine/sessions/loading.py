@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from engine.bpmn.live import LiveWorkflows
 from engine.errors import SessionNotFound
 from engine.language import script_language
 from engine.persistence.database import UnitOfWork
@@ -19,10 +20,17 @@ def _is_session_id(value: str) -> bool:
         return False
 
 
-def load_session(uow: UnitOfWork, session_id: str, *, for_update: bool) -> Session:
+def load_session(
+    uow: UnitOfWork, session_id: str, *, for_update: bool, live: LiveWorkflows | None = None
+) -> Session:
+    """The session by id. Given the process's ``live`` workflows, a session whose workflow is
+    kept there at the row's ``lock_version`` comes without its state (``state`` is None: the
+    database sends nothing it would not use); ``transitions.restore_to_change`` reads it
+    if the live workflow is gone by then."""
     if not _is_session_id(session_id):
         raise SessionNotFound(f"session {session_id} not found")
-    row = uow.instances.get(session_id, for_update=for_update)
+    known = live.version_of(session_id) if live is not None else None
+    row = uow.instances.get(session_id, for_update=for_update, unless_version=known)
     if row is None:
         raise SessionNotFound(f"session {session_id} not found")
     return Session.from_row(row)

@@ -122,9 +122,20 @@ def save_transition(
     return written
 
 
-def restore_to_change(engine: Engine, compiled: Any, session: Session) -> Any:
-    """The workflow to change: the live one if it is current, else restored from state."""
+def restore_to_change(
+    engine: Engine, compiled: Any, session: Session, uow: UnitOfWork | None = None
+) -> Any:
+    """The workflow to change: the live one if it is current, else restored from state.
+
+    A session loaded without its state (``loading.load_session`` with live workflows) whose
+    live workflow has gone meanwhile has its state read through ``uow``."""
     workflow = engine.live.take(session.id, session.lock_version)
     if workflow is not None:
         return workflow
-    return engine.runner.restore(compiled, session.state)
+    state = session.state
+    if not state:
+        if uow is None:
+            raise RuntimeError(f"session {session.id} was loaded without its state")
+        state = uow.instances.state_of(session.id) or ""
+        session.state = state
+    return engine.runner.restore(compiled, state)
