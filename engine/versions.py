@@ -13,7 +13,8 @@ from typing import Any
 from cachetools import LRUCache
 
 from engine.bpmn.bundle import Bundle, bundle_from_zip
-from engine.bpmn.compiler import BPMN_NS, CompiledScript, FunctionLookup, compile_bundle
+from engine.bpmn.compiler import CompiledScript, FunctionLookup, compile_bundle
+from engine.bpmn.namespaces import BPMN_NS
 from engine.bpmn.safe_xml import parse_xml
 from engine.errors import (
     Detail,

@@ -23,6 +23,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.bundle import Bundle, load_json
+from engine.bpmn.loops import loop_without_exit
+from engine.bpmn.namespaces import BPMN_NS, SPIFF_NS
 from engine.bpmn.routing import RoutingRules, load_routing
 from engine.bpmn.safe_xml import parse_xml
 from engine.bpmn.sandbox import check_code
@@ -30,9 +32,6 @@ from engine.errors import CuebookError, Detail, MalformedInput, ValidationFailed
 from engine.form_options import form_options, is_array
 from engine.model import Option
 from engine.templates import check_template
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 SUPPORTED_BPMN = frozenset(
     """
@@ -222,59 +221,16 @@ def _check_bpmn_tree(
             _check_service_task(file, node, elem, out, functions)
 
 
-BRANCHING = frozenset({"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"})
-
-
 def _check_loops(file: str, root: Any, out: _Collector) -> None:
     """A loop must pass a gateway that can leave it; without one the engine would predict
     the loop's tasks forever."""
-    for proc in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
-        kinds = {}
-        for node in proc:
-            ns, name = _local(node.tag)
-            if ns == BPMN_NS and node.get("id"):
-                kinds[node.get("id")] = name
-        edges: dict[str, list[str]] = {}
-        for flow in proc.iterfind(f"{{{BPMN_NS}}}sequenceFlow"):
-            source, target = flow.get("sourceRef", ""), flow.get("targetRef", "")
-            if kinds.get(source) in BRANCHING or kinds.get(target) in BRANCHING:
-                continue
-            edges.setdefault(source, []).append(target)
-        cycle = _find_cycle(edges)
-        if cycle:
-            out.add(
-                file,
-                cycle[0],
-                "a loop through "
-                + ", ".join(cycle)
-                + " has no exclusive or inclusive gateway to leave it",
-            )
-            return
-
-
-def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
-    """A cycle of the directed graph ``edges`` (node -> successors), if there is one."""
-    done: set[str] = set()
-    for start in list(edges):
-        if start in done:
-            continue
-        path = [start]
-        on_path = {start}
-        stack = [iter(edges.get(start, ()))]
-        while stack:
-            nxt = next(stack[-1], None)
-            if nxt is None:
-                stack.pop()
-                done.add(path[-1])
-                on_path.discard(path.pop())
-                continue
-            if nxt in on_path:
-                return path[path.index(nxt) :]
-            if nxt not in done:
-                path.append(nxt)
-                on_path.add(nxt)
-                stack.append(iter(edges.get(nxt, ())))
-    return None
+    cycle = loop_without_exit(root)
+    if cycle:
+        out.add(
+            file,
+            cycle[0],
+            f"a loop through {', '.join(cycle)} has no exclusive or inclusive gateway to leave it",
+        )
 
 
 def _check_service_task(
