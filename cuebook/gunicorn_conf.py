@@ -7,8 +7,9 @@ thread waiting on PostgreSQL (a lock, a commit) lets the worker's other thread u
 core meanwhile. Sync workers close every connection after its request, and a client that
 connects before it has something to send holds a sync worker until it sends: they served
 keep-alive clients at a fraction of the rate (docs/performance.md has the figures).
-``--threads`` sets the threads per worker; ``GUNICORN_CMD_ARGS="--worker-class sync"``
-still chooses sync workers.
+``--threads`` sets the threads per worker; ``--threads 1`` with
+``GUNICORN_CMD_ARGS="--worker-class sync"`` still chooses sync workers (gunicorn runs
+gthread workers whenever threads are more than one).
 
 Each worker, once its app is loaded, moves what it holds to the collector's permanent
 generation (``gc.freeze``) and collects young objects every 50,000 allocations instead of
