@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -36,10 +35,10 @@ from engine.sessions.model import Actor, HandoffReason, Reply, Session, Status
 from engine.sessions.queries import get_session_in
 from engine.sessions.replies import read_reply
 from engine.sessions.runtime import Engine
-from engine.sessions.tokens import check_token, new_token
+from engine.sessions.tokens import check_token
 from engine.sessions.transitions import (
     arrive,
-    handoff_values,
+    first_session,
     record_arrival,
     restore_to_change,
     save_transition,
@@ -123,7 +122,17 @@ def start_session_in(
     engine.runner.advance(workflow, ran)
     outcome = arrive(engine, compiled, workflow, channel)
     now = engine.clock()
-    session = _new_session(engine, release, script, channel, session_key, workflow, outcome, now)
+    session = first_session(
+        engine,
+        release,
+        workflow,
+        outcome,
+        now,
+        session_id=str(uuid.uuid4()),
+        script=script,
+        channel=channel,
+        session_key=session_key,
+    )
     session.customer_key = customer_key
     if not _insert(uow, session):
         existing = uow.instances.find_open(script, session_key or "")
@@ -147,52 +156,6 @@ def start_session_in(
     uow.after_commit(lambda: engine.live.put(session.id, 0, workflow))
     metrics.SESSIONS_STARTED.labels(script, channel).inc()
     return view_of(session, outcome.step, language=language_of(engine, compiled)), True
-
-
-def _new_session(
-    engine: Engine,
-    release: Any,
-    script: str,
-    channel: str,
-    session_key: str | None,
-    workflow: Any,
-    outcome: Any,
-    now: datetime,
-) -> Session:
-    session = Session(
-        id=str(uuid.uuid4()),
-        script_id=release["script_id"],
-        script_key=script,
-        version_id=release["version_id"],
-        version_number=release["number"],
-        status=outcome.status,
-        channel=channel,
-        session_key=session_key,
-        state=engine.runner.save(workflow),
-        lock_version=0,
-        step_seq=0,
-        step_token=new_token(0),
-        current_element=outcome.step.id,
-        misses=0,
-        outcome="automated" if outcome.status is Status.COMPLETED else None,
-        handoff_queue=None,
-        handoff_reason=None,
-        handoff_code=None,
-        handed_off_at=None,
-        assignee=None,
-        next_timer_at=(
-            datetime.fromisoformat(outcome.position.next_timer_at)
-            if outcome.position.next_timer_at
-            else None
-        ),
-        created_at=now,
-        updated_at=now,
-        ended_at=now if outcome.status.ended else None,
-    )
-    if outcome.handoff is not None:
-        for name, value in handoff_values(outcome.handoff, now).items():
-            setattr(session, name, value)
-    return session
 
 
 def _insert(uow: UnitOfWork, session: Session) -> bool:

@@ -139,3 +139,50 @@ def restore_to_change(
         state = uow.instances.state_of(session.id) or ""
         session.state = state
     return engine.runner.restore(compiled, state)
+
+
+def first_session(
+    engine: Engine,
+    release: Any,
+    workflow: Any,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    session_id: str,
+    script: str,
+    channel: str,
+    session_key: str | None = None,
+    customer_key: str | None = None,
+) -> Session:
+    """A new instance row's session: where its workflow arrived on its first advance."""
+    session = Session(
+        id=session_id,
+        script_id=release["script_id"],
+        script_key=script,
+        version_id=release["version_id"],
+        version_number=release["number"],
+        status=outcome.status,
+        channel=channel,
+        session_key=session_key,
+        state=engine.runner.save(workflow),
+        lock_version=0,
+        step_seq=0,
+        step_token=new_token(0),
+        current_element=outcome.step.id,
+        misses=0,
+        outcome="automated" if outcome.status is Status.COMPLETED else None,
+        handoff_queue=None,
+        handoff_reason=None,
+        handoff_code=None,
+        handed_off_at=None,
+        assignee=None,
+        next_timer_at=_parse_ts(outcome.position.next_timer_at),
+        created_at=now,
+        updated_at=now,
+        ended_at=now if outcome.status.ended else None,
+        customer_key=customer_key,
+    )
+    if outcome.handoff is not None:
+        for name, value in handoff_values(outcome.handoff, now).items():
+            setattr(session, name, value)
+    return session

@@ -28,10 +28,9 @@ from engine.persistence.tables import (
     work_items,
 )
 from engine.service_calls import calls_outside_the_lock
-from engine.sessions import Actor, Engine, Session, Status, resume
+from engine.sessions import Actor, Engine, resume
 from engine.sessions.journal import Journal, dumps
-from engine.sessions.tokens import new_token
-from engine.sessions.transitions import arrive
+from engine.sessions.transitions import arrive, first_session
 from engine.tickets.dedup import find_open_problem
 from engine.tickets.journal import TicketJournal
 from engine.tickets.model import (
@@ -226,32 +225,15 @@ def _instance_rows(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The ticket's workflow as an instance row (channel ``ticket``), and its history."""
     now = ticket.created_at
-    ended = outcome.status.ended
-    session = Session(
-        id=ticket.instance_id,
-        script_id=release["script_id"],
-        script_key=ticket.script_key,
-        version_id=release["version_id"],
-        version_number=ticket.version_number,
-        status=outcome.status,
+    session = first_session(
+        engine,
+        {**release, "number": ticket.version_number},
+        workflow,
+        outcome,
+        now,
+        session_id=ticket.instance_id,
+        script=ticket.script_key,
         channel=TICKET_CHANNEL,
-        session_key=None,
-        state=engine.runner.save(workflow),
-        lock_version=0,
-        step_seq=0,
-        step_token=new_token(0),
-        current_element=outcome.step.id,
-        misses=0,
-        outcome="automated" if outcome.status is Status.COMPLETED else None,
-        handoff_queue=None,
-        handoff_reason=None,
-        handoff_code=None,
-        handed_off_at=None,
-        assignee=None,
-        next_timer_at=_moment(outcome.position.next_timer_at),
-        created_at=now,
-        updated_at=now,
-        ended_at=now if ended else None,
         customer_key=ticket.customer_key,
     )
     journal = Journal(session.id, ticket.script_key, TICKET_CHANNEL, now, actor.name)
@@ -259,10 +241,6 @@ def _instance_rows(
     journal.ran(ran, "engine")
     journal.arrived(outcome)
     return session.as_row(), journal.history
-
-
-def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def join_ticket(
