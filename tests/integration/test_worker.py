@@ -8,7 +8,6 @@ fires exactly once (``FOR UPDATE SKIP LOCKED``), and SIGTERM / SIGINT stop a wor
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,8 +26,9 @@ import sqlalchemy as sa
 from engine.persistence.tables import history, instances, outbox
 from engine.relay import PublishFailed
 from engine.worker import Worker
-from tests.conftest import BUNDLES, ROOT, auth
+from tests.conftest import BUNDLES, auth
 from tests.support.waiting import join_all, wait_until
+from tests.support.worker_env import worker_env
 
 TIMERS = BUNDLES / "timers"
 CUEBOOK = Path(sys.executable).parent / "cuebook"
@@ -152,16 +152,7 @@ class WorkerProcess:
         self.name = name
         self.out = folder / f"{name}.out"
         self.err = folder / f"{name}.err"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CUEBOOK_")}
-        env.update(
-            CUEBOOK_DATABASE_URL=settings.database_url,
-            CUEBOOK_DATABASE_SCHEMA=settings.database_schema or "",
-            CUEBOOK_SECRET_KEY="test",
-            CUEBOOK_VAR_DIR=str(settings.var_dir),
-            PGAPPNAME=name,
-            PYTHONPATH=str(ROOT),
-            PYTHONUNBUFFERED="1",
-        )
+        env = worker_env(settings, name)
         with self.out.open("wb") as out, self.err.open("wb") as err:
             self.process = subprocess.Popen(
                 [str(CUEBOOK), "worker", *args],

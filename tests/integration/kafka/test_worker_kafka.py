@@ -6,7 +6,6 @@ the inbound topic delivers a message to a waiting session."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,9 +21,10 @@ import sqlalchemy as sa
 from kafka import KafkaConsumer, KafkaProducer
 
 from engine.persistence.tables import outbox
-from tests.conftest import BUNDLES, ROOT, auth
+from tests.conftest import BUNDLES, auth
 from tests.integration.kafka.conftest import durable_tansu, requires_tansu
 from tests.support.waiting import join_all, wait_until
+from tests.support.worker_env import worker_env
 
 pytestmark = [pytest.mark.postgres, requires_tansu]
 CUEBOOK = Path(sys.executable).parent / "cuebook"
@@ -36,17 +36,11 @@ class Worker:
     def __init__(self, settings: Any, folder: Path, bootstrap: str) -> None:
         self.name = f"cuebook-kafka-worker-{uuid.uuid4().hex[:8]}"
         self.out = folder / f"{self.name}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CUEBOOK_")}
-        env.update(
-            CUEBOOK_DATABASE_URL=settings.database_url,
-            CUEBOOK_DATABASE_SCHEMA=settings.database_schema or "",
-            CUEBOOK_SECRET_KEY="test",
-            CUEBOOK_VAR_DIR=str(settings.var_dir),
+        env = worker_env(
+            settings,
+            self.name,
             CUEBOOK_KAFKA_BOOTSTRAP=bootstrap,
             CUEBOOK_KAFKA_SESSION_TIMEOUT_MS="2000",
-            PGAPPNAME=self.name,
-            PYTHONPATH=str(ROOT),
-            PYTHONUNBUFFERED="1",
         )
         with self.out.open("wb") as out:
             self.process = subprocess.Popen(
