@@ -45,3 +45,8 @@ class LiveWorkflows:
     def drop(self, instance_id: str) -> None:
         with self._lock:
             self._items.pop(instance_id, None)
+
+    def clear(self) -> None:
+        """Forget every kept workflow (the next change of each restores it from its state)."""
+        with self._lock:
+            self._items.clear()

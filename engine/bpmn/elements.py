@@ -1,0 +1,48 @@
+"""The BPMN 2.0 elements Cuebook accepts: every one SpiffWorkflow 3 runs.
+
+A bundle naming an element outside this set is refused at validate/deploy with the
+element's id, never accepted and stuck at run time. docs/bundles.md has the same list
+with what each element does in a session.
+"""
+
+from __future__ import annotations
+
+STRUCTURE = """
+definitions process collaboration participant messageFlow laneSet lane childLaneSet
+flowNodeRef incoming outgoing sequenceFlow conditionExpression documentation
+extensionElements textAnnotation association text group category categoryValue property
+itemDefinition import
+"""
+
+TASKS = """
+task userTask manualTask scriptTask script serviceTask businessRuleTask sendTask receiveTask
+subProcess transaction callActivity adHocSubProcess
+"""
+
+GATEWAYS = "exclusiveGateway parallelGateway inclusiveGateway eventBasedGateway"
+
+EVENTS = """
+startEvent endEvent intermediateCatchEvent intermediateThrowEvent boundaryEvent
+timerEventDefinition timeDuration timeDate timeCycle messageEventDefinition message
+errorEventDefinition error terminateEventDefinition signalEventDefinition signal
+escalationEventDefinition escalation compensateEventDefinition conditionalEventDefinition
+condition linkEventDefinition cancelEventDefinition
+correlationProperty correlationPropertyRetrievalExpression correlationKey
+correlationPropertyRef messagePath formalExpression correlationSubscription
+correlationPropertyBinding dataPath
+"""
+
+LOOPS = """
+standardLoopCharacteristics loopCondition multiInstanceLoopCharacteristics loopCardinality
+loopDataInputRef loopDataOutputRef inputDataItem outputDataItem completionCondition
+"""
+
+DATA = """
+dataObject dataObjectReference dataStore dataStoreReference dataInputAssociation
+dataOutputAssociation sourceRef targetRef dataState ioSpecification dataInput dataOutput
+inputSet outputSet dataInputRefs dataOutputRefs
+"""
+
+SUPPORTED_BPMN = frozenset(
+    " ".join((STRUCTURE, TASKS, GATEWAYS, EVENTS, LOOPS, DATA)).split()
+)
