@@ -27,6 +27,9 @@ from typing import Any
 
 from lxml import etree
 
+from engine.calendar import parse_calendar
+from engine.errors import Detail, ValidationFailed
+
 GROUPS_FILE = "groups.json"
 ROUTING_KIND = "routing"
 GROUP_VARIABLE = "group"
@@ -135,8 +138,7 @@ def _group(name: str, spec: Any, bad: Any) -> GroupSpec:
         bad(where, "must be an object")
         return GroupSpec(name, name)
     calendar = spec.get("calendar")
-    if calendar is not None and not isinstance(calendar, dict):
-        bad(f"{where}.calendar", "must be an object")
+    if calendar is not None and not _calendar_ok(calendar, f"{where}.calendar", bad):
         calendar = None
     transfers = spec.get("transfers_to")
     if transfers is not None and (
@@ -150,6 +152,18 @@ def _group(name: str, spec: Any, bad: Any) -> GroupSpec:
         calendar,
         tuple(transfers) if transfers is not None else None,
     )
+
+
+def _calendar_ok(calendar: Any, where: str, bad: Any) -> bool:
+    """Whether a group's calendar reads (timezone, weekdays, hours, dates); a problem naming
+    the field otherwise, so a bad calendar is refused at deploy, not when an SLA is counted."""
+    try:
+        parse_calendar(calendar, where)
+    except ValidationFailed as exc:
+        detail = exc.details[0] if exc.details else Detail(where, exc.message)
+        bad(detail.path, detail.message)
+        return False
+    return True
 
 
 def _type(name: str, spec: Any, bad: Any) -> TicketType:

@@ -12,7 +12,7 @@ work         work items: claim, release, transfer, complete
 queries      one ticket, a keyset-paged list, the route with time per element
 queue        a group's queue: handed-off conversations and work items together
 builtin      cuebook.create_ticket for service tasks
-calendar     working-hours calendars of groups (due times)
+sla          cuebook.due_time and cuebook.sla_pause (calendars: engine/calendar.py)
 """
 
 from engine.tickets.builtin import CREATE_TICKET, ticket_opener

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.errors import ValidationFailed
-from engine.tickets.calendar import (
+from engine.calendar import (
     ROUND_THE_CLOCK,
     Calendar,
     due_after,

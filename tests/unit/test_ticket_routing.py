@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
 
+from engine.bpmn.bundle import bundle_from_files, bundle_from_path
+from engine.bpmn.compiler import compile_bundle
 from engine.bpmn.routing import RoutingRules, load_routing
+from engine.errors import ValidationFailed
 from engine.tickets.journal import TicketJournal
 from engine.tickets.model import Ticket, TicketStatus
 from engine.tickets.queue import CONVERSATION, WORK_ITEM, Place
 from engine.tickets.routing import Left, follow, read
 
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "bundles" / "ticket_routing"
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 GROUPS = {
     "fallback_group": "general",
@@ -87,6 +92,73 @@ def test_literal_groups_of_decision_tables_must_be_known() -> None:
     assert problems == [
         ("route.dmn", "r2", "group 'nowhere' is not one of the groups in groups.json")
     ]
+
+
+CALENDAR = {"timezone": "Europe/Moscow", "days": [1, 2, 3, 4, 5], "hours": ["09:00", "18:00"]}
+
+
+def with_calendar(group: str, **calendar: Any) -> dict[str, Any]:
+    data = json.loads(json.dumps(GROUPS))
+    data["groups"][group]["calendar"] = {**CALENDAR, **calendar}
+    return data
+
+
+def test_a_good_calendar_is_taken() -> None:
+    rules, problems = rules_of(with_calendar("billing", holidays=["2027-01-01"]))
+    assert problems == [] and rules is not None
+    assert rules.groups["billing"].calendar == {**CALENDAR, "holidays": ["2027-01-01"]}
+
+
+@pytest.mark.parametrize(
+    ("calendar", "where", "said"),
+    [
+        ({"timezone": "Europe/Atlantis"}, "timezone", "unknown time zone 'Europe/Atlantis'"),
+        ({"timezone": ""}, "timezone", "IANA time zone"),
+        ({"hours": ["09:00", "25:00"]}, "hours[1]", "'25:00' is not a time of day"),
+        ({"hours": ["9", "18:00"]}, "hours[0]", "'9' is not a time of day"),
+        ({"hours": ["18:00", "09:00"]}, "hours[1]", "closing time must be after opening"),
+        ({"hours": ["10:00", "10:00"]}, "hours[1]", "closing time must be after opening"),
+        ({"hours": ["09:00"]}, "hours", "must be [opening, closing]"),
+        ({"holidays": ["2027-13-01"]}, "holidays[0]", "'2027-13-01' is not a date YYYY-MM-DD"),
+        ({"holidays": ["01.01.2027"]}, "holidays[0]", "is not a date YYYY-MM-DD"),
+        ({"holidays": "2027-01-01"}, "holidays", "must be a list of dates"),
+        ({"extra_workdays": [20270101]}, "extra_workdays[0]", "is not a date YYYY-MM-DD"),
+        ({"days": []}, "days", "no working time at all"),
+        ({"days": [0, 1]}, "days[0]", "0 is not a weekday"),
+        ({"shifts": 2}, "shifts", "unknown field"),
+    ],
+)
+def test_a_bad_calendar_is_refused_naming_the_file_the_group_and_the_field(
+    calendar: dict[str, Any], where: str, said: str
+) -> None:
+    rules, problems = rules_of(with_calendar("billing", **calendar))
+    assert rules is None and len(problems) == 1
+    file, element, message = problems[0]
+    assert (file, element) == ("groups.json", f"groups.billing.calendar.{where}")
+    assert said in message
+
+
+def test_a_calendar_that_is_not_an_object_or_lacks_a_field_is_refused() -> None:
+    data = json.loads(json.dumps(GROUPS))
+    data["groups"]["general"]["calendar"] = ["09:00", "18:00"]
+    data["groups"]["escalations"]["calendar"] = {"timezone": "UTC", "days": [1]}
+    _, problems = rules_of(data)
+    assert [(f, w) for f, w, _ in problems] == [
+        ("groups.json", "groups.general.calendar"),
+        ("groups.json", "groups.escalations.calendar.hours"),
+    ]
+
+
+def test_deploy_refuses_a_bundle_with_a_bad_calendar() -> None:
+    bundle = bundle_from_path(FIXTURE)
+    data = json.loads(bundle.files["groups.json"])
+    group = sorted(data["groups"])[0]
+    data["groups"][group]["calendar"] = {**CALENDAR, "hours": ["09:00", "24:30"]}
+    files = {**bundle.files, "groups.json": json.dumps(data).encode()}
+    with pytest.raises(ValidationFailed) as refused:
+        compile_bundle(bundle_from_files(files))
+    assert f"groups.json: groups.{group}.calendar.hours[1]: '24:30'" in refused.value.message
+    assert refused.value.details[0].path == f"groups.json#groups.{group}.calendar.hours[1]"
 
 
 def ticket(**values: Any) -> Ticket:

@@ -89,8 +89,10 @@ def _zone(value: Any, where: str) -> str:
 
 
 def _days(value: Any, where: str) -> frozenset[int]:
-    if not isinstance(value, list) or not value:
-        raise _bad(where, "must be a non-empty list of ISO weekdays, 1 (Monday) to 7 (Sunday)")
+    if not isinstance(value, list):
+        raise _bad(where, "must be a list of ISO weekdays, 1 (Monday) to 7 (Sunday)")
+    if not value:
+        raise _bad(where, "no working day: the calendar has no working time at all")
     for index, day in enumerate(value):
         if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 7:
             raise _bad(f"{where}[{index}]", f"{day!r} is not a weekday 1 (Monday) to 7 (Sunday)")
