@@ -334,6 +334,23 @@ class HistoryRepository:
         return self.conn.execute(q).mappings().all()
 
 
+# The transaction id below which every outbox row has committed (or never will): the oldest
+# transaction the statement's snapshot sees running, leaving out those pg_stat_activity shows
+# running in another database (they cannot write this outbox), else the snapshot's xmax. A
+# transaction that ended between the snapshot and the read of pg_stat_activity is not left out,
+# so it still holds the horizon back: its rows are not in this snapshot. Prepared transactions
+# are never left out. backend_xid is 32 bits; the snapshot's ids carry the epoch above them.
+_OUTBOX_HORIZON = """
+SELECT coalesce(
+  (SELECT min(x.xid) FROM txid_snapshot_xip(snap.s) AS x(xid)
+   WHERE x.xid % 4294967296 NOT IN (
+     SELECT a.backend_xid::text::bigint FROM pg_stat_activity AS a
+     WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database())),
+  txid_snapshot_xmax(snap.s))
+FROM txid_current_snapshot() AS snap(s)
+"""
+
+
 class OutboxRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -400,15 +417,16 @@ class OutboxRepository:
     def since(self, after: tuple[int, int], limit: int) -> Sequence[RowMapping]:
         """Events after the cursor ``(tx, id)``, in an order no later commit can fall behind.
 
-        On PostgreSQL only rows of transactions older than the oldest running one are read,
-        ordered by (transaction id, id): any event committed later has a larger transaction
-        id, so a reader never skips one. SQLite commits one writer at a time, so ids are in
-        commit order there and ``tx`` is not used.
+        On PostgreSQL only rows of transactions older than the oldest one of this database
+        still running are read, ordered by (transaction id, id): any event committed later
+        has a larger transaction id, so a reader never skips one (see ``_OUTBOX_HORIZON``).
+        SQLite commits one writer at a time, so ids are in commit order there and ``tx`` is
+        not used.
         """
         if self.conn.dialect.name != "postgresql":
             q = sa.select(outbox).where(outbox.c.id > after[1]).order_by(outbox.c.id)
             return self.conn.execute(q.limit(limit)).mappings().all()
-        horizon = sa.func.txid_snapshot_xmin(sa.func.txid_current_snapshot())
+        horizon = sa.literal_column(f"({_OUTBOX_HORIZON})")
         q = (
             sa.select(outbox)
             .where(sa.tuple_(outbox.c.tx, outbox.c.id) > sa.tuple_(after[0], after[1]))
