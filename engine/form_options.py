@@ -114,3 +114,17 @@ def form_options(
         if options is not None:
             found[name] = options
     return found
+
+
+def choice_field(
+    schema: Mapping[str, Any], options: Mapping[str, tuple[Option, ...]]
+) -> tuple[str, tuple[Option, ...]] | None:
+    """The field and options of a choice step: a form whose only property is a choice of
+    one value (``options``: the form's choice fields, as :func:`form_options` finds them)."""
+    props = schema.get("properties")
+    if not isinstance(props, Mapping) or len(props) != 1:
+        return None
+    ((name, prop),) = props.items()
+    if name not in options or not isinstance(prop, Mapping) or is_array(prop):
+        return None
+    return name, options[name]

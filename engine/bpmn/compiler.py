@@ -18,6 +18,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask as NoneTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -29,8 +30,9 @@ from engine.bpmn.routing import RoutingRules, load_routing
 from engine.bpmn.safe_xml import parse_xml
 from engine.bpmn.sandbox import check_code
 from engine.errors import CuebookError, Detail, MalformedInput, ValidationFailed
-from engine.form_options import form_options, is_array
+from engine.form_options import choice_field, form_options
 from engine.model import Option
+from engine.task_data_forms import option_vars, without_markers
 from engine.templates import check_template
 
 SUPPORTED_BPMN = frozenset(
@@ -49,6 +51,14 @@ SUPPORTED_BPMN = frozenset(
     """.split()
 )
 
+# Elements SpiffWorkflow runs pre/post scripts on and may show instructionsForEndUser of.
+SCRIPTED_ELEMENTS = frozenset(
+    """
+    userTask manualTask task scriptTask serviceTask businessRuleTask sendTask receiveTask
+    callActivity subProcess startEvent endEvent intermediateCatchEvent intermediateThrowEvent
+    boundaryEvent
+    """.split()
+)
 PROP_FORM = "formJsonSchemaFilename"
 PROP_UI = "formUiSchemaFilename"
 PROP_VOICE = "cuebook:voice"
@@ -95,6 +105,7 @@ class StepSpec:
     needs_person: bool
     can_go_back: bool
     lane: str | None
+    option_vars: tuple[str, ...] = ()  # variables the form takes options from (task_data_forms)
 
 
 @dataclass
@@ -194,7 +205,7 @@ def _check_bpmn_tree(
         elif name == "conditionExpression":
             for problem in check_code((node.text or "").strip(), "eval"):
                 out.add(file, elem, f"condition: {problem}")
-        if name in ("userTask", "manualTask", "endEvent", "task", "scriptTask", "serviceTask"):
+        if name in SCRIPTED_ELEMENTS:
             for ext in ("preScript", "postScript"):
                 text = _spiff_text(node, ext)
                 if text:
@@ -282,17 +293,12 @@ def _choice(
     schema: dict[str, Any], options: dict[str, tuple[Option, ...]]
 ) -> tuple[str, tuple[Option, ...]] | None:
     """The field and options of a choice step: a form whose only property is a choice."""
-    props = schema.get("properties")
-    if not isinstance(props, dict) or len(props) != 1:
-        return None
-    ((name, prop),) = props.items()
-    if name not in options or not isinstance(prop, dict) or is_array(prop):
-        return None
-    return name, options[name]
+    return choice_field(schema, options)
 
 
 def form_validator(schema: dict[str, Any]) -> Draft202012Validator:
     """The validator of a step's answers (raises SchemaError for a bad schema)."""
+    schema = without_markers(schema)  # options from task data are checked when shown
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
@@ -346,6 +352,7 @@ def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector) -> StepSpec:
         or (lane or "").strip().lower() in OPERATOR_LANES,
         can_go_back=props.get(PROP_BACK, "true").strip().lower() != "false",
         lane=lane,
+        option_vars=option_vars(schema),
     )
 
 
@@ -496,7 +503,7 @@ def _describe_tasks(
     steps: dict[str, StepSpec] = {}
     end_texts: dict[str, str] = {}
     for task_spec in _all_specs(specs):
-        if isinstance(task_spec, (UserTaskMixin, ManualTaskMixin)):
+        if isinstance(task_spec, UserTaskMixin | ManualTaskMixin | NoneTaskMixin):
             steps[task_spec.name] = _step_spec(task_spec, bundle, out)
         else:
             ext = getattr(task_spec, "extensions", None) or {}

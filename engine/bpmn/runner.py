@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask as NoneTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -28,6 +29,7 @@ from engine.bpmn.compiler import CompiledScript, StepSpec
 from engine.bpmn.state import StateCodec
 from engine.errors import CuebookError, ScriptFailed
 from engine.model import Step
+from engine.task_data_forms import needs_task_data, with_task_data
 from engine.templates import TemplateRenderer
 
 ScriptEngineFactory = Callable[[], Any]
@@ -179,14 +181,14 @@ class Runner:
         self.advance(workflow, ran)
 
     def human_tasks(self, workflow: BpmnWorkflow) -> list[Any]:
-        """Every READY user or manual task (in subprocesses too): what people must do now."""
+        """Every READY user, manual or plain task (in subprocesses too): what people must do now."""
         # A scan of the task dicts, not a walk of the tree: cheaper, and the same set.
         return [
             t
             for wf in (workflow, *workflow.subprocesses.values())
             for t in wf.tasks.values()
             if t.state == TaskState.READY
-            and isinstance(t.task_spec, UserTaskMixin | ManualTaskMixin)
+            and isinstance(t.task_spec, UserTaskMixin | ManualTaskMixin | NoneTaskMixin)
         ]
 
     def waiting_task(self, workflow: BpmnWorkflow, task_id: str) -> Any | None:
@@ -257,7 +259,7 @@ class Runner:
             schema = spec.schema
             if schema is not None and spec.kind == "form":
                 schema = _with_current_values(schema, data)
-            return Step(
+            step = Step(
                 id=spec.id,
                 kind=spec.kind,  # type: ignore[arg-type]
                 title=spec.title,
@@ -273,13 +275,16 @@ class Runner:
                 max_misses=spec.max_misses,
                 lane=spec.lane,
             )
+            return with_task_data(step, spec, data) if needs_task_data(spec, data) else step
         if position.status in ("completed", "failed"):
             element = position.end_element or ""
             source = compiled.end_texts.get(element, "")
             text = self.renderer.render(source, data, where=element) if source else ""
             return Step(id=element, kind="end", title="", text=text)
         element = position.waiting_for[0] if position.waiting_for else ""
-        return Step(id=element, kind="message", title="", text="")
+        source = compiled.end_texts.get(element, "")  # a catch event's instructionsForEndUser
+        text = self.renderer.render(source, data, where=element) if source else ""
+        return Step(id=element, kind="message", title="", text=text)
 
     def waiting_data(self, state: str) -> dict[str, Any]:
         """The data of the task a saved instance waits at, read from its state as JSON
@@ -304,9 +309,9 @@ class Runner:
         """The previous human step, if it allows going back to it (and is still in the tree)."""
         node = task.parent
         while node is not None:
-            if isinstance(node.task_spec, UserTaskMixin | ManualTaskMixin) and node.has_state(
-                TaskState.COMPLETED
-            ):
+            if isinstance(
+                node.task_spec, UserTaskMixin | ManualTaskMixin | NoneTaskMixin
+            ) and node.has_state(TaskState.COMPLETED):
                 spec = compiled.steps.get(node.task_spec.name)
                 return node if spec is not None and spec.can_go_back else None
             node = node.parent

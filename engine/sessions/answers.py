@@ -3,21 +3,25 @@ per version): the steps of sessions and the work items of tickets use the same c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from engine.errors import Detail, InvalidAnswer
+from engine.task_data_forms import answer_validator
 
 
-def checked_answer(spec: Any, answer: Any) -> dict[str, Any]:
-    """The answer, cut to its form's fields and checked against the step's compiled schema."""
+def checked_answer(spec: Any, answer: Any, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The answer, cut to its form's fields and checked against the step's compiled schema
+    (``data``: the waiting task's, for a form whose options come from task data)."""
     if not isinstance(answer, dict):
         raise InvalidAnswer("answer must be a JSON object", [Detail("answer", "must be an object")])
-    if spec.validator is None:
+    validator = answer_validator(spec, data)
+    if validator is None:
         return {} if spec.kind == "message" else answer
     # An answer may set only its form's fields: never other workflow variables.
     props = (spec.schema or {}).get("properties")
     answer = {k: v for k, v in answer.items() if k in props} if isinstance(props, dict) else {}
-    errors = sorted(spec.validator.iter_errors(answer), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(answer), key=lambda e: list(e.absolute_path))
     if errors:
         details = [
             Detail("/".join(str(p) for p in e.absolute_path) or _missing_field(e), e.message)

@@ -44,6 +44,7 @@ from engine.sessions.transitions import (
     save_transition,
 )
 from engine.sessions.views import view_of
+from engine.task_data_forms import answer_validator
 
 
 def _caller(engine: Engine) -> ServiceCaller | None:
@@ -201,7 +202,7 @@ def submit_step_in(
     if reply.answer is None:
         now = engine.clock()
         step = engine.runner.describe(compiled, position, dict(position.task.data))
-        reading = read_reply(engine, step, reply, spec.validator)
+        reading = read_reply(engine, step, reply, answer_validator(spec, position.task.data))
         if reading.answer is None:
             # Nothing changes in the workflow: keep it for the next step.
             uow.after_commit(lambda: engine.live.put(session_id, session.lock_version, workflow))
@@ -233,7 +234,7 @@ def _complete(
     """Complete the waiting task with a checked answer, run on, and save where it arrived."""
     spec = position.step_spec
     now = engine.clock()
-    answer = checked_answer(spec, answer)
+    answer = checked_answer(spec, answer, position.task.data)
     ran: list[TaskEvent] = []
     started = time.perf_counter()
     engine.runner.complete(workflow, position.task, answer, ran)

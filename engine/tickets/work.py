@@ -196,7 +196,7 @@ def complete_in(
     spec = compiled.steps.get(task.task_spec.name)
     if spec is None:
         raise WorkItemClosed(f"work item {item_id}: element {item.element} is not a user task")
-    answer = checked_answer(spec, answer)
+    answer = checked_answer(spec, answer, task.data)
     started = time.perf_counter()
     ran: list[Any] = []
     engine.runner.complete(workflow, task, answer, ran)
