@@ -426,7 +426,7 @@ class OutboxRepository:
         if self.conn.dialect.name != "postgresql":
             q = sa.select(outbox).where(outbox.c.id > after[1]).order_by(outbox.c.id)
             return self.conn.execute(q.limit(limit)).mappings().all()
-        horizon = sa.literal_column(f"({_OUTBOX_HORIZON})")
+        horizon = sa.literal_column(f"({_OUTBOX_HORIZON})", sa.BigInteger)
         q = (
             sa.select(outbox)
             .where(sa.tuple_(outbox.c.tx, outbox.c.id) > sa.tuple_(after[0], after[1]))
