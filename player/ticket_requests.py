@@ -96,6 +96,16 @@ class TransferWork(RequestBody):
     )
 
 
+class TransferTicket(TransferWork):
+    """POST /api/v1/tickets/{id}/transfer: the ticket to another group, work item or not."""
+
+
+class GroupsQuery(RequestQuery):
+    """GET /api/v1/groups: the groups of a routing script's published version."""
+
+    script: Annotated[Text, Field(min_length=1, max_length=100)] | None = None
+
+
 class WorkPage(RequestQuery):
     """GET /api/v1/work-items: open items a person holds (default: the caller)."""
 

@@ -16,14 +16,19 @@ from engine.tickets import (
     get_work_item,
     list_tickets,
     release,
+    script_groups,
+    ticket_groups,
     ticket_route,
     transfer,
+    transfer_ticket,
 )
 from player.ticket_requests import (
     AddComment,
     CompleteWork,
+    GroupsQuery,
     OpenTicket,
     TicketPage,
+    TransferTicket,
     TransferWork,
     WorkPage,
 )
@@ -82,6 +87,32 @@ def comment(ticket_id: str) -> Any:
     said = parse_body(AddComment).comment()
     svc = services()
     return jsonify(add_comment(svc.database, svc.engine, ticket_id, said, actor())), 201
+
+
+@bp.post("/tickets/<ticket_id>/transfer")
+@roles(*PEOPLE)
+def move(ticket_id: str) -> Any:
+    body = parse_body(TransferTicket)
+    svc = services()
+    return jsonify(
+        transfer_ticket(svc.database, svc.engine, ticket_id, body.group, body.reason, actor())
+    )
+
+
+@bp.get("/tickets/<ticket_id>/groups")
+@roles(*CLIENTS)
+def groups_for_ticket(ticket_id: str) -> Any:
+    svc = services()
+    return jsonify(ticket_groups(svc.database, svc.engine, ticket_id))
+
+
+@bp.get("/groups")
+@roles(*CLIENTS)
+def groups() -> Any:
+    query = parse_query(GroupsQuery)
+    svc = services()
+    script = query.script or svc.settings.ticket_script
+    return jsonify(script_groups(svc.database, svc.engine, script))
 
 
 @bp.get("/work-items")

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from engine.customers import customer_history
-from engine.errors import CustomerNotFound, Detail, InvalidAnswer, TransferRefused, ValidationFailed
+from engine.errors import CustomerNotFound, Detail, InvalidAnswer, ValidationFailed, WrongState
 from engine.tickets import (
     Comment,
     add_comment,
@@ -29,8 +29,9 @@ from engine.tickets import (
     get_work_item,
     group_queue,
     release,
+    ticket_groups,
     ticket_route,
-    transfer,
+    transfer_ticket,
 )
 from engine.versions import version_diagram, version_element_names
 from player.forms import answer_from_form, field_errors, fields
@@ -293,11 +294,21 @@ def _ticket_page(
         other_errors=other_errors,
         lang="",  # the routing script's own language is not known here
         transfer_form=transfer_form or {},
+        transfer_groups=_transfer_groups(ticket),
         transfer_error=transfer_error,
         comment_error=comment_error,
         history=_history(ticket["customer_key"], ticket["id"]),
         **_time_helpers(),
     )
+
+
+def _transfer_groups(ticket: dict[str, Any]) -> list[dict[str, Any]]:
+    """The groups the ticket may be handed to now (the same rule the move is checked by)."""
+    if ticket["status"] in ("resolved", "closed"):
+        return []
+    svc = services()
+    found = ticket_groups(svc.database, svc.engine, ticket["id"])["groups"]
+    return [g for g in found if g["transfer"]]
 
 
 @bp.get("/tickets/<ticket_id>")
@@ -336,19 +347,20 @@ def complete_work(ticket_id: str, item_id: str) -> BaseResponse:
     return _to_ticket(ticket_id)
 
 
-@bp.post("/tickets/<ticket_id>/work-items/<item_id>/transfer")
+@bp.post("/tickets/<ticket_id>/transfer")
 @public
-def transfer_work(ticket_id: str, item_id: str) -> BaseResponse:
+def transfer_page(ticket_id: str) -> BaseResponse:
+    """Hand the ticket to the group chosen in the form, with or without an open work item."""
     group = request.form.get("group", "").strip()
     reason = request.form.get("reason", "").strip()
     sent = {"group": group, "reason": reason}
     if not group or not reason:
-        missing = _("Name the group and say why.")
+        missing = _("Choose the group and say why.")
         return _ticket_page(ticket_id, status=422, transfer_form=sent, transfer_error=missing)
     svc = services()
     try:
-        transfer(svc.database, svc.engine, item_id, group, reason, actor())
-    except (ValidationFailed, TransferRefused) as exc:
+        transfer_ticket(svc.database, svc.engine, ticket_id, group, reason, actor())
+    except (ValidationFailed, WrongState) as exc:
         status = 422 if isinstance(exc, ValidationFailed) else 409
         return _ticket_page(
             ticket_id, status=status, transfer_form=sent, transfer_error=exc.message

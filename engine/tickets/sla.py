@@ -32,9 +32,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.bpmn.compiler import FunctionInfo
+from engine.calendar import Calendar, parse_calendar, remaining_hours, sla_times
 from engine.errors import CuebookError, Detail, ValidationFailed
 from engine.persistence.database import Database
-from engine.calendar import Calendar, parse_calendar, remaining_hours, sla_times
 from engine.versions import SpecCache
 
 log = logging.getLogger("cuebook.sla")

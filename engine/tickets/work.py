@@ -2,8 +2,8 @@
 
 claim     of two people claiming at once one wins; the other is told who has it (409)
 release   back to the group's queue
-transfer  to another group with a reason, if the routing rules let the current group hand
-          tickets to it (groups.json ``transfers_to``); the ticket and its open items move
+transfer  to another group with a reason, by the one rule of moving a ticket
+          (engine/tickets/transfer.py); the ticket and its open items move
 complete  the user task's form answer, checked like a step's; the workflow runs on through
           the same step machinery as sessions (engine/sessions/transitions.py), and the
           ticket follows it (engine/tickets/transitions.py)
@@ -18,10 +18,7 @@ from engine import metrics
 from engine.bpmn.runner import Position
 from engine.errors import (
     ClaimedByAnother,
-    Detail,
     NotClaimed,
-    TransferRefused,
-    ValidationFailed,
     WorkItemClosed,
     WorkItemNotFound,
 )
@@ -35,7 +32,7 @@ from engine.sessions.transitions import arrive, restore_to_change, save_transiti
 from engine.tickets.commands import ticket_view_in
 from engine.tickets.journal import TicketJournal
 from engine.tickets.model import Ticket, WorkItem, WorkItemStatus
-from engine.tickets.transitions import save_ticket
+from engine.tickets.transfer import move_ticket
 from engine.tickets.views import queue_item_view, work_item_view
 
 
@@ -116,62 +113,14 @@ def release(database: Database, engine: Engine, item_id: str, actor: Actor) -> d
 def transfer(
     database: Database, engine: Engine, item_id: str, group: str, reason: str, actor: Actor
 ) -> dict[str, Any]:
-    """Move the item's ticket to ``group``: 422 for a group the routing rules do not know,
-    409 with the reason for a move they forbid."""
+    """Move the item's ticket to ``group`` (the rule of engine/tickets/transfer.py): 422 for a
+    group the routing rules do not know, 409 with the reason for a move they forbid."""
     with database.unit_of_work() as uow:
         session, item = _locked(uow, item_id)
         _check_holder(item, actor, must_hold=False)
-        compiled = compiled_for(uow, engine, session)
-        rules = compiled.routing
-        assert rules is not None
         ticket = _ticket(uow, item)
-        if not rules.knows(group):
-            raise ValidationFailed(
-                f"unknown group {group!r}; script {ticket.script_key} routes to "
-                + ", ".join(sorted(rules.groups)),
-                [Detail("group", f"unknown group {group!r}")],
-            )
-        refusal = rules.transfer_refusal(ticket.group, group)
-        if group == ticket.group:
-            refusal = f"the ticket is in group {group} already"
-        if refusal is not None:
-            raise TransferRefused(refusal, [Detail("group", refusal)])
-        _move_ticket(uow, engine, session, compiled, ticket, item, group, reason, actor)
+        move_ticket(uow, engine, session, ticket, group, reason, actor, item.element)
         return ticket_view_in(uow, engine, ticket.id)
-
-
-def _move_ticket(
-    uow: UnitOfWork,
-    engine: Engine,
-    session: Any,
-    compiled: Any,
-    ticket: Ticket,
-    item: WorkItem,
-    group: str,
-    reason: str,
-    actor: Actor,
-) -> None:
-    """The ticket and its open items to ``group``; the workflow's ``group`` with them."""
-    now = engine.clock()
-    journal = TicketJournal(ticket, now, actor.name)
-    after = Ticket(**{**ticket.__dict__, "group": group})
-    journal.ticket = after
-    journal.entry(
-        "transferred", from_group=ticket.group, to_group=group, reason=reason, element=item.element
-    )
-    journal.emit(
-        "transferred", from_group=ticket.group, to_group=group, reason=reason, actor=actor.name
-    )
-    save_ticket(uow, ticket, after, journal)
-    journal.write(uow)
-    workflow = restore_to_change(engine, compiled, session)
-    engine.runner.set_variable(workflow, "group", group)
-    outcome = arrive(engine, compiled, workflow, session.channel)
-    history = Journal(session.id, session.script_key, session.channel, now, actor.name)
-    history.note(
-        "transferred", element=item.element, kind=group[:60], actor=actor.name, text=reason or None
-    )
-    save_transition(uow, engine, session, workflow, outcome, history, moved=False)
 
 
 def complete(

@@ -97,6 +97,13 @@ def test_queue_ticket_take_and_resolve(
     assert russian["ticket"]["heading"] == "Another one"
     assert russian["map"]["heading"] == f"Маршрут заявки {first['number']}"
     assert all(s["lang"] == "ru" and not s["overflowing"] for s in russian.values())
+    transfer = result["transfer"]
+    assert transfer["label"] == "Группа" and not transfer["overflowing"]
+    assert transfer["options"] == [
+        ["", "Выберите группу"],
+        ["escalations", "Escalations"],
+        ["general", "General support"],
+    ]  # the groups billing may hand tickets to
     assert result["pageErrors"] == []
     assert result["console"] == []
 

@@ -1,5 +1,6 @@
 // A group's queue -> a ticket -> take it -> comment -> resolve with the task's form -> the
-// route map; then the queue, another ticket and the map again in Russian. Env: CUEBOOK_URL,
+// route map; then the queue, another ticket and the map again in Russian, and the other
+// ticket's transfer form (its list of groups). Env: CUEBOOK_URL,
 // CUEBOOK_TOKEN, CUEBOOK_GROUP, CUEBOOK_TICKET (the id to work), CUEBOOK_OTHER_TICKET,
 // CUEBOOK_ANSWER (JSON {field: value} for the task's form), CUEBOOK_SHOTS (a name prefix).
 "use strict";
@@ -113,4 +114,13 @@ scenario("tickets", async (page, result) => {
     ticket: await russian(`/player/tickets/${env("CUEBOOK_OTHER_TICKET")}`, named("08-ticket-ru")),
     map: await russian(`/player/tickets/${ticket}/map`, named("09-map-ru")),
   };
+
+  await page.goto(`${base}/player/tickets/${env("CUEBOOK_OTHER_TICKET")}`);
+  await page.click("details.transfer summary");
+  result.transfer = await page.evaluate(() => ({
+    options: Array.from(document.querySelectorAll("#transfer-group option")).map((o) => [o.value, o.textContent.trim()]),
+    label: ((document.querySelector('label[for="transfer-group"]') || {}).textContent || "").trim(),
+    overflowing: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+  }));
+  await shot(page, named("10-transfer-ru"));
 });

@@ -312,13 +312,25 @@ def test_a_ticket_another_operator_holds(
     assert "claimed by other-operator" in late.text
 
 
+def options(html: str) -> list[tuple[str, str]]:
+    """(value, text) of each option of the transfer form's group list."""
+    found = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', html)
+    return [(value, text.strip()) for value, text in found]
+
+
 def test_hand_a_ticket_to_another_group(
     browser: Any, client: Any, tokens: dict[str, str], routing: str
 ) -> None:
     ticket = open_ticket(client, tokens["bot"], routing)
     url = f"/player/tickets/{ticket['id']}"
-    action = f"{url}/work-items/{ticket['work_items'][0]['id']}/transfer"
-    assert the(browser.get(url).text, "form", id="transfer-form")["action"] == action
+    action = f"{url}/transfer"
+    page = browser.get(url, headers={"Accept-Language": "en"}).text
+    assert the(page, "form", id="transfer-form")["action"] == action
+    assert options(page) == [
+        ("", "Choose a group"),
+        ("escalations", "Escalations"),
+        ("general", "General support"),
+    ]  # billing may hand tickets only to these two
 
     unknown = post(browser, url, action, group="nowhere", reason="wrong desk")
     assert unknown.status_code == 422
@@ -332,13 +344,31 @@ def test_hand_a_ticket_to_another_group(
 
     moved = post(browser, url, action, group="escalations", reason="angry customer")
     assert moved.status_code == 303
-    page = browser.get(url)
-    assert the(page.text, "article", class_="ticket")["data-group"] == "escalations"
+    page = browser.get(url, headers={"Accept-Language": "ru"}).text
+    assert the(page, "article", class_="ticket")["data-group"] == "escalations"
+    assert options(page)[0] == ("", "Выберите группу")
     route = client.get(f"/api/v1/tickets/{ticket['id']}/route", headers=auth(tokens["operator"]))
     moves = [e for e in route.get_json()["entries"] if e["event"] == "transferred"]
     assert [(m["from_group"], m["to_group"], m["reason"]) for m in moves] == [
         ("billing", "escalations", "angry customer")
     ]
+
+
+def test_a_ticket_waiting_for_the_customer_is_handed_over_from_its_page(
+    browser: Any, client: Any, tokens: dict[str, str], routing: str
+) -> None:
+    ticket = open_ticket(client, tokens["bot"], routing)
+    url = f"/player/tickets/{ticket['id']}"
+    item = ticket["work_items"][0]["id"]
+    assert post(browser, url, f"{url}/work-items/{item}/claim").status_code == 303
+    asked = post(browser, url, f"{url}/work-items/{item}/complete", resolution="need_info")
+    assert asked.status_code == 303
+    page = browser.get(url).text
+    assert the(page, "article", class_="ticket")["data-status"] == "waiting_customer"
+    assert not tags(page, "div", class_="work-item")
+    moved = post(browser, url, f"{url}/transfer", group="general", reason="not billing")
+    assert moved.status_code == 303
+    assert the(browser.get(url).text, "article", class_="ticket")["data-group"] == "general"
 
 
 def test_comments_and_the_customers_history(

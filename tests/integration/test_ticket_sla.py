@@ -22,8 +22,8 @@ import pytest
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
-from engine.persistence.tables import history
 from engine.calendar import due_after, parse_calendar
+from engine.persistence.tables import history
 from engine.tickets.sla import GroupCalendars, sla_functions
 from engine.timers import fire_due_timers
 from tests.conftest import SAMPLES, auth

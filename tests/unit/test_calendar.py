@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.errors import ValidationFailed
 from engine.calendar import (
     ROUND_THE_CLOCK,
     Calendar,
@@ -18,6 +17,7 @@ from engine.calendar import (
     sla_times,
     working_seconds_between,
 )
+from engine.errors import ValidationFailed
 
 MSK = ZoneInfo("Europe/Moscow")
 BERLIN = ZoneInfo("Europe/Berlin")

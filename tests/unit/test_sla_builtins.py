@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.errors import ValidationFailed
 from engine.calendar import Calendar, parse_calendar
+from engine.errors import ValidationFailed
 from engine.tickets.sla import DUE_TIME, SLA_PAUSE, due_time, sla_functions, sla_pause
 
 MSK = ZoneInfo("Europe/Moscow")
