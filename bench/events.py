@@ -5,7 +5,7 @@
    producer (Kafka alone);
 2. inbound delivery: messages on the inbound topic handled by the worker's inbound loop
    (consume, dedupe, deliver, commit) to sessions waiting at a message catch event, beside
-   the same delivery through the HTTP path's use case (``send_correlated``);
+   the same delivery through the HTTP path's use case (``post_message``);
 3. the outbox's cost in a step: step p50 through the app with the step's events written,
    beside the same steps with the events left out.
 
@@ -38,8 +38,8 @@ from cuebook.kafka_publisher import KafkaPublisher
 from cuebook.settings import Settings
 from cuebook.wiring import build_services
 from engine.events.consumer import InboundLoop
+from engine.events.inbound import post_message
 from engine.events.known import KnownMessages
-from engine.messages import send_correlated
 from engine.migrations import upgrade
 from engine.outbox import event_row
 from engine.persistence.database import normalize_url
@@ -152,12 +152,14 @@ def inbound_figures(svc: Any, client: Any, op: dict[str, str], bootstrap: str, c
     consumer.close()
     print(f"inbound via Kafka (inbound loop)   {handled} messages in {elapsed:6.2f} s = "
           f"{handled / elapsed:7.0f} messages/s")  # fmt: skip
+    known, keep_for = KnownMessages(svc.database), timedelta(hours=1)
     started = time.perf_counter()
     for session_key in by_http:
-        send_correlated(svc.database, svc.engine, "crm_update", session_key,
-                        {"status": "ok", "divisor": 1}, "bench")  # fmt: skip
+        message = {"name": "crm_update", "correlation_key": session_key,
+                   "payload": {"status": "ok", "divisor": 1}, "sender": "bench"}  # fmt: skip
+        post_message(svc.database, svc.engine, known, message, keep_for=keep_for)
     elapsed = time.perf_counter() - started
-    print(f"baseline: send_correlated (HTTP's) {count} messages in {elapsed:6.2f} s = "
+    print(f"baseline: post_message (HTTP's)    {count} messages in {elapsed:6.2f} s = "
           f"{count / elapsed:7.0f} messages/s")  # fmt: skip
 
 

@@ -1,7 +1,7 @@
-"""Inbound messages (a CRM update, a customer's e-mail) delivered to waiting instances.
-
-A message goes to one session by id, or to every open session whose external
-``session_key`` equals the message's correlation key, if it waits for that message name.
+"""Messages delivered to a waiting instance: the trigger that puts a message into a
+workflow, and a message to one session that must be waiting for it
+(``POST /api/v1/sessions/{id}/messages``). Messages by correlation key, from Kafka or
+``POST /api/v1/messages``, go through ``engine/events/inbound.py``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Detail, NotWaitingForMessage, ValidationFailed
+from engine.events.known import KnownMessages
 from engine.model import StepView
 from engine.persistence.database import Database, UnitOfWork
 from engine.service_calls import calls_outside_the_lock
@@ -56,11 +57,25 @@ def _check(name: str, payload: Any) -> None:
 
 
 def send_to_session(
-    database: Database, engine: Engine, session_id: str, name: str, payload: Any, actor: str
+    database: Database,
+    engine: Engine,
+    session_id: str,
+    name: str,
+    payload: Any,
+    actor: str,
+    *,
+    known: KnownMessages | None = None,
 ) -> StepView:
-    """Deliver a message to one session (refused if it does not wait for it); service tasks
-    it reaches are called outside the row lock."""
+    """Deliver a message to one session (refused if it does not wait for it, or if ``known``
+    gives a payload schema for it that the payload breaks); service tasks it reaches are
+    called outside the row lock."""
     _check(name, payload)
+    details = known.payload_problems(name, payload) if known is not None else []
+    if details:
+        raise ValidationFailed(
+            f"the payload does not fit message {name!r}: {details[0].path}: {details[0].message}",
+            details,
+        )
 
     def deliver(uow: UnitOfWork) -> StepView:
         trigger = deliver_message(name, payload)
@@ -68,39 +83,3 @@ def send_to_session(
         return view if view is not None else get_session_in(uow, engine, session_id)
 
     return calls_outside_the_lock(database, engine.calls, deliver)
-
-
-def send_correlated(
-    database: Database,
-    engine: Engine,
-    name: str,
-    correlation_key: str,
-    payload: Any,
-    actor: str,
-) -> list[str]:
-    """Deliver to every open session with this session key that waits for ``name``."""
-    _check(name, payload)
-    if not correlation_key:
-        raise ValidationFailed(
-            "correlation_key is required", [Detail("correlation_key", "is required")]
-        )
-    with database.unit_of_work() as uow:
-        candidates = uow.instances.open_by_session_key(correlation_key)
-    delivered = []
-    for session_id in candidates:
-        # One transaction per session, calls outside its lock; a session that stopped
-        # waiting for the message meanwhile is skipped.
-        def deliver(uow: UnitOfWork, session_id: str = session_id) -> bool:
-            row = uow.instances.get(session_id, for_update=True)
-            if row is None:
-                return False
-            compiled = engine.specs.get(uow, row["version_id"])
-            if not waits_for(engine.runner.restore(compiled, row["state"]), name):
-                return False
-            trigger = deliver_message(name, payload)
-            resume(uow, engine, session_id, trigger, actor=actor, event="message_received")
-            return True
-
-        if calls_outside_the_lock(database, engine.calls, deliver):
-            delivered.append(session_id)
-    return delivered

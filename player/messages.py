@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, jsonify
 
-from engine.messages import send_correlated, send_to_session
+from engine.events.inbound import post_message
+from engine.events.known import KnownMessages
+from engine.messages import send_to_session
 from player.renderers import render
 from player.requests import CorrelatedMessage, MessageToSession
 from web.auth import roles
@@ -23,7 +26,13 @@ def to_session(session_id: str) -> Any:
     body = parse_body(MessageToSession)
     svc = services()
     view = send_to_session(
-        svc.database, svc.engine, session_id, body.name, body.payload, actor().name
+        svc.database,
+        svc.engine,
+        session_id,
+        body.name,
+        body.payload,
+        actor().name,
+        known=KnownMessages.of(svc.database),
     )
     return jsonify(render(view, view.channel))
 
@@ -31,9 +40,20 @@ def to_session(session_id: str) -> Any:
 @bp.post("/messages")
 @roles(*SENDERS)
 def correlated() -> Any:
+    """200 when delivered (or a repeat of a message id), 202 when kept for a session that
+    does not wait for it yet."""
     body = parse_body(CorrelatedMessage)
     svc = services()
-    delivered = send_correlated(
-        svc.database, svc.engine, body.name, body.correlation_key, body.payload, actor().name
-    )
-    return jsonify({"name": body.name, "delivered_to": delivered}), (200 if delivered else 404)
+    data = body.model_dump(exclude_none=True) | {"payload": body.payload, "sender": actor().name}
+    keep_for = timedelta(seconds=svc.settings.events.early_message_ttl)
+    known = KnownMessages.of(svc.database)
+    message, received = post_message(svc.database, svc.engine, known, data, keep_for=keep_for)
+    answer: dict[str, Any] = {
+        "name": message.name,
+        "message_id": message.message_id,
+        "outcome": received.outcome,
+        "delivered_to": list(received.delivered_to),
+    }
+    if received.kept_until is not None:
+        answer["kept_until"] = received.kept_until.isoformat()
+    return jsonify(answer), (202 if received.outcome == "kept" else 200)

@@ -83,10 +83,19 @@ class MessageToSession(RequestBody):
 
 class CorrelatedMessage(RequestBody):
     """POST /api/v1/messages: a message to every open session waiting for it whose session key
-    is the correlation key."""
+    is the correlation key (or to the session ``session_id``), kept for a while when none
+    waits yet; the inbound topic's contract (docs/events.md)."""
 
     name: Text = Field(description="Message name the session waits for.")
-    correlation_key: Text = Field(description="The session_key of the sessions to deliver to.")
+    correlation_key: Text | None = Field(
+        None, description="The session_key of the sessions to deliver to."
+    )
+    session_id: Text | None = Field(
+        None, description="The one session to deliver to (instead of correlation_key)."
+    )
+    message_id: Text | None = Field(
+        None, description="Unique per message: one seen before is not delivered again."
+    )
     payload: Any = Field(None, description="Data the message carries into the workflow.")
 
 

@@ -26,6 +26,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from engine.bpmn.bundle import Bundle, load_json
 from engine.bpmn.loops import loop_without_exit
 from engine.bpmn.namespaces import BPMN_NS, SPIFF_NS
+from engine.bpmn.payloads import payload_schema_problems
 from engine.bpmn.routing import RoutingRules, load_routing
 from engine.bpmn.safe_xml import parse_xml
 from engine.bpmn.sandbox import check_code
@@ -519,6 +520,7 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
     out = _Collector()
     roots, dmn_roots = _parse_files(bundle, out)
     routing, problems = load_routing(dict(bundle.files), manifest, dmn_roots)
+    problems += payload_schema_problems(bundle.files, manifest, roots.values())
     for file, element, message in problems:
         out.add(file, element, message)
     process_ids = _check_trees(bundle, roots, out, functions)

@@ -1,9 +1,10 @@
 """Dead letters: inbound messages that could not be delivered, kept with the reason.
 
-A message that breaks its contract, names a message no script declares, targets a session
-that does not exist (or has ended), or fails delivery again and again is written to the
-``dead_letters`` table with an outbox event in the same transaction; the relay sends that
-event to the dead-letter topic (``cuebook.dead-letter``). Admins list them and retry one.
+A message that breaks its contract, names a message no script declares, carries a payload
+that breaks the schema given for the message, targets a session that does not exist (or has
+ended), or fails delivery again and again is written to the ``dead_letters`` table with an
+outbox event in the same transaction; the relay sends that event to the dead-letter topic
+(``cuebook.dead-letter``). Admins list them and retry one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.errors import CuebookError, Detail, DoesNotExist, ValidationFailed, WrongState
-from engine.events.inbound import InboundMessage, Received, Refused, read_message, receive
+from engine.events.inbound import (
+    InboundMessage,
+    Received,
+    Refused,
+    admit,
+    read_message,
+    receive,
+)
 from engine.events.known import KnownMessages
 from engine.events.metrics import DEAD_LETTERS
 from engine.outbox import event_row
@@ -104,14 +112,9 @@ def list_dead_letters(
 
 
 def checked(raw: bytes | None, known: KnownMessages) -> InboundMessage:
-    """The message, read and its name known; ``Refused`` otherwise."""
+    """The message, read and admitted (``admit``); ``Refused`` otherwise."""
     message = read_message(raw)
-    if not known.knows(message.name):
-        raise Refused(
-            "unknown_message",
-            f"no script declares a message named {message.name!r}",
-            message.message_id,
-        )
+    admit(message, known)
     return message
 
 

@@ -1,7 +1,8 @@
-"""Inbound messages from Kafka: read against their contract, dropped when seen before,
-delivered exactly as ``POST /api/v1/messages`` delivers (to one session by id, or to every
-open session whose session key is the correlation key and which waits for the message),
-or kept for a while when no session waits for them yet (``early.py``).
+"""Inbound messages, from Kafka or ``POST /api/v1/messages``, by one rule: ``admit`` (the
+name is one a deployed script declares, the payload fits the schemas given for it), then
+``receive``: dropped when its id was seen before, delivered to one session by id or to every
+open session whose session key is the correlation key and which waits for the message, or
+kept for a while when no session waits for it yet (``early.py``).
 
 The message id is recorded in the same transaction as the delivery (or the keeping), so a
 message is handled once however often it arrives; a consumer commits its offset only after
@@ -11,6 +12,7 @@ that transaction committed.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -18,8 +20,17 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from engine.errors import DoesNotExist, NotWaitingForMessage
+from engine.errors import (
+    CuebookError,
+    Detail,
+    DoesNotExist,
+    NotWaitingForMessage,
+    SessionEnded,
+    SessionNotFound,
+    ValidationFailed,
+)
 from engine.events.contracts import SCHEMAS
+from engine.events.known import KnownMessages
 from engine.events.metrics import EARLY
 from engine.messages import deliver_message
 from engine.persistence.database import Database, UnitOfWork
@@ -33,13 +44,28 @@ MAX_MESSAGE_BYTES = 1 << 20
 
 
 class Refused(Exception):
-    """A message that cannot be delivered, ever: it goes to the dead letters with ``reason``."""
+    """A message that cannot be delivered, ever: it goes to the dead letters with ``reason``
+    (over HTTP: the error ``as_error`` gives)."""
 
-    def __init__(self, reason: str, error: str, message_id: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        error: str,
+        message_id: str | None = None,
+        details: list[Detail] | None = None,
+    ) -> None:
         super().__init__(error)
         self.reason = reason
         self.error = error
         self.message_id = message_id
+        self.details = details or []
+
+    def as_error(self) -> CuebookError:
+        if self.reason == "no_such_session":
+            return SessionNotFound(self.error)
+        if self.reason == "session_ended":
+            return SessionEnded(self.error)
+        return ValidationFailed(self.error, self.details or [Detail("message", self.reason)])
 
 
 @dataclass(frozen=True)
@@ -75,15 +101,18 @@ def read_message(raw: bytes | None) -> InboundMessage:
         data = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Refused("invalid", f"not JSON: {exc}") from exc
+    return message_from(data)
+
+
+def message_from(data: Any) -> InboundMessage:
+    """The message a JSON value holds; ``Refused("invalid", ...)`` if it breaks the contract."""
     message_id = data.get("message_id") if isinstance(data, dict) else None
     message_id = message_id if isinstance(message_id, str) and message_id else None
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        where = "/".join(str(p) for p in errors[0].absolute_path) or "(message)"
-        text = errors[0].message
-        if errors[0].validator == "oneOf":
-            text = "needs exactly one of correlation_key and session_id"
-        raise Refused("invalid", f"{where}: {text}", message_id)
+        details = [_contract_detail(data, error) for error in errors]
+        first = details[0]
+        raise Refused("invalid", f"{first.path}: {first.message}", message_id, details)
     return InboundMessage(
         message_id=data["message_id"],
         name=data["name"],
@@ -92,6 +121,31 @@ def read_message(raw: bytes | None) -> InboundMessage:
         payload=data.get("payload"),
         sender=data.get("sender", ""),
     )
+
+
+def _contract_detail(data: Any, error: Any) -> Detail:
+    if error.validator == "oneOf" and isinstance(data, dict):
+        if "correlation_key" in data:
+            return Detail("session_id", "give correlation_key or session_id, not both")
+        return Detail("correlation_key", "required field is missing")
+    path = "/".join(str(p) for p in error.absolute_path)
+    if not path and error.validator == "required" and isinstance(data, dict):
+        path = next((k for k in error.validator_value if k not in data), "")
+    return Detail(path or "(message)", error.message)
+
+
+def admit(message: InboundMessage, known: KnownMessages) -> None:
+    """The door of every message, over HTTP or Kafka: its name must be declared by a deployed
+    script and its payload must fit the schemas given for it; ``Refused`` otherwise."""
+    if not known.knows(message.name):
+        error = f"no script declares a message named {message.name!r}"
+        raise Refused("unknown_message", error, message.message_id, [Detail("name", error)])
+    details = known.payload_problems(message.name, message.payload)
+    if details:
+        error = "the payload does not fit the message's schema: " + "; ".join(
+            f"{d.path}: {d.message}" for d in details
+        )
+        raise Refused("invalid_payload", error, message.message_id, details)
 
 
 def deliver_in(uow: UnitOfWork, engine: Engine, message: InboundMessage) -> list[str]:
@@ -129,6 +183,7 @@ def deliver_in(uow: UnitOfWork, engine: Engine, message: InboundMessage) -> list
 class Received:
     outcome: str  # delivered | kept | duplicate
     delivered_to: tuple[str, ...] = ()
+    kept_until: datetime | None = None
 
 
 def receive(
@@ -155,7 +210,7 @@ def receive(
             return Received("delivered", tuple(delivered))
         keep(inbound, message, now, keep_for)
         inbound.seen_as(message.message_id, "kept", now)
-        return Received("kept")
+        return Received("kept", kept_until=now + keep_for)
 
     received = calls_outside_the_lock(database, engine.calls, use_case)
     if received.outcome == "kept":
@@ -176,3 +231,22 @@ def keep(
         received_at=now,
         expires_at=now + keep_for,
     )
+
+
+def post_message(
+    database: Database,
+    engine: Engine,
+    known: KnownMessages,
+    data: dict[str, Any],
+    *,
+    keep_for: timedelta,
+) -> tuple[InboundMessage, Received]:
+    """A message over HTTP (the inbound topic's contract; without a ``message_id`` it gets
+    one of its own): read, admitted and received exactly as the topic's, a refusal raised as
+    the domain's error (422 naming the field, the name or the payload's fields; 404; 409)."""
+    try:
+        message = message_from({"message_id": f"http-{uuid.uuid4()}", **data})
+        admit(message, known)
+        return message, receive(database, engine, message, keep_for=keep_for)
+    except Refused as exc:
+        raise exc.as_error() from exc

@@ -268,3 +268,105 @@ def test_a_retried_dead_letter_is_delivered(
     assert _view(client, tokens, waiting["session_id"])["step"]["text"] == "fixed"
     again = client.post(f"/api/v1/dead-letters/{letter['id']}/retry", headers=auth(tokens["admin"]))
     assert again.status_code == 409
+
+
+# -- over HTTP: the same rule ---------------------------------------------------------------
+
+PAID = BUNDLES / "message_schema"
+
+
+def _post(client: Any, tokens: dict[str, str], message: dict[str, Any]) -> Any:
+    return client.post("/api/v1/messages", json=message, headers=auth(tokens["bot"]))
+
+
+def test_an_early_message_over_http_is_kept_then_delivered(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(WAIT, key)
+    message = _message(f"http-early-{key}")
+    del message["sender"]
+    before = datetime.now(UTC)
+    kept = _post(client, tokens, message)  # no session at all yet
+    assert kept.status_code == 202, kept.get_json()
+    body = kept.get_json()
+    assert body["outcome"] == "kept" and body["delivered_to"] == []
+    assert body["message_id"] == message["message_id"]
+    ttl = timedelta(seconds=services.settings.events.early_message_ttl)
+    until = datetime.fromisoformat(body["kept_until"])
+    assert before + ttl <= until <= datetime.now(UTC) + ttl
+    again = _post(client, tokens, message)  # the same message id: dropped as a repeat
+    assert again.status_code == 200 and again.get_json()["outcome"] == "duplicate"
+
+    view = _start(client, tokens, key, f"http-early-{key}")
+    arrived = _step(client, tokens, view)  # it waits now: the kept message goes in at once
+    assert arrived["step"]["id"] == "wait_crm"
+    now = _view(client, tokens, view["session_id"])
+    assert now["step"]["id"] == "after" and now["step"]["text"] == "ok"
+    with services.database.unit_of_work() as uow:
+        left = uow.conn.execute(
+            sa.select(pending_messages.c.id).where(
+                pending_messages.c.message_id == message["message_id"]
+            )
+        ).all()
+    assert left == []
+
+
+def test_a_message_over_http_to_a_waiting_session_is_delivered_at_once(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(WAIT, key)
+    waiting = _step(client, tokens, _start(client, tokens, key, f"http-now-{key}"))
+    resp = _post(client, tokens, {"name": "crm_update", "correlation_key": f"http-now-{key}",
+                                  "payload": {"status": "now", "divisor": 1}})  # fmt: skip
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["outcome"] == "delivered" and body["delivered_to"] == [waiting["session_id"]]
+    assert body["message_id"]  # one of its own when the sender gives none
+    assert _view(client, tokens, waiting["session_id"])["step"]["text"] == "now"
+
+
+def test_http_refuses_an_unknown_name_and_a_bad_target(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(WAIT, key)
+    unknown = _post(client, tokens, {"name": f"nobody_{key}", "correlation_key": "k"})
+    assert unknown.status_code == 422
+    error = unknown.get_json()["error"]
+    assert f"nobody_{key}" in error["message"]
+    assert [d["path"] for d in error["details"]] == ["name"]
+    both = _post(client, tokens, {"name": "crm_update", "correlation_key": "k",
+                                  "session_id": str(uuid.uuid4())})  # fmt: skip
+    assert both.status_code == 422
+    assert [d["path"] for d in both.get_json()["error"]["details"]] == ["session_id"]
+    nobody = _post(client, tokens, {"name": "crm_update", "session_id": str(uuid.uuid4())})
+    assert nobody.status_code == 404
+
+
+def test_a_payload_schema_refuses_over_http_and_dead_letters_from_kafka(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str, inbound: Any
+) -> None:
+    loop, consumer = inbound
+    deploy(PAID, key)
+    waiting = _step(client, tokens, _start(client, tokens, key, f"paid-{key}"))
+    bad = {"name": "order_paid", "correlation_key": f"paid-{key}", "payload": {"status": 5}}
+    refused = _post(client, tokens, bad)
+    assert refused.status_code == 422
+    details = {d["path"]: d["message"] for d in refused.get_json()["error"]["details"]}
+    assert set(details) == {"payload/status", "payload/divisor"}, details
+    one = client.post(
+        f"/api/v1/sessions/{waiting['session_id']}/messages",
+        json={"name": "order_paid", "payload": {"status": "ok", "divisor": 0}},
+        headers=auth(tokens["operator"]),
+    )
+    assert one.status_code == 422
+    assert [d["path"] for d in one.get_json()["error"]["details"]] == ["payload/divisor"]
+
+    poison = _message(f"paid-{key}", name="order_paid", payload={"status": "ok"})
+    good = _message(f"paid-{key}", name="order_paid", payload={"status": "late", "divisor": 2})
+    consumer.send(poison)
+    consumer.send(good)
+    assert loop.run_once(0) == 2
+    [letter] = _letters(services, poison["message_id"])
+    assert letter["reason"] == "invalid_payload"
+    assert "payload/divisor" in letter["error"]
+    assert _view(client, tokens, waiting["session_id"])["step"]["text"] == "late"
