@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from pydantic import Field
 
 from engine.events.dead_letters import list_dead_letters, retry_dead_letter
@@ -15,7 +15,6 @@ from web.bodies import RequestQuery, parse_query
 from web.context import actor, services
 
 bp = Blueprint("dead_letters", __name__, url_prefix="/api/v1/dead-letters")
-KNOWN = "cuebook.known_messages"
 
 
 class DeadLettersPage(RequestQuery):
@@ -26,13 +25,6 @@ class DeadLettersPage(RequestQuery):
     )
     after: int = Field(0, ge=0, description="The `next` of the previous page.")
     limit: int = Field(100, ge=1, le=1000, description="At most this many.")
-
-
-def _known() -> KnownMessages:
-    known = current_app.extensions.get(KNOWN)
-    if known is None:
-        known = current_app.extensions[KNOWN] = KnownMessages(services().database)
-    return known  # type: ignore[no-any-return]
 
 
 @bp.get("")
@@ -53,7 +45,12 @@ def retry(letter_id: int) -> Any:
     svc = services()
     keep_for = timedelta(seconds=svc.settings.events.early_message_ttl)
     letter, received = retry_dead_letter(
-        svc.database, svc.engine, _known(), letter_id, actor=actor().name, keep_for=keep_for
+        svc.database,
+        svc.engine,
+        KnownMessages.of(svc.database),
+        letter_id,
+        actor=actor().name,
+        keep_for=keep_for,
     )
     return jsonify(
         {
