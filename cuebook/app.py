@@ -21,6 +21,7 @@ from player.api import bp as sessions_bp
 from player.customers import bp as customers_bp
 from player.messages import bp as messages_bp
 from player.queues import bp as queues_bp
+from player.signals import bp as signals_bp
 from player.tickets import bp as tickets_bp
 from player.web import bp as player_bp
 from player.web import install_language
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(sessions_bp)
     app.register_blueprint(queues_bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(signals_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(player_bp)

@@ -17,6 +17,7 @@ from engine.persistence.database import Database
 from engine.replies import ReplyPolicy
 from engine.service_calls import ServiceCaller
 from engine.sessions import Engine
+from engine.signals import sent_events
 from engine.templates import TemplateRenderer
 from engine.tickets import CREATE_TICKET, follow_instance, ticket_opener
 from engine.tickets.sla import DECLARATIONS as SLA_DECLARATIONS
@@ -71,7 +72,8 @@ def build_services(settings: Settings) -> Services:
         policy=policy,
         calls=caller,
         default_language=settings.default_language,
-        transition_hooks=(follow_instance, early_delivery(database)),
+        transition_hooks=(follow_instance, early_delivery(database), sent_events(database)),
+        start_hooks=(sent_events(database),),
     )
     builtins.bind(CREATE_TICKET.name, ticket_opener(database, engine, settings.ticket_script))
     for name, run in sla_functions(GroupCalendars(database, engine.specs), utc_now).items():

@@ -171,6 +171,11 @@ class NotWaitingForMessage(WrongState):
 
 
 @dataclass
+class NotWaitingForSignal(WrongState):
+    pass
+
+
+@dataclass
 class CannotGoBack(WrongState):
     pass
 

@@ -56,6 +56,16 @@ class Step:
     voice: str | None = None
     max_misses: int = 3
     lane: str | None = None
+    item: Item | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """Which instance of a multi-instance or looping task a step is: "item 2 of 5"
+    (``count`` is None while a loop's end is not known)."""
+
+    index: int
+    count: int | None
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,15 @@ class CorrelatedMessage(RequestBody):
     payload: Any = Field(None, description="Data the message carries into the workflow.")
 
 
+class SignalBody(RequestBody):
+    """POST /api/v1/signals/{name}: a signal to every open session waiting for it."""
+
+    payload: Any = Field(None, description="Data the signal carries into the workflow.")
+    script: Text | None = Field(
+        None, description="Only the sessions of this script (by key); all scripts if absent."
+    )
+
+
 class QueuePage(RequestQuery):
     """GET /api/v1/queues/{group}: conversations and work items, most urgent first."""
 

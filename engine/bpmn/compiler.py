@@ -24,6 +24,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.bundle import Bundle, load_json
+from engine.bpmn.elements import SUPPORTED_BPMN
+from engine.bpmn.event_kinds import normalise_events
+from engine.bpmn.links import resolve_links
 from engine.bpmn.loops import loop_without_exit
 from engine.bpmn.namespaces import BPMN_NS, SPIFF_NS
 from engine.bpmn.payloads import payload_schema_problems
@@ -35,22 +38,6 @@ from engine.form_options import choice_field, form_options
 from engine.model import Option
 from engine.task_data_forms import option_vars, without_markers
 from engine.templates import check_template
-
-SUPPORTED_BPMN = frozenset(
-    """
-    definitions process collaboration participant messageFlow laneSet lane childLaneSet
-    flowNodeRef startEvent endEvent intermediateCatchEvent intermediateThrowEvent boundaryEvent
-    userTask manualTask scriptTask serviceTask businessRuleTask task subProcess callActivity
-    exclusiveGateway parallelGateway inclusiveGateway eventBasedGateway sequenceFlow
-    conditionExpression script incoming outgoing documentation extensionElements
-    timerEventDefinition timeDuration timeDate timeCycle messageEventDefinition
-    errorEventDefinition terminateEventDefinition message error correlationProperty
-    correlationPropertyRetrievalExpression correlationKey correlationPropertyRef messagePath
-    formalExpression dataObject dataObjectReference dataInputAssociation dataOutputAssociation
-    sourceRef targetRef textAnnotation association text group category categoryValue property
-    dataState itemDefinition
-    """.split()
-)
 
 # Elements SpiffWorkflow runs pre/post scripts on and may show instructionsForEndUser of.
 SCRIPTED_ELEMENTS = frozenset(
@@ -421,7 +408,12 @@ def _parse_files(bundle: Bundle, out: _Collector) -> tuple[dict[str, Any], dict[
             else:
                 out.add(name, "", exc.message)
             continue
-        (roots if name.lower().endswith(".bpmn") else dmn_roots)[name] = root
+        if name.lower().endswith(".bpmn"):
+            for element, message in resolve_links(root) + normalise_events(root):
+                out.add(name, element, message)
+            roots[name] = root
+        else:
+            dmn_roots[name] = root
     return roots, dmn_roots
 
 

@@ -43,6 +43,4 @@ dataOutputAssociation sourceRef targetRef dataState ioSpecification dataInput da
 inputSet outputSet dataInputRefs dataOutputRefs
 """
 
-SUPPORTED_BPMN = frozenset(
-    " ".join((STRUCTURE, TASKS, GATEWAYS, EVENTS, LOOPS, DATA)).split()
-)
+SUPPORTED_BPMN = frozenset(" ".join((STRUCTURE, TASKS, GATEWAYS, EVENTS, LOOPS, DATA)).split())

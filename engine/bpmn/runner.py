@@ -26,6 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.compaction import compact
 from engine.bpmn.compiler import CompiledScript, StepSpec
+from engine.bpmn.instances import item_of
 from engine.bpmn.state import StateCodec
 from engine.errors import CuebookError, ScriptFailed
 from engine.model import Step
@@ -274,6 +275,7 @@ class Runner:
                 voice=self.renderer.render(spec.voice, data, where=spec.id) if spec.voice else None,
                 max_misses=spec.max_misses,
                 lane=spec.lane,
+                item=item_of(position.task) if position.task is not None else None,
             )
             return with_task_data(step, spec, data) if needs_task_data(spec, data) else step
         if position.status in ("completed", "failed"):

@@ -346,3 +346,15 @@ dead_letters = sa.Table(
     sa.Column("retried_by", sa.String(200), nullable=True),
     sa.Index("ix_dead_letters_status_id", "status", "id"),
 )
+
+# Signals each open session waits for (catch events, boundary events, event-based gateways):
+# a thrown or sent signal finds its sessions here without reading any saved state. Kept by
+# every state write of a script that catches signals; a session that ends has none.
+signal_waits = sa.Table(
+    "signal_waits",
+    metadata,
+    sa.Column("instance_id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("script_key", sa.String(100), nullable=False),
+    sa.Index("ix_signal_waits_name_script_key", "name", "script_key"),
+)

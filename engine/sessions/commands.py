@@ -152,6 +152,8 @@ def start_session_in(
         next=outcome.step.id,
     )
     record_arrival(journal, outcome, script, None)
+    for hook in engine.start_hooks:
+        hook(uow, engine, session, workflow, outcome, journal)
     uow.history.add_many(journal.history)
     uow.outbox.add_many(journal.events)
     uow.after_commit(lambda: engine.live.put(session.id, 0, workflow))

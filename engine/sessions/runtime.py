@@ -19,6 +19,9 @@ DEFAULT_QUEUE = "operators"
 # (unit of work, engine, session as read, workflow, outcome, journal). Tickets follow their
 # routing workflow this way, whatever moved it (a work item, a timer, a message).
 TransitionHook = Callable[[Any, "Engine", Any, Any, Any, Any], None]
+# Called once a new session's row is written, in its transaction, with the same arguments:
+# what must know of every session from its first state (the signals it waits for).
+StartHook = TransitionHook
 
 
 @dataclass
@@ -35,3 +38,4 @@ class Engine:
     calls: ServiceCaller | None = None
     default_language: str = DEFAULT_LANGUAGE  # for scripts whose manifest names none
     transition_hooks: tuple[TransitionHook, ...] = ()
+    start_hooks: tuple[StartHook, ...] = ()

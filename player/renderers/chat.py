@@ -8,7 +8,7 @@ from engine.model import Step, StepView
 from engine.replies import FieldSpec, single_field
 from player.renderers.chunks import split_message
 from player.renderers.markdown import chat_text
-from player.renderers.phrases import Phrases, phrases_for
+from player.renderers.phrases import Phrases, item_phrase, phrases_for
 
 _NO_INPUT: dict[str, Any] = {"type": "none", "required": False, "field": None}
 
@@ -104,6 +104,8 @@ def render_chat(
     else:
         assert step is not None
         text = step.text or step.title
+        if step.item is not None:
+            text = f"{item_phrase(step, phrases)}\n\n{text}"
         entry, buttons = _waiting(step, phrases)
     messages = [{"type": "text", "text": view.notice}] if view.notice else []
     parts = split_message(chat_text(text), max_message_chars)

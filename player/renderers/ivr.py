@@ -21,7 +21,7 @@ from player.renderers.chat import (
     version_of,
 )
 from player.renderers.markdown import speakable_paragraphs
-from player.renderers.phrases import Phrases, phrases_for
+from player.renderers.phrases import Phrases, item_phrase, phrases_for
 
 BREAK = '<break time="300ms"/>'
 DEFAULT_TIMEOUT_S = 8
@@ -123,6 +123,8 @@ def _ask_form(prompt: _Prompt, step: Step, phrases: Phrases) -> None:
 
 
 def _ask(prompt: _Prompt, step: Step, phrases: Phrases, policy: ReplyPolicy) -> None:
+    if step.item is not None:
+        prompt.say(item_phrase(step, phrases))
     _say_step_text(prompt, step)
     if step.kind == "message":
         prompt.expects, prompt.max_digits = "ack", 1

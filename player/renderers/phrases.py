@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from engine.errors import Detail, MalformedInput
 from engine.language import DEFAULT_LANGUAGE, N_, SUPPORTED, normalise, translate
-from engine.model import StepView
+from engine.model import Step, StepView
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Phrases:
     transfer: str
     goodbye: str
     call_failed: str
+    item_of: str
+    item: str
 
 
 _WORDING = {
@@ -51,6 +53,8 @@ _WORDING = {
     "transfer": N_("Transferring you to an operator. Please stay on the line."),
     "goodbye": N_("Thank you for calling. Goodbye."),
     "call_failed": N_("Sorry, something went wrong. Please call again later."),
+    "item_of": N_("Item {index} of {count}."),
+    "item": N_("Item {index}."),
 }
 
 
@@ -82,3 +86,13 @@ def phrases_for(view: StepView, language: str | None = None) -> Phrases:
             details=[Detail("language", f"{language!r} is not supported")],
         )
     return phrases_in(code)
+
+
+def item_phrase(step: Step | None, phrases: Phrases) -> str:
+    """ "Item 2 of 5." for a step of a multi-instance or looping task; else nothing."""
+    if step is None or step.item is None:
+        return ""
+    item = step.item
+    if item.count is None:
+        return phrases.item.format(index=item.index)
+    return phrases.item_of.format(index=item.index, count=item.count)

@@ -37,6 +37,7 @@ def _step(view: StepView, step: Step) -> dict[str, Any]:
         "voice": step.voice,
         "max_misses": step.max_misses,
         "lane": step.lane,
+        "item": None if step.item is None else {"index": step.item.index, "count": step.item.count},
     }
 
 

@@ -1,0 +1,163 @@
+"""Every BPMN element SpiffWorkflow runs, start to end through the API: plain tasks, link
+events, standard loops, data objects and process I/O, multi-instance activities, signals,
+escalations, compensation, conditional events, send and receive tasks. Each test also
+resumes a session from its saved state between steps (the live workflow is dropped)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import BUNDLES, auth
+
+pytestmark = pytest.mark.smoke
+
+
+def start(client: Any, token: str, key: str, **body: Any) -> dict[str, Any]:
+    resp = client.post("/api/v1/sessions", json={"script": key, **body}, headers=auth(token))
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()  # type: ignore[no-any-return]
+
+
+def step(client: Any, token: str, view: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    resp = client.post(
+        f"/api/v1/sessions/{view['session_id']}/steps",
+        json={"step_token": view["step_token"], "answer": answer},
+        headers=auth(token),
+    )
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()  # type: ignore[no-any-return]
+
+
+def reload(client: Any, services: Any, token: str, view: dict[str, Any]) -> dict[str, Any]:
+    """The session as read back from its saved state alone."""
+    services.engine.live.clear()
+    resp = client.get(f"/api/v1/sessions/{view['session_id']}", headers=auth(token))
+    assert resp.status_code == 200
+    return resp.get_json()  # type: ignore[no-any-return]
+
+
+def left(client: Any, token: str, sid: str) -> list[str]:
+    rows = client.get(f"/api/v1/sessions/{sid}/history", headers=auth(token)).get_json()
+    return [h["element"] for h in rows["history"] if h["event"] == "left"]
+
+
+def test_plain_task_links_loop_and_data_objects(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(BUNDLES / "elements_flow", key)
+    op = tokens["operator"]
+    view = start(client, op, key, variables={"customer": {"name": "Ivanova"}})
+    assert view["status"] == "waiting"
+    assert view["step"]["id"] == "look" and view["step"]["kind"] == "message"
+    assert view["step"]["text"] == "Account of Ivanova"
+    view = reload(client, services, op, view)
+    view = step(client, op, view, {})
+    assert view["step"]["id"] == "confirm"
+    assert view["step"]["text"] == "counted 3 after 3 tries"
+    assert "jump" in left(client, op, view["session_id"])
+    view = reload(client, services, op, view)
+    view = step(client, op, view, {"ok": True})
+    assert view["status"] == "completed"
+
+
+def test_signals_escalation_conditions_send_and_receive(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(BUNDLES / "elements_events", key)
+    op, bot, admin = tokens["operator"], tokens["bot"], tokens["admin"]
+    vip = start(client, op, key, session_key=f"{key}-vip", variables={"vip": True})
+    plain = start(client, op, key, session_key=f"{key}-plain", variables={"vip": False})
+    for view in (vip, plain):
+        assert view["status"] == "waiting" and view["step"]["id"] == "wait_fix"
+    services.engine.live.clear()
+
+    nobody = client.post("/api/v1/signals/no_such_signal", json={}, headers=auth(bot))
+    assert nobody.status_code == 200 and nobody.get_json()["delivered_to"] == []
+    refused = client.post("/api/v1/signals/outage_fixed", json={}, headers=auth(op))
+    assert refused.status_code == 403
+    sent = client.post("/api/v1/signals/outage_fixed", json={"script": key}, headers=auth(admin))
+    assert sent.status_code == 200, sent.get_json()
+    assert sorted(sent.get_json()["delivered_to"]) == sorted(
+        [vip["session_id"], plain["session_id"]]
+    )
+
+    vip = reload(client, services, op, vip)
+    assert vip["step"]["id"] == "await_reply"  # the receive task waits for the customer
+    ran = left(client, op, vip["session_id"])
+    assert {"wait_fix", "book", "raise_vip", "mark_vip", "sub", "notify"} <= set(ran)
+    history = client.get(f"/api/v1/sessions/{vip['session_id']}/history", headers=auth(op))
+    caught = [h for h in history.get_json()["history"] if h["element"] == "wait_fix"]
+    assert caught[-1]["event"] == "left" and caught[-1]["actor"] == "test-admin"
+
+    reply = client.post(
+        "/api/v1/messages",
+        json={"name": "customer_reply", "correlation_key": f"{key}-vip", "payload": {}},
+        headers=auth(bot),
+    )
+    assert reply.status_code == 200 and reply.get_json()["delivered_to"] == [vip["session_id"]]
+    for view in (vip, plain):
+        if view is plain:
+            client.post(
+                "/api/v1/messages",
+                json={"name": "customer_reply", "correlation_key": f"{key}-plain"},
+                headers=auth(bot),
+            )
+    plain = reload(client, services, op, plain)
+    vip = reload(client, services, op, vip)
+    assert vip["step"]["id"] == plain["step"]["id"] == "survey"
+
+    # The VIP session answers; the escalation set level > 0, so the conditional event lets it
+    # through, and its signal end event ends the other session's survey by its boundary event.
+    vip = step(client, op, vip, {})
+    assert vip["status"] == "completed"
+    plain = reload(client, services, op, plain)
+    assert plain["status"] == "completed"
+    assert "survey_skipped" in left(client, op, plain["session_id"])
+
+
+def test_a_conditional_event_waits_until_its_data_holds(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(BUNDLES / "elements_condition", key)
+    op = tokens["operator"]
+    view = start(client, op, key)
+    assert view["step"]["id"] == "ask"
+    assert "ship" not in left(client, op, view["session_id"])  # waits for the payment
+    view = reload(client, services, op, view)
+    view = step(client, op, view, {"paid": True})
+    assert view["status"] == "completed"
+    assert {"record", "until_paid", "ship", "join"} <= set(left(client, op, view["session_id"]))
+
+
+def test_multi_instance_steps_say_which_item_in_every_channel(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(BUNDLES / "elements_multi", key)
+    op = tokens["operator"]
+    variables = {"products": ["tea", "milk"], "approvers": ["ann", "bob"]}
+    view = start(client, op, key, variables=variables)
+    assert view["step"]["id"] == "rate" and view["step"]["text"] == "How good is tea?"
+    assert view["step"]["item"] == {"index": 1, "count": 2}
+    sid = view["session_id"]
+    chat = client.get(f"/api/v1/sessions/{sid}?render=chat", headers=auth(op)).get_json()
+    assert chat["messages"][0]["text"].startswith("Item 1 of 2.")
+    ivr = client.get(f"/api/v1/sessions/{sid}?render=ivr", headers=auth(op)).get_json()
+    assert "Item 1 of 2." in str(ivr)
+
+    view = step(client, op, reload(client, services, op, view), {"score": 4})
+    assert view["step"]["item"] == {"index": 2, "count": 2}
+    assert view["step"]["text"] == "How good is milk?"
+    view = step(client, op, reload(client, services, op, view), {"score": 2})
+    # The sequential script task doubled each score; the cardinality loop stopped early by
+    # its completion condition; the parallel manual task waits once per approver.
+    assert view["step"]["id"] == "approve" and view["step"]["item"]["count"] == 2
+    ran = left(client, op, sid)
+    assert ran.count("tick") < 6 and {"check", "rate"} <= set(ran)
+    texts = set()
+    for _ in range(2):
+        texts.add(view["step"]["text"])
+        view = step(client, op, reload(client, services, op, view), {})
+    assert texts == {"Approver ann", "Approver bob"}
+    assert view["status"] == "completed"
