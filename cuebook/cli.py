@@ -165,6 +165,38 @@ def rollback_cmd(ctx: _Ctx, key: str) -> None:
     click.echo(f"{key}: rolled back to version {number}")
 
 
+@main.group("import")
+def import_group() -> None:
+    """Bring in process models drawn in other tools."""
+
+
+@import_group.command("spiffarena")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--publish", is_flag=True, help="publish each imported version at once")
+@pass_ctx
+def import_spiffarena(ctx: _Ctx, path: Path, publish: bool) -> None:
+    """Deploy each process model of a SpiffArena repository as a script (exit 3: some skipped)."""
+    from importers.spiffarena import import_repository
+
+    def deploy_one(key: str, bundle: Any) -> Any:
+        with ctx.svc.database.unit_of_work() as uow:
+            return deploy(
+                uow,
+                ctx.svc.engine.specs,
+                key,
+                bundle,
+                publish=publish,
+                actor="import",
+                now=utc_now(),
+            )
+
+    report = import_repository(path, deploy_one)
+    for line in report.lines():
+        click.echo(line)
+    if report.skipped:
+        sys.exit(3)
+
+
 @main.group()
 def token() -> None:
     """API tokens."""
