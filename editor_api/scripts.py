@@ -14,6 +14,7 @@ from engine.versions import (
     list_versions,
     publish_version,
     rollback,
+    version_detail,
     version_diagram,
 )
 from web.auth import roles
@@ -37,6 +38,14 @@ def index() -> Any:
 def versions(key: str) -> Any:
     with services().database.unit_of_work() as uow:
         return jsonify({"script": key, "versions": list_versions(uow, key)})
+
+
+@bp.get("/<key>/versions/<int:number>")
+@roles(*READERS)
+def version(key: str, number: int) -> Any:
+    """One version, with the versions of other scripts its call activities are pinned to."""
+    with services().database.unit_of_work() as uow:
+        return jsonify(version_detail(uow, key, number))
 
 
 @bp.get("/<key>/versions/<int:number>/diagram")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 import zipfile
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any
 from cachetools import LRUCache
 
 from engine.bpmn.bundle import Bundle, bundle_from_zip
+from engine.bpmn.callees import Callee, CalleeLookup, pinned_manifest, pins_of
 from engine.bpmn.compiler import CompiledScript, FunctionLookup, compile_bundle
 from engine.bpmn.namespaces import BPMN_NS
 from engine.bpmn.safe_xml import parse_xml
@@ -27,6 +29,7 @@ from engine.errors import (
 from engine.outbox import event_row
 from engine.persistence.database import UnitOfWork
 
+MANIFEST = "cuebook.json"
 KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -84,6 +87,11 @@ class SpecCache:
         with self._lock:
             self._items[version_id] = compiled
 
+    def clear(self) -> None:
+        """Forget every compiled version (each is compiled again from its stored bundle)."""
+        with self._lock:
+            self._items.clear()
+
     def get(self, uow: UnitOfWork, version_id: int) -> CompiledScript:
         with self._lock:
             found = self._items.get(version_id)
@@ -93,10 +101,50 @@ class SpecCache:
         if row is None:
             raise VersionNotFound(f"script version {version_id} not found")
         # Validated when deployed; integration functions may have changed since, so do
-        # not re-check them here: a running version must keep running.
-        compiled = compile_bundle(bundle_from_zip(row["bundle"]))
+        # not re-check them here: a running version must keep running. Its callees are
+        # the versions its stored manifest pins.
+        compiled = compile_bundle(bundle_from_zip(row["bundle"]), callees=callees_in(uow, self))
         self.put(version_id, compiled)
         return compiled
+
+
+def callees_in(uow: UnitOfWork, cache: SpecCache) -> CalleeLookup:
+    """Finds the script serving a called process: the version a pin names, else the
+    published script whose entry process it is."""
+
+    def lookup(process_id: str, pin: dict[str, Any] | None) -> Callee | None:
+        found: Any = (
+            _pinned(process_id, pin)
+            if pin is not None
+            else uow.scripts.published_declaring(process_id)
+        )
+        if found is None:
+            return None
+        compiled = cache.get(uow, int(found["version_id"]))
+        return Callee(str(found["key"]), int(found["number"]), compiled)
+
+    def _pinned(process_id: str, pin: dict[str, Any]) -> dict[str, Any] | None:
+        script = uow.scripts.get(str(pin.get("script", "")))
+        number = pin.get("version")
+        if script is None or not isinstance(number, int):
+            return None
+        row = uow.scripts.version(script["id"], number)
+        if row is None or row["process_id"] != process_id:
+            return None
+        return {"key": script["key"], "number": number, "version_id": row["id"]}
+
+    return lookup
+
+
+def with_pins(bundle: Bundle, compiled: CompiledScript) -> Bundle:
+    """The bundle to store: its cuebook.json pins the callees the deploy resolved."""
+    if not compiled.callees:
+        return bundle
+    manifest = pinned_manifest(compiled.manifest, compiled.callees)
+    files = dict(bundle.files)
+    files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
+    compiled.manifest = manifest
+    return Bundle(files)
 
 
 def deploy(
@@ -111,7 +159,8 @@ def deploy(
 ) -> DeployResult:
     """Validate and store a bundle as a new version (or find the same content)."""
     check_key(key)
-    compiled = compile_bundle(bundle, cache.functions)
+    compiled = compile_bundle(bundle, cache.functions, callees_in(uow, cache))
+    bundle = with_pins(bundle, compiled)
     script = uow.scripts.get(key, for_update=True)
     script_id = script["id"] if script else uow.scripts.add(key, compiled.title, now)
     digest = bundle.content_hash
@@ -222,6 +271,29 @@ def list_versions(uow: UnitOfWork, key: str) -> list[dict[str, Any]]:
     ]
 
 
+def version_detail(uow: UnitOfWork, key: str, number: int) -> dict[str, Any]:
+    """One version: what the list says, its files, and the callees it is pinned to."""
+    script = uow.scripts.get(key)
+    if script is None:
+        raise ScriptNotFound(f"script {key!r} not found")
+    row = uow.scripts.version(script["id"], number)
+    if row is None:
+        raise VersionNotFound(f"script {key!r} has no version {number}")
+    bundle = bundle_from_zip(row["bundle"])
+    return {
+        "script": key,
+        "number": row["number"],
+        "title": row["title"],
+        "process_id": row["process_id"],
+        "content_hash": row["content_hash"],
+        "created_at": row["created_at"].isoformat(),
+        "created_by": row["created_by"],
+        "published": row["number"] == script["published_version"],
+        "files": sorted(bundle.files),
+        "calls": pins_of(bundle.manifest()),
+    }
+
+
 def version_diagram(uow: UnitOfWork, key: str, number: int) -> bytes:
     """The BPMN XML of a version's primary process file, as it was deployed."""
     return _primary_file(uow, key, number)[0]
@@ -255,5 +327,6 @@ def _primary_file(uow: UnitOfWork, key: str, number: int) -> tuple[bytes, Any]:
         f"script {key!r} version {number} holds no BPMN file with process {process_id!r}",
         [Detail("process_id", f"no BPMN file defines {process_id!r}")],
     )
+
 
 Clock = Callable[[], datetime]

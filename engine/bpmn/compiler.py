@@ -24,6 +24,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.bundle import Bundle, load_json
+from engine.bpmn.callees import Callee, CalleeLookup, attach, external_calls, resolve
 from engine.bpmn.elements import SUPPORTED_BPMN
 from engine.bpmn.event_kinds import normalise_events
 from engine.bpmn.links import resolve_links
@@ -108,6 +109,7 @@ class CompiledScript:
     end_texts: dict[str, str]
     service_tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     routing: RoutingRules | None = None  # a routing bundle's groups.json
+    callees: dict[str, Callee] = field(default_factory=dict)  # other scripts' processes called
 
     @property
     def title(self) -> str:
@@ -428,12 +430,6 @@ def _check_trees(
     for name, root in roots.items():
         _check_bpmn_tree(name, root, bundle, out, functions)
         _check_loops(name, root, out)
-        for ca in root.iter(f"{{{BPMN_NS}}}callActivity"):
-            target = ca.get("calledElement", "")
-            if target not in process_ids:
-                out.add(
-                    name, ca.get("id", ""), f"call activity target {target!r} is not in the bundle"
-                )
     return process_ids
 
 
@@ -481,7 +477,10 @@ def _build_specs(
         out,
         file,
         lambda: result.append(
-            (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
+            (
+                parser.get_spec(process_id),
+                parser.get_subprocess_specs(process_id, require_call_activity_specs=False),
+            )
         ),
     )
     _raise_problems(out)
@@ -506,8 +505,13 @@ def _describe_tasks(
     return steps, end_texts
 
 
-def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> CompiledScript:
-    """Check every file and build the script, or raise ValidationFailed naming each problem."""
+def compile_bundle(
+    bundle: Bundle, functions: FunctionLookup | None = None, callees: CalleeLookup | None = None
+) -> CompiledScript:
+    """Check every file and build the script, or raise ValidationFailed naming each problem.
+
+    ``callees`` finds the scripts serving call activities whose process is not in the
+    bundle (engine.bpmn.callees); without it such a call is a problem."""
     manifest = _read_manifest(bundle)
     out = _Collector()
     roots, dmn_roots = _parse_files(bundle, out)
@@ -516,11 +520,16 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
     for file, element, message in problems:
         out.add(file, element, message)
     process_ids = _check_trees(bundle, roots, out, functions)
+    served = resolve(external_calls(roots, process_ids), manifest, callees, out.add)
     _raise_problems(out)
     parser = _load_parser(roots, dmn_roots, out)
     process_id = _pick_entry(parser, manifest, roots, process_ids)
     spec, subprocess_specs = _build_specs(parser, process_id, process_ids[process_id], out)
     steps, end_texts = _describe_tasks({process_id: spec, **subprocess_specs}, bundle, out)
+    attach(served, subprocess_specs)
+    for callee in served.values():  # the callee's own forms and texts, from its own bundle
+        steps = {**callee.compiled.steps, **steps}
+        end_texts = {**callee.compiled.end_texts, **end_texts}
     return CompiledScript(
         process_id=process_id,
         spec=spec,
@@ -529,6 +538,7 @@ def compile_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> C
         steps=steps,
         end_texts=end_texts,
         routing=routing,
+        callees=served,
     )
 
 

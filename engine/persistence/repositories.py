@@ -126,6 +126,28 @@ class ScriptRepository:
         )
         return self.conn.execute(q).mappings().all()
 
+    def published_declaring(self, process_id: str) -> RowMapping | None:
+        """The published version (key, number, version id) whose entry process is
+        ``process_id``; the oldest script first when several declare it."""
+        q = (
+            sa.select(
+                scripts.c.key, script_versions.c.id.label("version_id"), script_versions.c.number
+            )
+            .select_from(
+                scripts.join(
+                    script_versions,
+                    sa.and_(
+                        script_versions.c.script_id == scripts.c.id,
+                        script_versions.c.number == scripts.c.published_version,
+                    ),
+                )
+            )
+            .where(script_versions.c.process_id == process_id)
+            .order_by(scripts.c.id)
+            .limit(1)
+        )
+        return self.conn.execute(q).mappings().first()
+
     def published_version_id(self, key: str) -> RowMapping | None:
         """The one read a session start needs: the script and its published version."""
         return self.conn.execute(_PUBLISHED, {"key": key}).mappings().first()

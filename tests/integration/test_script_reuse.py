@@ -1,0 +1,70 @@
+"""A call activity into another script: resolved to the script that publishes the called
+process, pinned at deploy, and unchanged for the caller when the callee is published again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import BUNDLES, auth, bundle_upload
+
+pytestmark = pytest.mark.smoke
+CALLEE, CALLER = BUNDLES / "reuse_callee", BUNDLES / "reuse_caller"
+
+
+def _upload(client: Any, token: str, folder: Any, key: str, replace: Any = None) -> Any:
+    return client.post(
+        f"/api/v1/scripts/{key}/versions?publish=true",
+        data=bundle_upload(folder, replace),
+        headers=auth(token),
+        content_type="multipart/form-data",
+    )
+
+
+def _walk(client: Any, token: str, key: str) -> str:
+    view = client.post("/api/v1/sessions", json={"script": key}, headers=auth(token)).get_json()
+    assert view["step"]["id"] == "ask_phone" and view["step"]["kind"] == "form"
+    bad = client.post(
+        f"/api/v1/sessions/{view['session_id']}/steps",
+        json={"step_token": view["step_token"], "answer": {"phone": "1"}},
+        headers=auth(token),
+    )
+    assert bad.status_code == 422  # the callee's own form, from its own bundle
+    view = client.post(
+        f"/api/v1/sessions/{view['session_id']}/steps",
+        json={"step_token": view["step_token"], "answer": {"phone": "+7 900 000"}},
+        headers=auth(token),
+    ).get_json()
+    assert view["step"]["id"] == "done"
+    return str(view["step"]["text"])
+
+
+def test_a_call_activity_runs_the_published_script_pinned_at_deploy(
+    client: Any, services: Any, tokens: dict[str, str], key: str
+) -> None:
+    author, op = tokens["methodologist"], tokens["operator"]
+    refused = _upload(client, author, CALLER, f"{key}-caller")
+    assert refused.status_code == 422
+    assert "identify_customer" in refused.get_json()["error"]["message"]
+
+    assert _upload(client, author, CALLEE, f"{key}-callee").status_code == 201
+    made = _upload(client, author, CALLER, f"{key}-caller")
+    assert made.status_code == 201, made.get_json()
+    detail = client.get(f"/api/v1/scripts/{key}-caller/versions/1", headers=auth(author))
+    assert detail.status_code == 200
+    assert detail.get_json()["calls"] == {
+        "identify_customer": {"script": f"{key}-callee", "version": 1}
+    }
+    assert _walk(client, op, f"{key}-caller") == "Identified by v1: +7 900 000"
+
+    # The callee's next version changes nothing for the caller's version already deployed.
+    v2 = (CALLEE / "identify.bpmn").read_bytes().replace(b'"v1"', b'"v2"')
+    assert (
+        _upload(client, author, CALLEE, f"{key}-callee", {"identify.bpmn": v2}).status_code == 201
+    )
+    services.engine.specs.clear()  # compiled again from the stored bundle: the pin holds
+    assert _walk(client, op, f"{key}-caller") == "Identified by v1: +7 900 000"
+    again = _upload(client, author, CALLER, f"{key}-caller")  # a new deploy pins v2
+    assert again.status_code == 201 and again.get_json()["number"] == 2
+    assert _walk(client, op, f"{key}-caller") == "Identified by v2: +7 900 000"
