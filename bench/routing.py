@@ -1,6 +1,8 @@
 """Ticket routing at scale: creation over HTTP, a group's queue page, the dedup look-up.
 
     python bench/routing.py [--tickets 100000] [--creates 3000] [--connections 16] [--workers 2]
+                            [--sla-timers 5000] [--worker-interval 1.0]
+                            [--only create|queue|dedup|sla ...]
 
 Fills a fresh PostgreSQL schema with ``--tickets`` open tickets straight in SQL (each with
 its instance row and one open work item, spread over 20 groups and half as many customers;
@@ -12,7 +14,10 @@ deploys the test routing bundle as ``ticket_routing``, and prints:
   instance, history, route, message, work item and events);
 - p50 / p99 of a queue page (GET /api/v1/queues/{group}, 50 items, first and later pages);
 - p50 / p99 of the dedup look-up (the problem's advisory lock and the open-ticket query);
-- the plans (EXPLAIN ANALYZE) of the queue's and the dedup's queries, as the code sends them.
+- the plans (EXPLAIN ANALYZE) of the queue's and the dedup's queries, as the code sends them;
+- SLA timers fired per second by two ``cuebook worker`` processes: ``--sla-timers`` new
+  tickets whose escalation timer is due (opened over HTTP with ``escalate_after`` PT1S), all
+  fired (each escalates its ticket), and a check that none fired twice.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
+import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -32,7 +40,16 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import PG_URL, ROOT, cli, fresh_schema, gunicorn, percentile, summary
+from bench._harness import (
+    CUEBOOK,
+    PG_URL,
+    ROOT,
+    cli,
+    fresh_schema,
+    gunicorn,
+    percentile,
+    summary,
+)
 from engine.persistence.database import Database
 from engine.tickets.dedup import find_open_problem
 from engine.versions import SpecCache
@@ -112,7 +129,7 @@ def fill(db: Database, rows: int) -> float:
 
 
 async def _creates(
-    base: str, token: str, count: int, connections: int
+    base: str, token: str, count: int, connections: int, attributes: dict[str, Any] | None = None
 ) -> tuple[list[float], float]:
     import aiohttp
 
@@ -133,7 +150,10 @@ async def _creates(
                 "category": ("billing", "delivery", "other")[i % 3],
                 "subject": f"request {i}",
                 "body": "The parcel has not arrived",
-                "attributes": {"segment": "vip" if i % 10 == 0 else "regular"},
+                "attributes": {
+                    "segment": "vip" if i % 10 == 0 else "regular",
+                    **(attributes or {}),
+                },
             }
             t0 = time.perf_counter()
             async with session.post(f"{base}/api/v1/tickets", json=body) as resp:
@@ -151,6 +171,89 @@ async def _creates(
     if errors:
         raise RuntimeError(f"{len(errors)} failed creates, first: {errors[0]}")
     return times, count / elapsed
+
+
+SLA_COUNTS = """
+SELECT count(*) FILTER (WHERE r.event = 'escalated'),
+       count(DISTINCT r.ticket_id) FILTER (WHERE r.event = 'escalated'),
+       min(r.at) FILTER (WHERE r.event = 'escalated'),
+       max(r.at) FILTER (WHERE r.event = 'escalated')
+FROM ticket_route r JOIN tickets t ON t.id = r.ticket_id
+WHERE t.customer_key LIKE 'new-%' AND t.attributes::jsonb ->> 'escalate_after' = 'PT1S'
+"""
+SLA_DUE = """
+SELECT count(*) FROM instances i JOIN tickets t ON t.instance_id = i.id
+WHERE t.attributes::jsonb ->> 'escalate_after' = 'PT1S' AND i.next_timer_at <= now()
+"""
+SLA_EVENTS = """
+SELECT count(*), count(DISTINCT o.key) FROM outbox o JOIN tickets t ON t.id = o.key
+WHERE o.topic LIKE '%ticket.escalated' AND t.attributes::jsonb ->> 'escalate_after' = 'PT1S'
+"""
+
+
+def _worker(env: dict[str, str], name: str, interval: float) -> subprocess.Popen[str]:
+    """A real ``cuebook worker`` process (its connections named ``name`` in PostgreSQL)."""
+    return subprocess.Popen(
+        [CUEBOOK, "worker", "--interval", str(interval)],
+        env=dict(env, PGAPPNAME=name, PYTHONUNBUFFERED="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _fired(output: str) -> int:
+    return sum(int(m) for m in re.findall(r"fired (\d+) timer", output))
+
+
+def sla_timers(
+    env: dict[str, str], db: Database, base: str, token: str, count: int, interval: float
+) -> None:
+    """``count`` tickets whose SLA timer (the escalation boundary timer) is due, fired by two
+    ``cuebook worker`` processes at once: timers fired per second, and that none fired twice.
+
+    Each firing is a whole transition: the instance locked (SKIP LOCKED between the workers),
+    its workflow restored, the timer's path run (the ticket escalated to another group, its
+    work item cancelled, a new one opened, a new SLA timer), the ticket, route, work items,
+    history and events written."""
+    asyncio.run(_creates(base, token, count, 16, {"escalate_after": "PT1S"}))
+    time.sleep(1.5)  # every one of them due now
+    with db.engine.connect() as conn:
+        due = conn.execute(sa.text(SLA_DUE)).scalar_one()
+    assert due == count, f"{due} of {count} timers due"
+    t0 = time.perf_counter()
+    workers = [_worker(env, f"cuebook-bench-worker-{n}", interval) for n in (1, 2)]
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            with db.engine.connect() as conn:
+                if conn.execute(sa.text(SLA_DUE)).scalar_one() == 0:
+                    break
+            time.sleep(0.05)
+        wall = time.perf_counter() - t0
+    finally:
+        for proc in workers:
+            proc.send_signal(signal.SIGTERM)
+        outputs = [proc.communicate(timeout=60)[0] for proc in workers]
+    with db.engine.connect() as conn:
+        entries, tickets, first, last = conn.execute(sa.text(SLA_COUNTS)).one()
+        events, keyed = conn.execute(sa.text(SLA_EVENTS)).one()
+    window = (last - first).total_seconds() if first and last else float("nan")
+    split = [_fired(out) for out in outputs]
+    print(
+        f"SLA timers: {count} due, fired by 2 cuebook worker processes (--interval {interval}): "
+        f"{tickets} tickets escalated, {entries} escalations, {events} ticket.escalated events "
+        f"({keyed} tickets); by worker {split[0]} + {split[1]} = {sum(split)}"
+    )
+    print(
+        f"SLA timers fired: {entries / window:.0f}/s from the first firing to the last "
+        f"({window:.2f} s), {entries / wall:.0f}/s from the workers' start ({wall:.2f} s, "
+        "process start included)  (target >= 500/s)"
+    )
+    twice = entries - tickets
+    print(f"SLA timers fired twice: {twice}" + ("" if twice == 0 else "  FAILED"))
+    if twice or tickets != count or sum(split) != count:
+        raise RuntimeError(f"timers fired wrongly: {entries} for {tickets} of {count} tickets")
 
 
 def queue_pages(base: str, token: str, pages: int) -> tuple[list[float], list[float]]:
@@ -232,22 +335,12 @@ def explain(db: Database) -> None:
             print("\n".join("   " + r[0] for r in plan))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tickets", type=int, default=100_000, help="open tickets made in SQL")
-    parser.add_argument("--creates", type=int, default=3000, help="tickets opened over HTTP")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
-    parser.add_argument("--pages", type=int, default=300)
-    parser.add_argument("--lookups", type=int, default=3000)
-    args = parser.parse_args()
-    with fresh_schema() as env:
-        cli(env, "deploy", str(BUNDLE), "--script", SCRIPT, "--publish")
-        token = cli(env, "token", "create", "--role", "admin", "--name", "bench")
-        db = Database(PG_URL, schema=env["CUEBOOK_DATABASE_SCHEMA"])
-        took = fill(db, args.tickets)
-        print(f"filled {args.tickets} open tickets (instances, work items) in {took:.0f} s")
-        with gunicorn(env, workers=args.workers) as base:
+PARTS = ("create", "queue", "dedup", "sla")
+
+
+def _over_http(args: argparse.Namespace, env: dict[str, str], db: Database, token: str) -> None:
+    with gunicorn(env, workers=args.workers) as base:
+        if "create" in args.only:
             asyncio.run(_creates(base, token, 200, args.connections))  # warm up
             times, rate = asyncio.run(_creates(base, token, args.creates, args.connections))
             print(
@@ -255,6 +348,7 @@ def main() -> None:
                 + f", {args.workers} workers"
                 + f"  {rate:.0f} tickets/s (target >= 300)"
             )
+        if "queue" in args.only:
             queue_pages(base, token, 20)  # warm up
             first, later = queue_pages(base, token, args.pages)
             print(summary("queue page (HTTP), first page", first))
@@ -262,11 +356,40 @@ def main() -> None:
             print(
                 f"queue page p99, all pages: {percentile(first + later, 99):.2f} ms (target < 20)"
             )
-        dedup_lookups(db, args.tickets, 200)  # warm up
-        looks, found = dedup_lookups(db, args.tickets, args.lookups)
-        print(summary("dedup look-up (lock + query)", looks) + f"  {found} found open")
-        print(f"dedup look-up p99: {percentile(looks, 99):.2f} ms (target < 5)")
-        explain(db)
+        if "sla" in args.only:
+            sla_timers(env, db, base, token, args.sla_timers, args.worker_interval)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=100_000, help="open tickets made in SQL")
+    parser.add_argument("--creates", type=int, default=3000, help="tickets opened over HTTP")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument("--lookups", type=int, default=3000)
+    parser.add_argument("--sla-timers", type=int, default=5000, help="due SLA timers to fire")
+    parser.add_argument(
+        "--worker-interval", type=float, default=1.0, help="cuebook worker --interval"
+    )
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, help="run only this part (repeatable)"
+    )
+    args = parser.parse_args()
+    args.only = set(args.only or PARTS)
+    with fresh_schema() as env:
+        cli(env, "deploy", str(BUNDLE), "--script", SCRIPT, "--publish")
+        token = cli(env, "token", "create", "--role", "admin", "--name", "bench")
+        db = Database(PG_URL, schema=env["CUEBOOK_DATABASE_SCHEMA"])
+        took = fill(db, args.tickets)
+        print(f"filled {args.tickets} open tickets (instances, work items) in {took:.0f} s")
+        _over_http(args, env, db, token)
+        if "dedup" in args.only:
+            dedup_lookups(db, args.tickets, 200)  # warm up
+            looks, found = dedup_lookups(db, args.tickets, args.lookups)
+            print(summary("dedup look-up (lock + query)", looks) + f"  {found} found open")
+            print(f"dedup look-up p99: {percentile(looks, 99):.2f} ms (target < 5)")
+            explain(db)
         db.dispose()
 
 
