@@ -25,7 +25,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.bundle import Bundle, load_json
 from engine.bpmn.callees import Callee, CalleeLookup, attach, external_calls, resolve
-from engine.bpmn.elements import SUPPORTED_BPMN
+from engine.bpmn.elements import SUPPORTED_BPMN, unsupported
 from engine.bpmn.event_kinds import normalise_events
 from engine.bpmn.links import resolve_links
 from engine.bpmn.loops import loop_without_exit
@@ -186,7 +186,7 @@ def _check_bpmn_tree(
             continue
         elem = _element_id(node)
         if name not in SUPPORTED_BPMN:
-            out.add(file, elem, f"unsupported BPMN element bpmn:{name}")
+            out.add(file, elem, unsupported(name))
             continue
         if name == "scriptTask":
             script = node.find(f"{{{BPMN_NS}}}script")

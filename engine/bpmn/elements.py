@@ -16,7 +16,7 @@ itemDefinition import
 
 TASKS = """
 task userTask manualTask scriptTask script serviceTask businessRuleTask sendTask receiveTask
-subProcess transaction callActivity adHocSubProcess
+subProcess transaction callActivity
 """
 
 GATEWAYS = "exclusiveGateway parallelGateway inclusiveGateway eventBasedGateway"
@@ -38,9 +38,28 @@ loopDataInputRef loopDataOutputRef inputDataItem outputDataItem completionCondit
 """
 
 DATA = """
-dataObject dataObjectReference dataStore dataStoreReference dataInputAssociation
+dataObject dataObjectReference dataInputAssociation
 dataOutputAssociation sourceRef targetRef dataState ioSpecification dataInput dataOutput
 inputSet outputSet dataInputRefs dataOutputRefs
 """
 
 SUPPORTED_BPMN = frozenset(" ".join((STRUCTURE, TASKS, GATEWAYS, EVENTS, LOOPS, DATA)).split())
+
+# Elements a methodologist may draw that the engine does not run, with what to draw instead.
+REFUSED = {
+    "adHocSubProcess": "an ad-hoc sub-process is not run: let the person choose the next "
+    "step with a choice form and an exclusive gateway in a loop",
+    "dataStore": "data stores are not run: keep the data in variables, or read and write it "
+    "with an integration function in a service task",
+    "dataStoreReference": "data stores are not run: keep the data in variables, or read and "
+    "write it with an integration function in a service task",
+    "complexGateway": "a complex gateway is not run: use an inclusive or exclusive gateway",
+    "choreography": "choreographies are not run: draw the process of each participant",
+    "conversation": "conversations are not run: draw message flows between participants",
+}
+
+
+def unsupported(name: str) -> str:
+    """The problem of an element outside SUPPORTED_BPMN, with what to use instead if known."""
+    hint = REFUSED.get(name)
+    return f"unsupported BPMN element bpmn:{name}" + (f": {hint}" if hint else "")
