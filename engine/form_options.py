@@ -128,3 +128,40 @@ def choice_field(
     if name not in options or not isinstance(prop, Mapping) or is_array(prop):
         return None
     return name, options[name]
+
+
+def is_hidden(ui: Mapping[str, Any] | None) -> bool:
+    """A field the form keeps but does not show (``ui:widget: hidden``)."""
+    return isinstance(ui, Mapping) and ui.get("ui:widget") == "hidden"
+
+
+def is_read_only(prop: Mapping[str, Any], ui: Mapping[str, Any] | None) -> bool:
+    """A field shown but not changed (``ui:readonly``, ``ui:disabled`` or ``readOnly``)."""
+    ui = ui if isinstance(ui, Mapping) else {}
+    return bool(ui.get("ui:readonly") or ui.get("ui:disabled") or prop.get("readOnly"))
+
+
+def kept_fields(schema: Mapping[str, Any] | None, ui_schema: Mapping[str, Any] | None) -> list[str]:
+    """The fields nobody is asked for (hidden or read-only): their values stay as they are.
+    A chat or a voice asks only the others; the web shows read-only ones as text."""
+    props = (schema or {}).get("properties")
+    if not isinstance(props, Mapping):
+        return []
+    ui_all = ui_schema if isinstance(ui_schema, Mapping) else {}
+    return [
+        name
+        for name, prop in props.items()
+        if isinstance(prop, Mapping)
+        and (is_hidden(ui_all.get(name)) or is_read_only(prop, ui_all.get(name)))
+    ]
+
+
+def asked_fields(
+    schema: Mapping[str, Any] | None, ui_schema: Mapping[str, Any] | None
+) -> list[str]:
+    """The fields a person fills: every property but the hidden and read-only ones."""
+    props = (schema or {}).get("properties")
+    if not isinstance(props, Mapping):
+        return []
+    kept = set(kept_fields(schema, ui_schema))
+    return [name for name in props if name not in kept]

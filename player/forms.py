@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from engine.form_options import field_options
+from engine.form_options import field_options, is_read_only
 from engine.model import Option
 
 Widget = Literal[
@@ -23,7 +23,15 @@ Widget = Literal[
 ]
 RADIO_LIMIT = 5
 YES_NO = (("true", "Yes"), ("false", "No"))
-_TEXT_TYPES = {"email": "email", "uri": "url", "url": "url", "password": "password"}
+_TEXT_TYPES = {
+    "email": "email",
+    "uri": "url",
+    "url": "url",
+    "password": "password",
+    "tel": "tel",
+    "search": "search",
+}
+_DATE_WIDGETS = frozenset({"date", "alt-date"})
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -193,10 +201,12 @@ def _widget(
         return "textarea", ""
     if kind in ("integer", "number"):
         return "number", "number"
-    if asked == "date" or prop.get("format") == "date":
+    if asked in _DATE_WIDGETS or prop.get("format") == "date":
         return "date", "date"
     fmt = str(prop.get("format") or "")
-    return "text", _TEXT_TYPES.get(asked) or _TEXT_TYPES.get(fmt) or "text"
+    options = ui.get("ui:options")
+    own = str(options.get("inputType") or "") if isinstance(options, dict) else ""
+    return "text", _TEXT_TYPES.get(asked) or _TEXT_TYPES.get(own) or _TEXT_TYPES.get(fmt) or "text"
 
 
 def _current(values: Mapping[str, Any] | None, name: str, prop: Mapping[str, Any]) -> Any:
@@ -217,7 +227,7 @@ def _field(
     kind = _type_of(prop)
     enum = field_options(prop, ui)
     widget, input_type = _widget(prop, kind, ui, enum)
-    readonly = bool(ui.get("ui:readonly") or prop.get("readOnly"))
+    readonly = is_read_only(prop, ui)
     common: dict[str, Any] = {
         "name": name,
         "label": str(ui.get("ui:title") or prop.get("title") or name),
@@ -225,7 +235,7 @@ def _field(
         "input_type": input_type,
         "required": required,
         "readonly": readonly,
-        "help": str(ui.get("ui:help") or prop.get("description") or ""),
+        "help": str(ui.get("ui:help") or ui.get("ui:description") or prop.get("description") or ""),
         "placeholder": str(ui.get("ui:placeholder") or ""),
         "error": error,
         "attrs": tuple(_constraints(prop, "string" if widget == "date" else kind, ui)),

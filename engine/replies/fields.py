@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
 
-from engine.form_options import field_options
+from engine.form_options import field_options, kept_fields
 from engine.model import Option, Step
 from engine.replies.dates import read_date
 from engine.replies.numbers import read_number, spell_out_numbers
@@ -79,15 +79,18 @@ def _kind(schema: Mapping[str, Any], options: tuple[Option, ...] | None) -> Fiel
 
 
 def single_field(step: Step) -> FieldSpec | None:
-    """The field a chat or IVR reply fills: the only property, or the only required one."""
+    """The field a chat or IVR reply fills: the only property, or the only required one,
+    leaving out fields nobody is asked for (hidden or read-only)."""
     schema = step.schema or {}
     properties = schema.get("properties")
     if not isinstance(properties, dict) or not properties:
         return None
     required = schema.get("required")
-    required_names = [n for n in required if n in properties] if isinstance(required, list) else []
-    if len(properties) == 1:
-        name = next(iter(properties))
+    kept = set(kept_fields(schema, step.ui_schema))  # hidden or read-only: never asked
+    asked = [n for n in properties if n not in kept]
+    required_names = [n for n in required if n in asked] if isinstance(required, list) else []
+    if len(asked) == 1:
+        name = asked[0]
     elif len(required_names) == 1:
         name = required_names[0]
     else:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from engine.form_options import asked_fields
 from engine.model import Step
 from engine.replies.fields import FieldSpec, Validator, read_field, single_field
 from engine.replies.numbers import spell_out_numbers
@@ -63,8 +64,7 @@ def _json_object(text: str) -> dict[str, Any] | None:
 
 
 def _has_fields(step: Step) -> bool:
-    properties = (step.schema or {}).get("properties")
-    return isinstance(properties, dict) and bool(properties)
+    return bool(asked_fields(step.schema, step.ui_schema))
 
 
 def _field_answer(

@@ -7,12 +7,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.errors import Detail, InvalidAnswer
-from engine.task_data_forms import answer_validator
+from engine.form_options import kept_fields
+from engine.task_data_forms import answer_validator, hidden_ui
 
 
 def checked_answer(spec: Any, answer: Any, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The answer, cut to its form's fields and checked against the step's compiled schema
-    (``data``: the waiting task's, for a form whose options come from task data)."""
+    """The answer, cut to its form's fields and checked against the step's compiled schema.
+
+    ``data``, the waiting task's, gives the options of a form that takes them from task data
+    and the values of fields nobody is asked for (hidden, read-only) that the answer leaves out.
+    """
     if not isinstance(answer, dict):
         raise InvalidAnswer("answer must be a JSON object", [Detail("answer", "must be an object")])
     validator = answer_validator(spec, data)
@@ -21,6 +25,10 @@ def checked_answer(spec: Any, answer: Any, data: Mapping[str, Any] | None = None
     # An answer may set only its form's fields: never other workflow variables.
     props = (spec.schema or {}).get("properties")
     answer = {k: v for k, v in answer.items() if k in props} if isinstance(props, dict) else {}
+    ui = hidden_ui(spec.ui_schema, data) if data else spec.ui_schema
+    for name in kept_fields(spec.schema, ui):  # hidden or read-only: they keep their values
+        if name not in answer and data is not None and name in data:
+            answer[name] = data[name]
     errors = sorted(validator.iter_errors(answer), key=lambda e: list(e.absolute_path))
     if errors:
         details = [

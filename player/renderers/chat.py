@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.form_options import asked_fields, is_hidden, kept_fields, value_label
 from engine.model import Step, StepView
 from engine.replies import FieldSpec, single_field
 from player.renderers.chunks import split_message
@@ -57,6 +58,36 @@ def _field_input(spec: FieldSpec, phrases: Phrases) -> tuple[dict[str, Any], lis
     return entry, []
 
 
+def _shown(value: Any, options: Any, phrases: Phrases) -> str:
+    for option in options or ():
+        if option.value == value:
+            return str(option.label)
+    if isinstance(value, bool):
+        return phrases.yes if value else phrases.no
+    if isinstance(value, list):
+        return ", ".join(_shown(v, options, phrases) for v in value)
+    return value_label(value)
+
+
+def read_only_lines(step: Step, phrases: Phrases) -> list[str]:
+    """``Label: value`` of each read-only field with a value: said, not asked, in chat and
+    voice (hidden fields are neither)."""
+    schema = step.schema or {}
+    props = schema.get("properties")
+    if step.kind != "form" or not isinstance(props, dict):
+        return []
+    ui_all = step.ui_schema or {}
+    lines = []
+    for name in kept_fields(schema, ui_all):
+        prop, ui = props[name], ui_all.get(name)
+        if is_hidden(ui) or prop.get("default") is None:
+            continue
+        label = (ui or {}).get("ui:title") or prop.get("title") or name
+        value = _shown(prop["default"], step.field_options.get(name), phrases)
+        lines.append(f"{label}: {value}")
+    return lines
+
+
 def _waiting(step: Step, phrases: Phrases) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if step.kind == "choice":
         entry = {"type": "choice", "required": True, "field": step.field or step.id}
@@ -65,7 +96,7 @@ def _waiting(step: Step, phrases: Phrases) -> tuple[dict[str, Any], list[dict[st
         spec = single_field(step)
         if spec is not None:
             return _field_input(spec, phrases)
-        if (step.schema or {}).get("properties"):
+        if asked_fields(step.schema, step.ui_schema):
             entry = {
                 "type": "form",
                 "required": True,
@@ -106,6 +137,7 @@ def render_chat(
         text = step.text or step.title
         if step.item is not None:
             text = f"{item_phrase(step, phrases)}\n\n{text}"
+        text = "\n\n".join([text, *read_only_lines(step, phrases)])
         entry, buttons = _waiting(step, phrases)
     messages = [{"type": "text", "text": view.notice}] if view.notice else []
     parts = split_message(chat_text(text), max_message_chars)

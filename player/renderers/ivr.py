@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from engine.form_options import asked_fields
 from engine.model import Option, Step, StepView
 from engine.replies import DEFAULT_POLICY, ReplyPolicy, single_field
 from player.renderers.chat import (
@@ -18,6 +19,7 @@ from player.renderers.chat import (
     handoff_of,
     is_handed_off,
     is_over,
+    read_only_lines,
     version_of,
 )
 from player.renderers.markdown import speakable_paragraphs
@@ -101,9 +103,11 @@ def _digits_only(schema: Mapping[str, Any]) -> bool:
 
 
 def _ask_form(prompt: _Prompt, step: Step, phrases: Phrases) -> None:
+    for line in read_only_lines(step, phrases):
+        prompt.say(line)
     spec = single_field(step)
     if spec is None:
-        prompt.expects = "form" if (step.schema or {}).get("properties") else "ack"
+        prompt.expects = "form" if asked_fields(step.schema, step.ui_schema) else "ack"
         return
     if spec.kind == "choice":
         _offer(prompt, spec.options, phrases)

@@ -104,8 +104,15 @@
     if (choices) return choices.length <= RADIO_LIMIT ? "radio" : "select";
     if (asked === "textarea") return "textarea";
     if (kind === "integer" || kind === "number") return "number";
-    if (asked === "date" || prop.format === "date") return "date";
+    if (asked === "date" || asked === "alt-date" || prop.format === "date") return "date";
     return "text";
+  }
+
+  var TEXT_TYPES = { email: "email", uri: "url", url: "url", password: "password", tel: "tel", search: "search" };
+
+  function textType(prop, ui) {
+    var options = ui["ui:options"] || {};
+    return TEXT_TYPES[ui["ui:widget"]] || TEXT_TYPES[options.inputType] || TEXT_TYPES[prop.format] || "text";
   }
 
   function ordered(props, order) {
@@ -139,11 +146,12 @@
       return {
         name: name, prop: prop, kind: kind, widget: widget, choices: choices || [],
         label: String(fui["ui:title"] || prop.title || name),
-        help: String(fui["ui:help"] || prop.description || ""),
+        help: String(fui["ui:help"] || fui["ui:description"] || prop.description || ""),
         placeholder: String(fui["ui:placeholder"] || ""),
         required: required.indexOf(name) >= 0,
-        readonly: Boolean(fui["ui:readonly"] || prop.readOnly),
+        readonly: Boolean(fui["ui:readonly"] || fui["ui:disabled"] || prop.readOnly),
         rows: fui["ui:options"] && fui["ui:options"].rows,
+        textType: textType(prop, fui),
         value: prop["default"]
       };
     });
@@ -494,7 +502,7 @@
         common.minlength = p.minLength;
         control = el("textarea", common, [shown(value)]);
       } else {
-        common.type = f.widget === "number" ? "number" : f.widget === "date" ? "date" : (p.format === "email" ? "email" : "text");
+        common.type = f.widget === "number" ? "number" : f.widget === "date" ? "date" : f.textType;
         common.value = shown(value);
         if (f.widget === "number") {
           common.min = p.minimum;
