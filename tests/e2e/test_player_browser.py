@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.conftest import FIXTURES, SAMPLES
 from tests.e2e.harness import Live, drive
 
 pytestmark = pytest.mark.browser
@@ -204,3 +204,61 @@ def test_component_walks_the_outage_script_from_another_origin(
     )
     unexpected = [m for m in result["console"] if not any(re.search(e, m) for e in expected)]
     assert unexpected == []
+
+
+def test_a_spiffarena_form_in_the_player(
+    live: Live, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    """A form drawn in SpiffArena, options from task data and every UI-schema widget."""
+    folder = FIXTURES / "spiffarena" / "support" / "billing" / "refund-request"
+    manifest = b'{"primary_process_id": "Process_refund_request_q3b8", "title": "Refund"}'
+    deploy(folder, key, {"cuebook.json": manifest})
+    result = drive(
+        "spiffarena_form.js",
+        CUEBOOK_URL=live.url,
+        CUEBOOK_TOKEN=tokens["operator"],
+        CUEBOOK_SCRIPT=key,
+    )
+    assert result["ok"], result.get("error")
+    assert result["pageErrors"] == [] and result["console"] == []
+    widgets = result["widgets"]
+    order = sorted(widgets, key=lambda n: widgets[n]["order"])
+    assert order == [
+        "account_id",
+        "reason",
+        "channel",
+        "amount",
+        "charge_date",
+        "services",
+        "details",
+        "urgent",
+        "internal_code",
+    ]
+    first = widgets["account_id"]["controls"][0]
+    assert first["readonly"] and first["value"] == "ACC-1001"
+    assert widgets["account_id"]["help"] == "From the CRM"
+    reason = widgets["reason"]["controls"][0]
+    assert reason["tag"] == "select"
+    assert reason["options"][-3:] == ["Double charge", "Service outage", "Wrong tariff"]
+    assert [c["type"] for c in widgets["channel"]["controls"]] == ["radio"] * 3
+    assert widgets["amount"]["controls"][0]["placeholder"] == "0.00"
+    assert widgets["charge_date"]["controls"][0]["type"] == "date"
+    assert [c["type"] for c in widgets["services"]["controls"]] == ["checkbox"] * 3
+    details = widgets["details"]["controls"][0]
+    assert details["tag"] == "textarea" and details["rows"] == 4
+    assert details["placeholder"] == "In the customer's words"
+    assert widgets["details"]["help"] == "Two or three sentences are enough"
+    assert widgets["internal_code"]["controls"] == [
+        {
+            "tag": "input",
+            "type": "hidden",
+            "readonly": False,
+            "placeholder": "",
+            "rows": 0,
+            "options": [],
+            "value": "RF-7",
+        }
+    ]
+    assert result["end"] == (
+        "Refund requested: Service outage, 12.5 charged on 2026-11-30. We answer by email."
+    )
