@@ -18,10 +18,10 @@ import httpx
 from cuebook.settings import Settings
 from cuebook.wiring import build_services, utc_now
 from engine.bpmn.bundle import bundle_from_path
-from engine.bpmn.compiler import validate_bundle
-from engine.errors import CuebookError
+from engine.bpmn.compiler import compile_bundle, problems_of
+from engine.errors import CuebookError, ValidationFailed
 from engine.tokens import ROLES, create_token
-from engine.versions import deploy, publish_version, rollback
+from engine.versions import callees_in, deploy, publish_version, rollback
 
 
 def _fail(exc: CuebookError) -> None:
@@ -93,16 +93,24 @@ def validate(ctx: _Ctx, path: Path, offline: bool) -> None:
     functions = None if offline else _function_lookup(ctx.settings)
     try:
         bundle = bundle_from_path(path)
-        problems = validate_bundle(bundle, functions)
+        if functions is None:
+            compiled = compile_bundle(bundle)
+        else:  # with the database: the scripts serving its call activities are named
+            with ctx.svc.database.unit_of_work() as uow:
+                compiled = compile_bundle(bundle, functions, callees_in(uow, ctx.svc.engine.specs))
+    except ValidationFailed as exc:
+        for problem in problems_of(exc):
+            click.echo(str(problem))
+        sys.exit(1)
     except CuebookError as exc:
         click.echo(f"{path}: {exc.message}")
         for d in exc.details:
             click.echo(f"{d.path}: {d.message}")
         sys.exit(1)
-    for problem in problems:
-        click.echo(str(problem))
-    if problems:
-        sys.exit(1)
+    for target in compiled.external_calls:
+        callee = compiled.callees.get(target)
+        served = f"script {callee.script} v{callee.version}" if callee else "found when deployed"
+        click.echo(f"call activity target {target!r}: {served}")
     click.echo(f"{path}: ok")
 
 

@@ -61,17 +61,19 @@ def resolve(
     lookup: CalleeLookup | None,
     add_problem: Callable[[str, str, str], None],
 ) -> dict[str, Callee]:
-    """The callee of every external target; a problem at each call no script serves."""
+    """The callee of every external target; a problem at each call no script serves.
+    Without a lookup (a bundle checked with no database) nothing is resolved and nothing
+    is a problem: the deploy resolves them."""
     pins = pins_of(manifest)
     served: dict[str, Callee] = {}
+    if lookup is None:
+        return served
     for target, calls in targets.items():
-        callee = lookup(target, pins.get(target)) if lookup is not None else None
+        callee = lookup(target, pins.get(target))
         if callee is not None:
             served[target] = callee
             continue
-        if lookup is None:
-            why = "is not in the bundle (a process of another script is found when deployed)"
-        elif target in pins:
+        if target in pins:
             why = f"is pinned to {pins[target]} in cuebook.json, and no such version declares it"
         else:
             why = "is not in the bundle, and no published script declares it as its process"

@@ -110,6 +110,7 @@ class CompiledScript:
     service_tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     routing: RoutingRules | None = None  # a routing bundle's groups.json
     callees: dict[str, Callee] = field(default_factory=dict)  # other scripts' processes called
+    external_calls: tuple[str, ...] = ()  # called processes that are not in the bundle
 
     @property
     def title(self) -> str:
@@ -520,7 +521,8 @@ def compile_bundle(
     for file, element, message in problems:
         out.add(file, element, message)
     process_ids = _check_trees(bundle, roots, out, functions)
-    served = resolve(external_calls(roots, process_ids), manifest, callees, out.add)
+    external = external_calls(roots, process_ids)
+    served = resolve(external, manifest, callees, out.add)
     _raise_problems(out)
     parser = _load_parser(roots, dmn_roots, out)
     process_id = _pick_entry(parser, manifest, roots, process_ids)
@@ -539,6 +541,7 @@ def compile_bundle(
         end_texts=end_texts,
         routing=routing,
         callees=served,
+        external_calls=tuple(sorted(external)),
     )
 
 
@@ -558,13 +561,20 @@ def _problem(detail: Detail) -> Problem:
     return Problem(file, element, detail.message)
 
 
-def validate_bundle(bundle: Bundle, functions: FunctionLookup | None = None) -> list[Problem]:
+def validate_bundle(
+    bundle: Bundle, functions: FunctionLookup | None = None, callees: CalleeLookup | None = None
+) -> list[Problem]:
     """Every problem of a bundle (empty list: it compiles)."""
     try:
-        compile_bundle(bundle, functions)
+        compile_bundle(bundle, functions, callees)
     except ValidationFailed as exc:
-        return [_problem(d) for d in exc.details] or [Problem("", "", exc.message)]
+        return problems_of(exc)
     return []
+
+
+def problems_of(exc: ValidationFailed) -> list[Problem]:
+    """The problems a failed validation names, one per file and element."""
+    return [_problem(d) for d in exc.details] or [Problem("", "", exc.message)]
 
 
 def dumps_schema(schema: dict[str, Any] | None) -> str:

@@ -44,12 +44,15 @@ def test_validate_ok_and_problems(tmp_path: Path) -> None:
         (BUNDLES / "menu_loop" / "menu_loop.bpmn")
         .read_text()
         .replace(
-            '<bpmn:userTask id="name"', '<bpmn:sendTask id="send_it"/><bpmn:userTask id="name"'
+            '<bpmn:userTask id="name"',
+            '<bpmn:adHocSubProcess id="any_order"/><bpmn:userTask id="name"',
         )
     )
     result = runner.invoke(main, ["validate", "--offline", str(bad)])
     assert result.exit_code == 1
-    assert "menu_loop.bpmn: send_it: unsupported BPMN element bpmn:sendTask" in result.output
+    assert "menu_loop.bpmn: any_order: unsupported BPMN element bpmn:adHocSubProcess" in (
+        result.output
+    )
     garbage = tmp_path / "garbage"
     garbage.mkdir()
     (garbage / "x.bpmn").write_text("<not xml")

@@ -68,3 +68,22 @@ def test_a_call_activity_runs_the_published_script_pinned_at_deploy(
     again = _upload(client, author, CALLER, f"{key}-caller")  # a new deploy pins v2
     assert again.status_code == 201 and again.get_json()["number"] == 2
     assert _walk(client, op, f"{key}-caller") == "Identified by v2: +7 900 000"
+
+
+def test_validate_with_the_database_names_the_script_serving_each_call(
+    client: Any, settings: Any, tokens: dict[str, str], key: str, monkeypatch: Any
+) -> None:
+    from click.testing import CliRunner
+
+    from cuebook.cli import main
+
+    assert _upload(client, tokens["methodologist"], CALLEE, f"{key}-served").status_code == 201
+    monkeypatch.setenv("CUEBOOK_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CUEBOOK_DATABASE_SCHEMA", settings.database_schema or "")
+    result = CliRunner().invoke(main, ["validate", str(CALLER)])
+    assert result.exit_code == 0, result.output
+    # The oldest script declaring the process serves it (another test may have published one).
+    assert "call activity target 'identify_customer': script " in result.output
+    offline = CliRunner().invoke(main, ["validate", "--offline", str(CALLER)])
+    assert offline.exit_code == 0
+    assert "'identify_customer': found when deployed" in offline.output
