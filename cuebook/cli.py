@@ -205,6 +205,30 @@ def import_spiffarena(ctx: _Ctx, path: Path, publish: bool) -> None:
         sys.exit(3)
 
 
+@import_group.command("camunda")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="replace the bundle files already in DIR")
+def import_camunda_cmd(path: Path, out_dir: Path, force: bool) -> None:
+    """A Camunda 7 model (.bpmn, folder or .zip) as a bundle in DIR, with a report.
+
+    Exit 0: everything translated; 3: some elements are marked for a person (see the
+    report); 1: PATH is not a Camunda 7 model."""
+    from importers.camunda import NotAModel, import_camunda, write_bundle
+
+    try:
+        result = import_camunda(path)
+    except NotAModel as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    try:
+        write_bundle(result, out_dir, force=force)
+    except FileExistsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(result.report.render(str(out_dir)), nl=False)
+    sys.exit(0 if result.report.complete else 3)
+
+
 @main.group()
 def token() -> None:
     """API tokens."""

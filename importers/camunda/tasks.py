@@ -1,0 +1,425 @@
+"""Camunda 7 activities made Cuebook ones: forms, queues, delegates, scripts, decisions, calls."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from engine.bpmn.sandbox import check_code
+from importers.camunda import expressions
+from importers.camunda.expressions import Untranslatable
+from importers.camunda.forms import read_form
+from importers.camunda.mappings import Where
+from importers.camunda.report import Report, Stub
+from importers.camunda.tree import (
+    add_documentation,
+    add_script,
+    attr,
+    bpmn,
+    camunda,
+    camunda_children,
+    commented,
+    extension_elements,
+    pop_attr,
+    rename,
+    set_property,
+    set_script,
+    spiff,
+)
+
+PROP_FORM = "formJsonSchemaFilename"
+PROP_UI = "formUiSchemaFilename"
+PROP_HANDOFF = "cuebook:handoff"
+DELEGATES = ("class", "delegateExpression", "expression")
+_QUEUE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass
+class Output:
+    """What the translation of one file adds to the bundle beside the file itself."""
+
+    forms: dict[str, bytes] = field(default_factory=dict)
+    lanes: dict[str, list[str]] = field(default_factory=dict)  # group -> task ids
+    decisions: dict[str, list[str]] = field(default_factory=dict)  # decision -> outputs
+
+
+def _json(data: Any) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def _form_name(element: str, taken: dict[str, bytes]) -> str:
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", element) or "form"
+    name, number = base, 2
+    while f"{name}.schema.json" in taken:
+        name, number = f"{base}_{number}", number + 1
+    return name
+
+
+def attach_form(node: Any, form_data: Any, where: Where, report: Report, out: Output) -> None:
+    """Write the form files of a camunda:formData and point the user task at them."""
+    form = read_form(form_data, node.get("name") or where.element)
+    base = _form_name(where.element, out.forms)
+    schema_file, ui_file = f"{base}.schema.json", f"{base}.uischema.json"
+    out.forms[schema_file] = _json(form.schema)
+    out.forms[ui_file] = _json(form.ui_schema)
+    set_property(node, PROP_FORM, schema_file)
+    set_property(node, PROP_UI, ui_file)
+    report.translated(
+        where.file,
+        where.element,
+        where.kind,
+        f"form with {len(form.fields)} field(s) ({', '.join(form.fields)}) -> "
+        f"{schema_file}, {ui_file}",
+    )
+    for problem in form.problems:
+        report.marked(
+            where.file, where.element, where.kind, f"form: {problem}", "adjust the JSON Schema"
+        )
+    for note in form.notes:
+        report.note(where.file, where.element, where.kind, f"form: {note}")
+
+
+def _form_key(node: Any, where: Where, report: Report) -> None:
+    for key in ("formKey", "formRef"):
+        value = pop_attr(node, key)
+        if value:
+            report.marked(
+                where.file,
+                where.element,
+                where.kind,
+                f"camunda:{key}={value!r} names a form outside the model; the step shows no form",
+                "draw the form as a JSON Schema (+ UI schema) and set formJsonSchemaFilename",
+            )
+    for key in ("formRefBinding", "formRefVersion"):
+        pop_attr(node, key)
+
+
+def queue_name(group: str) -> str:
+    return _QUEUE.sub("_", group.strip())[:60].strip("_") or "queue"
+
+
+def _assignment(node: Any, where: Where, report: Report, out: Output) -> None:
+    groups = pop_attr(node, "candidateGroups")
+    if groups:
+        if expressions.has_expression(groups):
+            report.marked(
+                where.file,
+                where.element,
+                where.kind,
+                f"candidate groups come from an expression ({groups})",
+                f"name the queue in the {PROP_HANDOFF} property",
+            )
+        else:
+            names = [g.strip() for g in groups.split(",") if g.strip()]
+            queue = queue_name(names[0])
+            set_property(node, PROP_HANDOFF, queue)
+            out.lanes.setdefault(names[0], []).append(where.element)
+            others = f"; other groups {', '.join(names[1:])} left out" if names[1:] else ""
+            message = f"candidate group {names[0]!r} -> lane and handoff queue {queue!r}"
+            report.translated(where.file, where.element, where.kind, message + others)
+    for key in ("assignee", "candidateUsers"):
+        value = pop_attr(node, key)
+        if value:
+            report.note(
+                where.file,
+                where.element,
+                where.kind,
+                f"camunda:{key}={value!r}: Cuebook hands a step to a queue, not to a person; "
+                "whoever claims it from the queue works it",
+            )
+    for key in ("dueDate", "followUpDate", "priority"):
+        value = pop_attr(node, key)
+        if value:
+            hint = " (a boundary timer can stand in for it)" if key != "priority" else ""
+            report.note(
+                where.file, where.element, where.kind, f"camunda:{key}={value!r} left out{hint}"
+            )
+
+
+def translate_user_task(node: Any, where: Where, report: Report, out: Output) -> None:
+    for form_data in camunda_children(node, "formData"):
+        attach_form(node, form_data, where, report, out)
+    _form_key(node, where, report)
+    _assignment(node, where, report, out)
+
+
+def translate_start_form(node: Any, where: Where, report: Report, out: Output) -> None:
+    """A start event's form becomes a user task right after the start."""
+    initiator = pop_attr(node, "initiator")
+    if initiator:
+        report.note(
+            where.file, where.element, where.kind, f"camunda:initiator={initiator!r} left out"
+        )
+    _form_key(node, where, report)
+    forms = camunda_children(node, "formData")
+    if not forms:
+        return
+    process = node.getparent()
+    task_id = f"{where.element}_form"
+    task = etree.Element(bpmn("userTask"), id=task_id, name=node.get("name") or "Start form")
+    flow = etree.Element(
+        bpmn("sequenceFlow"), id=f"{task_id}_flow", sourceRef=where.element, targetRef=task_id
+    )
+    etree.SubElement(task, bpmn("incoming")).text = flow.get("id")
+    for outgoing in node.findall(bpmn("outgoing")):
+        etree.SubElement(task, bpmn("outgoing")).text = outgoing.text
+        for seq in process.iterfind(bpmn("sequenceFlow")):
+            if seq.get("id") == (outgoing.text or "").strip():
+                seq.set("sourceRef", task_id)
+        node.remove(outgoing)
+    etree.SubElement(node, bpmn("outgoing")).text = flow.get("id")
+    process.insert(process.index(node) + 1, task)
+    process.insert(process.index(task) + 1, flow)
+    attach_form(task, forms[0], Where(where.file, task_id, "userTask"), report, out)
+    report.note(
+        where.file,
+        where.element,
+        where.kind,
+        f"the start form became the first step {task_id!r} (Cuebook starts without a form); "
+        "it has no shape in the diagram yet",
+    )
+
+
+def _stub_name(origin_key: str, origin: str, element: str) -> str:
+    text = origin
+    if origin_key == "class":
+        text = origin.rsplit(".", 1)[-1]
+        text = re.sub(r"(Delegate|JavaDelegate|Service|Adapter|Handler)$", "", text) or text
+    else:
+        text = re.sub(r"[${}#()'\"]", " ", origin).strip().split(" ")[0]
+        if origin_key == "connector":
+            text = element
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text).replace(".", "_").replace("-", "_")
+    name = re.sub(r"[^a-z0-9_]+", "", words.lower()).strip("_")
+    return name or re.sub(r"[^a-z0-9_]+", "_", element.lower()) or "integration"
+
+
+def _implementation(node: Any) -> tuple[str, str] | None:
+    for key in DELEGATES:
+        value = attr(node, key)
+        if value:
+            return key, value
+    if attr(node, "type") == "external":
+        return "external task topic", attr(node, "topic") or "?"
+    connectors = camunda_children(node, "connector")
+    if connectors:
+        connector_id = (connectors[0].findtext(camunda("connectorId")) or "?").strip()
+        settings = [
+            f"{p.get('name')}={(p.text or '').strip()}"
+            for p in connectors[0].iter(camunda("inputParameter"))
+            if (p.text or "").strip()
+        ]
+        return "connector", connector_id + (f" ({', '.join(settings)})" if settings else "")
+    return None
+
+
+def _drop_delegate_attributes(node: Any) -> None:
+    for key in (*DELEGATES, "resultVariable", "type", "topic", "taskPriority"):
+        pop_attr(node, key)
+
+
+def _expression_task(node: Any, where: Where, report: Report, expression: str) -> bool:
+    """A service task whose camunda:expression translates becomes a script task."""
+    try:
+        python = expressions.condition(expression)
+    except Untranslatable:
+        return False
+    result = attr(node, "resultVariable")
+    script = f"{result} = {python}" if result else python
+    if check_code(script, "exec"):
+        return False
+    rename(node, "scriptTask")
+    set_script(node, script)
+    _drop_delegate_attributes(node)
+    report.translated(
+        where.file, where.element, where.kind, f"camunda:expression -> script task: {script}"
+    )
+    return True
+
+
+def translate_delegate(node: Any, where: Where, report: Report) -> bool:
+    """A task run by Java code, an external worker or a connector becomes a placeholder script
+    task that names the integration function to write. True when the task was replaced."""
+    implementation = _implementation(node)
+    if implementation is None:
+        if where.kind in ("serviceTask", "sendTask"):
+            implementation = ("no implementation", "")
+        else:
+            return False
+    key, origin = implementation
+    if key == "expression" and _expression_task(node, where, report, origin):
+        return True
+    stub = _stub_name(key, origin, where.element)
+    result = attr(node, "resultVariable")
+    params = tuple(
+        p.get("name", "")
+        for io in camunda_children(node, "inputOutput")
+        for p in io.iterfind(camunda("inputParameter"))
+    )
+    described = f"{key} {origin!r}".strip() if origin else key
+    text = (
+        f"Camunda ran this {where.kind} with {described}; it was not imported.\n"
+        f"Replace it with a service task calling the integration function {stub!r}."
+    )
+    lines = commented(text)
+    lines.append(f"{result} = None" if result else "pass")
+    _drop_delegate_attributes(node)
+    rename(node, "scriptTask")
+    set_script(node, "\n".join(lines))
+    add_documentation(node, text)
+    report.marked(
+        where.file,
+        where.element,
+        where.kind,
+        f"{described} cannot run in Cuebook; became a placeholder script task"
+        + (f" that sets {result} = None" if result else ""),
+        f"write an integration function {stub!r} and make this a service task calling it "
+        f"(spiffworkflow:serviceTaskOperator id={stub!r})",
+    )
+    report.stubs.append(Stub(stub, f"{where.file}#{where.element}", described, params))
+    return True
+
+
+def translate_script(node: Any, where: Where, report: Report) -> None:
+    language = (node.get("scriptFormat") or "").strip().lower()
+    script_node = node.find(bpmn("script"))
+    text = (script_node.text or "") if script_node is not None else ""
+    resource = pop_attr(node, "resource")
+    result = pop_attr(node, "resultVariable")
+    if language == "python" and not resource and not check_code(text, "exec"):
+        report.translated(where.file, where.element, where.kind, "python script kept as it is")
+        return
+    if language == "juel" and not resource:
+        try:
+            python = expressions.condition(text)
+            script = f"{result} = {python}" if result else python
+            if not check_code(script, "exec"):
+                set_script(node, script)
+                report.translated(where.file, where.element, where.kind, f"JUEL -> {script}")
+                return
+        except Untranslatable:
+            pass
+    origin = f"external {language} script {resource!r}" if resource else f"{language} script"
+    lines = commented(f"Camunda {origin}, not imported; rewrite it in Python:\n{text}")
+    lines.append(f"{result} = None" if result else "pass")
+    set_script(node, "\n".join(lines))
+    report.marked(
+        where.file,
+        where.element,
+        where.kind,
+        f"{origin or 'script'} cannot run in Cuebook's Python sandbox; the original is kept "
+        "as comments in a placeholder script",
+        "rewrite the script in Python (variables are plain names: execution.getVariable('x') "
+        "is x, execution.setVariable('x', v) is x = v)",
+    )
+
+
+def translate_business_rule(node: Any, where: Where, report: Report, out: Output) -> None:
+    ref = pop_attr(node, "decisionRef")
+    if ref is None:
+        return
+    if expressions.has_expression(ref):
+        report.marked(
+            where.file,
+            where.element,
+            where.kind,
+            f"decisionRef is an expression ({ref})",
+            "name the decision's id in spiffworkflow:calledDecisionId",
+        )
+        return
+    called = etree.SubElement(extension_elements(node), spiff("calledDecisionId"))
+    called.text = ref
+    report.translated(
+        where.file, where.element, where.kind, f"decision {ref!r} -> calledDecisionId"
+    )
+    _decision_result(node, where, report, out.decisions.get(ref, []))
+
+
+def _decision_result(node: Any, where: Where, report: Report, outputs: list[str]) -> None:
+    result = pop_attr(node, "resultVariable")
+    mapping = pop_attr(node, "mapDecisionResult") or "resultList"
+    if not result:
+        report.note(
+            where.file,
+            where.element,
+            where.kind,
+            "the decision's outputs become variables of their own names",
+        )
+        return
+    if mapping in ("singleEntry", "collectEntries") and len(outputs) == 1:
+        line = f"{result} = {outputs[0]}"
+    elif mapping == "singleResult" and outputs:
+        line = f"{result} = {{" + ", ".join(f"{o!r}: {o}" for o in outputs) + "}"
+    elif mapping == "resultList" and outputs:
+        line = f"{result} = [{{" + ", ".join(f"{o!r}: {o}" for o in outputs) + "}]"
+    else:
+        report.marked(
+            where.file,
+            where.element,
+            where.kind,
+            f"mapDecisionResult={mapping!r} into {result!r} not translated "
+            f"(outputs: {', '.join(outputs) or 'unknown'})",
+            "read the outputs by their names, or set the variable in a postScript",
+        )
+        return
+    add_script(node, "postScript", [line])
+    report.translated(
+        where.file, where.element, where.kind, f"decision result ({mapping}) -> postScript: {line}"
+    )
+
+
+def translate_call(node: Any, where: Where, report: Report) -> None:
+    called = node.get("calledElement") or ""
+    if expressions.has_expression(called):
+        report.marked(
+            where.file,
+            where.element,
+            where.kind,
+            f"calledElement is an expression ({called})",
+            "name the called process's id",
+        )
+    for key in ("calledElementBinding", "calledElementVersion", "calledElementVersionTag"):
+        pop_attr(node, key)
+    for kind, script in (("in", "preScript"), ("out", "postScript")):
+        lines = []
+        for mapping in camunda_children(node, kind):
+            if mapping.get("variables") == "all" or mapping.get("businessKey"):
+                continue
+            line = _call_mapping(mapping, where, report)
+            if line:
+                lines.append(line)
+        add_script(node, script, lines)
+        if lines:
+            report.translated(
+                where.file,
+                where.element,
+                where.kind,
+                f"camunda:{kind} -> {script}: {'; '.join(lines)} (the called process sees and "
+                "returns every variable)",
+            )
+
+
+def _call_mapping(mapping: Any, where: Where, report: Report) -> str | None:
+    target = mapping.get("target", "")
+    try:
+        if expressions.expression(target) != target:
+            raise Untranslatable(f"{target!r} is not a variable name")
+        source = mapping.get("source")
+        if source is not None:
+            value = expressions.expression(source)
+        else:
+            value = expressions.condition(mapping.get("sourceExpression", ""))
+    except Untranslatable as exc:
+        report.marked(
+            where.file,
+            where.element,
+            where.kind,
+            f"variable mapping to {target!r} not translated: {exc}",
+            "set the variable in a script before or after the call",
+        )
+        return None
+    return f"{target} = {value}"
