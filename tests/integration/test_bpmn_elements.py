@@ -161,3 +161,24 @@ def test_multi_instance_steps_say_which_item_in_every_channel(
         view = step(client, op, reload(client, services, op, view), {})
     assert texts == {"Approver ann", "Approver bob"}
     assert view["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("in_stock", "end_text"), [(True, "The order is placed."), (False, "The order was cancelled.")]
+)
+def test_a_transaction_is_cancelled_through_its_cancel_boundary(
+    client: Any,
+    services: Any,
+    tokens: dict[str, str],
+    deploy: Any,
+    key: str,
+    in_stock: bool,
+    end_text: str,
+) -> None:
+    deploy(BUNDLES / "elements_transaction", key)
+    op = tokens["operator"]
+    view = start(client, op, key)
+    assert view["step"]["id"] == "stock"
+    view = step(client, op, reload(client, services, op, view), {"in_stock": in_stock})
+    assert view["status"] == "completed" and view["step"]["text"] == end_text
+    assert ("oncancel" in left(client, op, view["session_id"])) is not in_stock
