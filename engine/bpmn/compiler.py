@@ -34,20 +34,12 @@ from engine.bpmn.payloads import payload_schema_problems
 from engine.bpmn.routing import RoutingRules, load_routing
 from engine.bpmn.safe_xml import parse_xml
 from engine.bpmn.sandbox import check_code
+from engine.bpmn.spiff_extensions import extension_problems
 from engine.errors import CuebookError, Detail, MalformedInput, ValidationFailed
 from engine.form_options import choice_field, form_options
 from engine.model import Option
 from engine.task_data_forms import option_vars, without_markers
-from engine.templates import check_template
 
-# Elements SpiffWorkflow runs pre/post scripts on and may show instructionsForEndUser of.
-SCRIPTED_ELEMENTS = frozenset(
-    """
-    userTask manualTask task scriptTask serviceTask businessRuleTask sendTask receiveTask
-    callActivity subProcess startEvent endEvent intermediateCatchEvent intermediateThrowEvent
-    boundaryEvent
-    """.split()
-)
 PROP_FORM = "formJsonSchemaFilename"
 PROP_UI = "formUiSchemaFilename"
 PROP_VOICE = "cuebook:voice"
@@ -169,11 +161,6 @@ def _spiff_properties(node: Any) -> dict[str, str]:
     return props
 
 
-def _spiff_text(node: Any, name: str) -> str | None:
-    found = node.find(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}{name}")
-    return None if found is None else (found.text or "")
-
-
 def _check_bpmn_tree(
     file: str,
     root: Any,
@@ -196,16 +183,8 @@ def _check_bpmn_tree(
         elif name == "conditionExpression":
             for problem in check_code((node.text or "").strip(), "eval"):
                 out.add(file, elem, f"condition: {problem}")
-        if name in SCRIPTED_ELEMENTS:
-            for ext in ("preScript", "postScript"):
-                text = _spiff_text(node, ext)
-                if text:
-                    for problem in check_code(text, "exec"):
-                        out.add(file, elem, f"{ext}: {problem}")
-            instructions = _spiff_text(node, "instructionsForEndUser")
-            if instructions:
-                for problem in check_template(instructions):
-                    out.add(file, elem, f"instructionsForEndUser: {problem}")
+        for problem in extension_problems(node, name):
+            out.add(file, elem, problem)
         if name == "userTask":
             props = _spiff_properties(node)
             for prop in (PROP_FORM, PROP_UI):
