@@ -1,9 +1,10 @@
 """One SpiffArena process model as a Cuebook bundle (files + a synthesized cuebook.json).
 
 SpiffArena resolves a call activity's ``calledElement`` and a rule task's
-``calledDecisionId`` across the whole repository; a Cuebook bundle is self-contained, so the
-bundle of a model carries the files of every model it calls (transitively) and of every
-model whose DMN holds a decision it names.
+``calledDecisionId`` across the whole repository; the bundle of a model carries the files of
+every model it calls (transitively) and of every model whose DMN holds a decision it names,
+so it runs as it did there whatever order the models are deployed in. A process no model of
+the repository defines is left to the deploy (a published Cuebook script may serve it).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class Catalogue:
 
     def needed(self, model: ProcessModel) -> tuple[list[ProcessModel], list[str]]:
         """The other models ``model`` needs (callees, decision owners; transitively), and
-        what no model of the repository defines."""
+        the decisions no model of the repository defines. A called process no model defines
+        is left to the deploy, which serves it by a published script of that process id."""
         needed: list[ProcessModel] = []
         missing: list[str] = []
         queue = [model]
@@ -69,9 +71,10 @@ class Catalogue:
                     continue
                 owner = owners.get(ident)
                 if owner is None:
-                    missing.append(
-                        f"{current.path} names the {kind} {ident!r}, which no model defines"
-                    )
+                    if kind == "decision":  # a process may be a published script's: deploy
+                        missing.append(
+                            f"{current.path} names the decision {ident!r}, which no model defines"
+                        )
                 elif owner.path not in seen:
                     seen.add(owner.path)
                     needed.append(owner)
