@@ -106,7 +106,8 @@ class CompiledScript:
 
     @property
     def title(self) -> str:
-        return str(self.manifest.get("title") or self.process_id)
+        manifest = self.manifest  # cuebook.json, else process_model.json (SpiffArena)
+        return str(manifest.get("title") or manifest.get("display_name") or self.process_id)
 
     @property
     def defaults(self) -> dict[str, Any]:

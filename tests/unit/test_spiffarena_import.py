@@ -6,7 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from engine.bpmn.bundle import Bundle
+from engine.bpmn.bundle import Bundle, bundle_from_path
+from engine.bpmn.compiler import compile_bundle
 from engine.errors import Detail, ValidationFailed
 from engine.versions import DeployResult
 from importers.spiffarena import import_repository
@@ -77,3 +78,9 @@ def test_every_model_is_offered_to_deploy_and_refusals_are_reported() -> None:
     assert "  survey.bpmn: Activity_x: bad" in lines
     assert "support/identify-customer: deployed as support-identify-customer v1" in lines
     assert lines[-1] == "9 of 11 process models imported, 2 skipped"
+
+
+def test_an_uploaded_model_folder_is_titled_by_its_display_name() -> None:
+    compiled = compile_bundle(bundle_from_path(REPOSITORY / "sales" / "survey"))
+    assert compiled.process_id == "Process_survey_w6"
+    assert compiled.title == "After-sale survey"
