@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.bpmn.sandbox import check_code
 from importers.camunda import expressions
 from importers.camunda.expressions import Untranslatable
 from importers.camunda.mappings import Where, report_listeners, translate_input_output
@@ -93,6 +94,9 @@ def _condition(node: Any, file: str, report: Report) -> None:
                 f"a {language or 'script'} condition{' ' + resource if resource else ''}"
             )
         python = text.strip() if language == "python" else expressions.condition(text)
+        problems = check_code(python, "eval")
+        if problems:
+            raise Untranslatable(problems[0])
     except Untranslatable as exc:
         node.text = PLACEHOLDER_CONDITION
         owner = node.getparent()

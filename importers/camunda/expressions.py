@@ -150,7 +150,8 @@ def _method(target: Node, name: str, args: list[Node]) -> Rendered:
             f"'{target[1]}.{name}()' (the Camunda engine's object) has no counterpart"
         )
     receiver = _wrap(_render(target), _POSTFIX)
-    rendered = [_render(a)[0] for a in args]
+    operand = _OPERAND_ARGUMENTS.get(name, 0)
+    rendered = [_wrap(_render(a), operand) for a in args]
     mapped = _METHODS.get((name, len(args)))
     if mapped is None:
         raise Untranslatable(
@@ -167,6 +168,9 @@ def _function(name: str, args: list[Node]) -> Rendered:
     raise Untranslatable(f"function {name}() has no counterpart")
 
 
+_OPERAND_ARGUMENTS = {"contains": 6, "containsKey": 6, "equals": 6, "equalsIgnoreCase": _POSTFIX}
+"""Methods whose argument becomes an operand, and the precedence it needs there."""
+
 _METHODS: dict[tuple[str, int], tuple[str, int]] = {
     ("length", 0): ("len({0})", _POSTFIX),
     ("size", 0): ("len({0})", _POSTFIX),
@@ -177,10 +181,10 @@ _METHODS: dict[tuple[str, int], tuple[str, int]] = {
     ("toUpperCase", 0): ("{0}.upper()", _POSTFIX),
     ("trim", 0): ("{0}.strip()", _POSTFIX),
     ("strip", 0): ("{0}.strip()", _POSTFIX),
-    ("contains", 1): ("({1}) in {0}", 5),
-    ("containsKey", 1): ("({1}) in {0}", 5),
-    ("equals", 1): ("{0} == ({1})", 5),
-    ("equalsIgnoreCase", 1): ("{0}.lower() == ({1}).lower()", 5),
+    ("contains", 1): ("{1} in {0}", 5),
+    ("containsKey", 1): ("{1} in {0}", 5),
+    ("equals", 1): ("{0} == {1}", 5),
+    ("equalsIgnoreCase", 1): ("{0}.lower() == {1}.lower()", 5),
     ("indexOf", 1): ("{0}.find({1})", _POSTFIX),
     ("substring", 1): ("{0}[{1}:]", _POSTFIX),
     ("substring", 2): ("{0}[{1}:{2}]", _POSTFIX),

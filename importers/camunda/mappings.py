@@ -13,7 +13,7 @@ from typing import Any
 from importers.camunda import expressions
 from importers.camunda.expressions import Untranslatable
 from importers.camunda.report import Report
-from importers.camunda.tree import add_script, camunda, camunda_children, local
+from importers.camunda.tree import add_script, bpmn, camunda, camunda_children, local, set_script
 
 SCRIPTABLE = frozenset(
     {
@@ -78,6 +78,21 @@ def _assignments(params: list[Any], where: Where, report: Report, side: str) -> 
     return lines
 
 
+def _place(node: Any, lines: list[str], which: str) -> str:
+    """Assignments into the pre- or post-script; a script task's go into its own script
+    (SpiffWorkflow runs no pre- or post-script on a script task). Returns where they went."""
+    if local(node) != "scriptTask":
+        add_script(node, which, lines)
+        return which
+    if not lines:
+        return "the script"
+    script = node.find(bpmn("script"))
+    text = (script.text or "") if script is not None else ""
+    combined = [*lines, text] if which == "preScript" else [text, *lines]
+    set_script(node, "\n".join(part for part in combined if part))
+    return "the start of the script" if which == "preScript" else "the end of the script"
+
+
 def translate_input_output(node: Any, where: Where, report: Report, skip_outputs: bool) -> None:
     """Input parameters to the preScript, output parameters to the postScript."""
     for io in camunda_children(node, "inputOutput"):
@@ -94,13 +109,13 @@ def translate_input_output(node: Any, where: Where, report: Report, skip_outputs
             )
             continue
         pre = _assignments(inputs, where, report, "input")
-        add_script(node, "preScript", pre)
+        placed = _place(node, pre, "preScript")
         if pre:
             report.translated(
                 where.file,
                 where.element,
                 where.kind,
-                "input parameters -> preScript: " + "; ".join(pre),
+                f"input parameters -> {placed}: " + "; ".join(pre),
             )
         if skip_outputs:
             if outputs:
@@ -113,13 +128,13 @@ def translate_input_output(node: Any, where: Where, report: Report, skip_outputs
                 )
             continue
         post = _assignments(outputs, where, report, "output")
-        add_script(node, "postScript", post)
+        placed = _place(node, post, "postScript")
         if post:
             report.translated(
                 where.file,
                 where.element,
                 where.kind,
-                "output parameters -> postScript: " + "; ".join(post),
+                f"output parameters -> {placed}: " + "; ".join(post),
             )
 
 
