@@ -109,10 +109,12 @@ class Worker:
         passes = 0
         try:
             while not stop.is_set():
-                self._report(PassResult(fired=self._fire_timers()))
+                fired = self._fire_timers()
+                self._report(PassResult(fired=fired))
                 self._chores()
                 passes += 1
-                stop.wait(self.interval)
+                if fired < self.timers_per_pass:  # a full pass: more are due, go on at once
+                    stop.wait(self.interval)
         finally:
             stop.set()
             for thread in threads:

@@ -102,6 +102,27 @@ def test_a_stop_ends_the_wait_between_passes_at_once(services: Any) -> None:
     assert worker.run(stop) == 0, "a worker told to stop runs no further pass"
 
 
+def test_a_full_pass_goes_on_at_once_rather_than_waiting(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    """A backlog of due timers is worked through pass after pass; the interval is waited
+    only when a pass found fewer due than it could fire."""
+    deploy(TIMERS, key)
+    when = _due_after_starting(client, tokens["bot"], key, 5)
+    ids = _start_timer_sessions(client, tokens["bot"], key, 5, when)
+    wait_until(lambda: datetime.now(UTC) > when, "the timers fall due", timeout=120)
+    worker = Worker(services.database, services.engine, None, services.engine.clock, interval=60)
+    worker.timers_per_pass = 2
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: worker.run(stop), name="worker")
+    thread.start()
+    try:
+        wait_until(lambda: _waiting_at(services, ids, "at_date") == 0, "all five fired", timeout=10)
+    finally:
+        stop.set()
+        join_all([thread], "the worker loop", timeout=10)
+
+
 @pytest.mark.smoke
 def test_a_failing_relay_does_not_stop_the_timers(
     client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
