@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
 from engine.bpmn.sandbox.compilation import CompiledCode, compile_checked
 from engine.bpmn.sandbox.guards import SAFE_BUILTINS
 from engine.bpmn.sandbox.limits import MAX_ITERATIONS, LimitExceeded, LoopBudget
-from engine.bpmn.sandbox.task_data import check_task_data
+from engine.bpmn.sandbox.task_data import check_task_data, is_dropped
 from engine.errors import CuebookError, SandboxViolation, ScriptFailed
 
 
@@ -29,6 +29,13 @@ def _failure(err: Exception, compiled: CompiledCode) -> ScriptFailed:
     where = f"line {line}: " if line else ""
     if isinstance(err, LimitExceeded):
         return SandboxViolation(f"{where}{err}", extra={"line": line})
+    if isinstance(err, RecursionError | MemoryError):
+        what = (
+            "functions call each other too deeply (endless recursion?)"
+            if isinstance(err, RecursionError)
+            else "ran out of memory"
+        )
+        return SandboxViolation(f"{where}{what}", extra={"line": line})
     message = err.message if isinstance(err, CuebookError) else f"{type(err).__name__}: {err}"
     return ScriptFailed(f"{where}{message}", extra={"line": line})
 
@@ -61,7 +68,10 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         if not compiled.loops:
             return SAFE_BUILTINS
         scope = dict(SAFE_BUILTINS)
-        scope["__cb_tick"] = LoopBudget(self.deadline_s, self.max_iterations).tick
+        budget = LoopBudget(self.deadline_s, self.max_iterations)
+        scope["__cb_tick"] = budget.tick
+        scope["__cb_enter"] = budget.enter
+        scope["__cb_leave"] = budget.leave
         return scope
 
     @staticmethod
@@ -116,7 +126,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
                     key == "__builtins__"
                     or key in external
                     or key.startswith("__cb_")
-                    or callable(context[key])
+                    or is_dropped(context[key])
                 ):
                     del context[key]
         check_task_data(context)

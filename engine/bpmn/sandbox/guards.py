@@ -8,14 +8,23 @@ narrowed the same way.
 
 from __future__ import annotations
 
+import builtins
 import math
 import operator
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 from typing import Any
 
-from engine.bpmn.sandbox.allowlist import CALLABLE_NAMES
+from engine.bpmn.sandbox.access import (
+    import_member,
+    import_module,
+    read_attribute,
+    rethrow,
+    safe_isinstance,
+)
+from engine.bpmn.sandbox.allowlist import CALLABLE_NAMES, EXCEPTION_NAMES, MODULE_NAMES
+from engine.bpmn.sandbox.formatting import check_date_format, format_text, format_value
 from engine.bpmn.sandbox.limits import (
     MAX_INT_BITS,
     MAX_LENGTH,
@@ -23,6 +32,7 @@ from engine.bpmn.sandbox.limits import (
     MAX_ROUND_DIGITS,
     LimitExceeded,
 )
+from engine.bpmn.sandbox.modules import MODULES, bounded_sub
 
 _SEQUENCES = (str, list, tuple)
 
@@ -96,22 +106,15 @@ def _sized(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
     return value
 
 
-_MAX_DATE_FORMAT = 200
-_DATE_FORMAT_WIDTH = re.compile(r"%[-_0^#]*[1-9]")
-
-
-def _check_date_format(pattern: str) -> None:
-    if len(pattern) > _MAX_DATE_FORMAT:
-        raise LimitExceeded(f"date format longer than {_MAX_DATE_FORMAT} characters")
-    if _DATE_FORMAT_WIDTH.search(pattern.replace("%%", "")):
-        raise LimitExceeded("date formats cannot set a field width")
-
-
-def call_method(obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+def call_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     """``obj.name(*args, **kwargs)``; oversized ``join``/``replace``/``extend`` results refused."""
     if isinstance(obj, type):
         raise LimitExceeded(f"'.{name}' must be called on a value, not on a type")
     if isinstance(obj, str):
+        if name == "format":
+            return format_text(obj, args, kwargs)
+        if name == "format_map" and len(args) == 1 and not kwargs:
+            return format_text(obj, (), args[0])
         if name == "join" and len(args) == 1 and not kwargs:
             parts = args[0] if isinstance(args[0], list | tuple) else list(args[0])
             size = sum(len(p) for p in parts if isinstance(p, str))
@@ -126,7 +129,9 @@ def call_method(obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
                 size = len(obj) + hits * (len(new) - len(old))
                 _check_length(size, "result of '.replace()'")
     elif isinstance(obj, date) and name == "strftime" and args and isinstance(args[0], str):
-        _check_date_format(args[0])
+        check_date_format(args[0])
+    elif isinstance(obj, re.Pattern) and name == "sub":
+        return bounded_sub(obj, *args, **kwargs)
     elif isinstance(obj, list) and name == "extend" and len(args) == 1 and not kwargs:
         items = args[0]
         if not hasattr(items, "__len__"):
@@ -160,11 +165,12 @@ def _round(number: Any, ndigits: int | None = None) -> Any:
     return round(number, ndigits)
 
 
-_IMPORTABLE = frozenset({"time"})
+_IMPORTABLE = frozenset({"time", "_strptime"})
 
 
 def _import(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Lets C code (``datetime.__format__`` imports ``time``) import what it needs."""
+    """Lets C code import what it needs (``datetime.__format__`` imports ``time``,
+    ``datetime.strptime`` imports ``_strptime``); scripts' own imports never come here."""
     if name not in _IMPORTABLE:
         raise LimitExceeded(f"import of {name!r} is not allowed")
     return __import__(name, *args, **kwargs)
@@ -173,14 +179,20 @@ def _import(name: str, *args: Any, **kwargs: Any) -> Any:
 OPERATORS: dict[str, Any] = {"+": _add, "*": _mul, "**": _pow, "<<": _lshift, "%": _mod}
 """Binary operators that can build oversized values, as limit-checking functions."""
 
+_EXCEPTIONS = {name: getattr(builtins, name) for name in EXCEPTION_NAMES}
+
 SAFE_BUILTINS: dict[str, Any] = {  # the builtins of checked code, with the rewrite's helpers
     "len": len, "str": str, "int": int, "float": float, "bool": bool, "list": list,
     "dict": dict, "set": set, "tuple": tuple, "min": min, "max": max, "sum": _sum,
     "sorted": sorted, "reversed": reversed, "round": _round, "abs": abs, "any": any,
     "all": all, "enumerate": enumerate, "zip": zip, "range": _range, "chr": chr, "ord": ord,
-    "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
+    "map": map, "filter": filter, "isinstance": safe_isinstance, "format": format_value,
+    "date": date, "timedelta": timedelta, "timezone": timezone,
+    **MODULES, **_EXCEPTIONS,
     "__cb_add": _add, "__cb_iadd": _iadd, "__cb_mul": _mul, "__cb_imul": _imul,
     "__cb_pow": _pow, "__cb_lshift": _lshift, "__cb_mod": _mod, "__cb_text": _text,
-    "__cb_sized": _sized, "__cb_call": call_method, "__import__": _import,
+    "__cb_sized": _sized, "__cb_call": call_method, "__cb_attr": read_attribute,
+    "__cb_rethrow": rethrow, "__cb_module": import_module, "__cb_member": import_member,
+    "__import__": _import,
 }  # fmt: skip
-assert set(SAFE_BUILTINS) >= CALLABLE_NAMES
+assert set(SAFE_BUILTINS) >= CALLABLE_NAMES | MODULE_NAMES | EXCEPTION_NAMES

@@ -1,14 +1,17 @@
-"""The rewrite of checked code: size-amplifying operations through guards, a tick in every loop.
+"""The rewrite of checked code: size-amplifying operations through guards, a tick in every
+loop and function, attribute reads through ``read_attribute``, every ``except`` handler
+opened by ``rethrow``, ``import`` bound to the safe module stand-ins.
 
-The helpers named here (``__cb_*``) are supplied by ``guards.SAFE_BUILTINS`` (and the tick by
-the environment, per run); checked code cannot name them, since names cannot start with ``_``.
+The helpers named here (``__cb_*``) are supplied by ``guards.SAFE_BUILTINS`` (and the tick,
+``__cb_enter`` and ``__cb_leave`` by the environment, per run); checked code cannot name
+them, since names cannot start with ``_``.
 """
 
 from __future__ import annotations
 
 import ast
 
-from engine.bpmn.sandbox.allowlist import GUARDED_METHODS
+from engine.bpmn.sandbox.allowlist import SCRIPT_GUARDED_METHODS
 
 BINOP_HELPERS: dict[type[ast.operator], tuple[str, str]] = {
     ast.Add: ("__cb_add", "__cb_iadd"),
@@ -28,6 +31,7 @@ class Instrumenter(ast.NodeTransformer):
         self.temps = 0
 
     def helper(self, name: str, node: ast.AST, args: list[ast.expr]) -> ast.Call:
+        """A call of helper ``name`` where ``node`` was."""
         self.helpers.add(name)
         call = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[])
         return ast.copy_location(call, node)
@@ -76,9 +80,15 @@ class Instrumenter(ast.NodeTransformer):
         return [ast.copy_location(s, node) for s in statements]
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
-        self.generic_visit(node)
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in GUARDED_METHODS:
+        if isinstance(func, ast.Attribute):
+            func.value = self.visit(func.value)
+        else:
+            node.func = self.visit(func)
+        node.args = [self.visit(arg) for arg in node.args]
+        for keyword in node.keywords:
+            keyword.value = self.visit(keyword.value)
+        if isinstance(func, ast.Attribute) and func.attr in SCRIPT_GUARDED_METHODS:
             method = ast.copy_location(ast.Constant(value=func.attr), func)
             call = self.helper("__cb_call", node, [func.value, method, *node.args])
             call.keywords = node.keywords
@@ -119,3 +129,54 @@ class Instrumenter(ast.NodeTransformer):
         self.generic_visit(node)
         node.ifs.insert(0, self.tick(node.iter))
         return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        self.generic_visit(node)
+        name = ast.copy_location(ast.Constant(value=node.attr), node)
+        return self.helper("__cb_attr", node, [node.value, name])
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.ExceptHandler:
+        self.generic_visit(node)
+        if node.name is None:
+            self.temps += 1
+            node.name = f"__cb_e{self.temps}"
+        error = ast.Name(id=node.name, ctx=ast.Load())
+        check = ast.Expr(value=self.helper("__cb_rethrow", node, [error]))
+        node.body.insert(0, ast.copy_location(check, node))
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        self.generic_visit(node)
+        self.loops = True
+        enter = ast.Expr(value=self.helper("__cb_enter", node, []))
+        leave = ast.Expr(value=self.helper("__cb_leave", node, []))
+        body = ast.Try(body=node.body, handlers=[], orelse=[], finalbody=[leave])
+        node.body = [ast.copy_location(enter, node), ast.copy_location(body, node)]
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
+        self.generic_visit(node)
+        node.body = ast.copy_location(
+            ast.BoolOp(op=ast.And(), values=[self.tick(node), node.body]), node.body
+        )
+        return node
+
+    def visit_Import(self, node: ast.Import) -> list[ast.stmt]:
+        return [
+            self.bind(node, alias.asname or alias.name, "__cb_module", [alias.name])
+            for alias in node.names
+        ]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> list[ast.stmt]:
+        module = node.module or ""
+        return [
+            self.bind(node, alias.asname or alias.name, "__cb_member", [module, alias.name])
+            for alias in node.names
+        ]
+
+    def bind(self, node: ast.stmt, target: str, helper: str, args: list[str]) -> ast.stmt:
+        """``target = helper(*args)`` where ``node`` was."""
+        constants: list[ast.expr] = [ast.Constant(value=arg) for arg in args]
+        value = self.helper(helper, node, constants)
+        name = ast.Name(id=target, ctx=ast.Store())
+        return ast.copy_location(ast.Assign(targets=[name], value=value), node)

@@ -1,0 +1,342 @@
+"""Safe stand-ins for the modules scripts use: ``datetime``, ``time``, ``calendar``,
+``decimal``, ``json``, ``re``, ``random`` and ``uuid``.
+
+Each is a ``SafeModule``: a fixed table of the functions, classes and constants a script
+needs, nothing else; no file, network, process or interpreter access is reachable through
+them, and what they return is a plain value. Functions that can build large results
+(``json.dumps``, ``re.sub``, ``random.choices``, ``time.strftime``) are wrapped with the
+sandbox's size limits; regular expressions are bounded in length and refused when they nest
+repetitions (the usual cause of catastrophic backtracking).
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as _datetime
+import decimal as _decimal
+import json as _json
+import random as _random
+import re as _re
+import time as _time
+import uuid as _uuid
+from collections.abc import Callable
+from re import _parser as _re_parser  # type: ignore[attr-defined]
+from typing import Any
+
+from engine.bpmn.sandbox.formatting import check_date_format, check_text_size
+from engine.bpmn.sandbox.limits import (
+    MAX_LENGTH,
+    MAX_REGEX_PATTERN,
+    MAX_REGEX_TEXT,
+    LimitExceeded,
+)
+
+
+class SafeModule:
+    """A module as scripts see it: only the members in its table, read-only."""
+
+    __slots__ = ("_members", "_name")
+
+    def __init__(self, name: str, members: dict[str, Any]) -> None:
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_members", members)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._members[name]
+        except KeyError:
+            known = ", ".join(sorted(self._members))
+            raise AttributeError(f"{self._name}.{name} is not available (it has {known})") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{self._name} is read-only")
+
+    def __repr__(self) -> str:
+        return f"<module {self._name}>"
+
+
+class DatetimeModule(SafeModule):
+    """``datetime`` as both the module (``datetime.datetime.now()``, ``datetime.timedelta``)
+    and the class (``datetime.now()``, ``datetime(2024, 5, 1)``), as scripts have used it."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _datetime.datetime:
+        return _datetime.datetime(*args, **kwargs)
+
+
+# ------------------------------------------------------------------------------- json
+
+
+def _json_dumps(
+    obj: Any,
+    *,
+    indent: int | str | None = None,
+    sort_keys: bool = False,
+    ensure_ascii: bool = True,
+    separators: tuple[str, str] | None = None,
+    default: Callable[[Any], Any] | None = None,
+) -> str:
+    width = len(indent) if isinstance(indent, str) else indent or 0
+    if width > 8 or (separators and sum(len(s) for s in separators) > 8):
+        raise LimitExceeded("json.dumps() indents and separators are at most 8 characters")
+    check_text_size(obj, width)
+    text = _json.dumps(
+        obj,
+        indent=indent,
+        sort_keys=sort_keys,
+        ensure_ascii=ensure_ascii,
+        separators=separators,
+        default=default,
+    )
+    if len(text) > MAX_LENGTH:
+        raise LimitExceeded(f"json.dumps() result of {len(text)} characters (limit {MAX_LENGTH})")
+    return text
+
+
+def _json_loads(text: str | bytes) -> Any:
+    return _json.loads(text)
+
+
+JSON = SafeModule(
+    "json",
+    {"dumps": _json_dumps, "loads": _json_loads, "JSONDecodeError": _json.JSONDecodeError},
+)
+
+# --------------------------------------------------------------------------------- re
+
+_REPEATS = (_re_parser.MAX_REPEAT, _re_parser.MIN_REPEAT, _re_parser.POSSESSIVE_REPEAT)
+_GROUPS = (_re_parser.SUBPATTERN, _re_parser.ASSERT, _re_parser.ASSERT_NOT, _re_parser.ATOMIC_GROUP)
+
+
+def _nested_repeat(items: Any, inside: bool) -> bool:
+    """Whether a parsed pattern repeats something that itself repeats."""
+    for op, arg in items:
+        if op in _REPEATS:
+            high, sub = arg[1], arg[2]
+            repeats = high is _re_parser.MAXREPEAT or high > 1
+            if (repeats and inside) or _nested_repeat(sub, inside or repeats):
+                return True
+        elif op is _re_parser.BRANCH:
+            if any(_nested_repeat(branch, inside) for branch in arg[1]):
+                return True
+        elif op in _GROUPS and _nested_repeat(arg[-1], inside):
+            return True
+    return False
+
+
+_FLAGS = _re.I | _re.M | _re.S | _re.X | _re.A | _re.U
+
+
+def _compiled(pattern: Any, flags: int = 0) -> _re.Pattern[str]:
+    """``pattern`` compiled, once it is known to be short and free of nested repetition."""
+    if not isinstance(flags, int) or flags & ~_FLAGS:
+        raise LimitExceeded("regular expression flags can only be I, M, S, X, A and U")
+    if isinstance(pattern, _re.Pattern):
+        return pattern
+    if not isinstance(pattern, str):
+        raise TypeError("a regular expression must be text")
+    if len(pattern) > MAX_REGEX_PATTERN:
+        raise LimitExceeded(f"regular expression longer than {MAX_REGEX_PATTERN} characters")
+    compiled = _re.compile(pattern, flags)
+    if _nested_repeat(_re_parser.parse(pattern, flags), False):
+        raise LimitExceeded(
+            "regular expression repeats a repetition, e.g. (a+)+, which can take "
+            "exponential time: repeat a simpler group, e.g. (a)+"
+        )
+    return compiled
+
+
+def _searched(text: Any) -> Any:
+    if isinstance(text, str) and len(text) > MAX_REGEX_TEXT:
+        raise LimitExceeded(f"regular expressions search at most {MAX_REGEX_TEXT} characters")
+    return text
+
+
+def bounded_sub(pattern: _re.Pattern[str], repl: Any, text: Any, count: int = 0) -> str:
+    """``pattern.sub(repl, text, count)``, refused when its result could exceed the limit.
+
+    Matches do not overlap, so a group reference in ``repl`` adds at most ``len(text)`` in
+    all; a function as ``repl`` is counted as it returns."""
+    _searched(text)
+    if not isinstance(text, str):
+        raise TypeError("re.sub() searches text")
+    hits = len(text) + 1 if count <= 0 else min(count, len(text) + 1)
+    if isinstance(repl, str):
+        size = len(text) + hits * len(repl) + repl.count("\\") * len(text)
+        if size > MAX_LENGTH:
+            raise LimitExceeded(f"result of re.sub() could hold {size} characters")
+        return pattern.sub(repl, text, count)
+    written = [len(text)]
+
+    def counted(match: _re.Match[str]) -> Any:
+        piece = repl(match)
+        written[0] += len(piece) if isinstance(piece, str) else 0
+        if written[0] > MAX_LENGTH:
+            raise LimitExceeded(f"result of re.sub() would exceed {MAX_LENGTH} characters")
+        return piece
+
+    return pattern.sub(counted, text, count)
+
+
+def _re_sub(pattern: Any, repl: Any, text: Any, count: int = 0, flags: int = 0) -> str:
+    return bounded_sub(_compiled(pattern, flags), repl, text, count)
+
+
+def _re_match(pattern: Any, text: Any, flags: int = 0) -> Any:
+    return _compiled(pattern, flags).match(_searched(text))
+
+
+def _re_search(pattern: Any, text: Any, flags: int = 0) -> Any:
+    return _compiled(pattern, flags).search(_searched(text))
+
+
+def _re_fullmatch(pattern: Any, text: Any, flags: int = 0) -> Any:
+    return _compiled(pattern, flags).fullmatch(_searched(text))
+
+
+def _re_findall(pattern: Any, text: Any, flags: int = 0) -> Any:
+    return _compiled(pattern, flags).findall(_searched(text))
+
+
+def _re_split(pattern: Any, text: Any, maxsplit: int = 0, flags: int = 0) -> Any:
+    return _compiled(pattern, flags).split(_searched(text), maxsplit)
+
+
+RE = SafeModule(
+    "re",
+    {
+        "match": _re_match,
+        "search": _re_search,
+        "fullmatch": _re_fullmatch,
+        "findall": _re_findall,
+        "split": _re_split,
+        "sub": _re_sub,
+        "compile": _compiled,
+        "escape": _re.escape,
+        "error": _re.error,
+        **{flag: getattr(_re, flag) for flag in ("I", "IGNORECASE", "M", "MULTILINE", "S")},
+        **{flag: getattr(_re, flag) for flag in ("DOTALL", "X", "VERBOSE", "A", "ASCII")},
+    },
+)
+
+# ----------------------------------------------------------------------------- random
+
+_RANDOM = _random.Random()
+
+
+def _choices(population: Any, weights: Any = None, *, cum_weights: Any = None, k: int = 1) -> Any:
+    if k > MAX_LENGTH:
+        raise LimitExceeded(f"random.choices() of more than {MAX_LENGTH} items")
+    return _RANDOM.choices(population, weights, cum_weights=cum_weights, k=k)
+
+
+RANDOM = SafeModule(
+    "random",
+    {
+        name: getattr(_RANDOM, name)
+        for name in ("random", "randint", "randrange", "uniform", "choice", "sample", "shuffle")
+    }
+    | {"choices": _choices},
+)
+
+# ------------------------------------------------------------------ dates, time, others
+
+
+def _time_strftime(pattern: str, moment: Any = None) -> str:
+    check_date_format(pattern)
+    return _time.strftime(pattern) if moment is None else _time.strftime(pattern, moment)
+
+
+_DATETIME_MEMBERS: dict[str, Any] = {
+    "date": _datetime.date,
+    "timedelta": _datetime.timedelta,
+    "timezone": _datetime.timezone,
+    **{
+        name: getattr(_datetime.datetime, name)
+        for name in ("now", "today", "utcnow", "fromisoformat", "fromtimestamp")
+    },
+    **{name: getattr(_datetime.datetime, name) for name in ("strptime", "combine")},
+    "MINYEAR": _datetime.MINYEAR,
+    "MAXYEAR": _datetime.MAXYEAR,
+}
+DATETIME = DatetimeModule("datetime", _DATETIME_MEMBERS)
+_DATETIME_MEMBERS["datetime"] = DATETIME
+
+TIME = SafeModule(
+    "time",
+    {
+        "time": _time.time,
+        "monotonic": _time.monotonic,
+        "gmtime": _time.gmtime,
+        "localtime": _time.localtime,
+        "mktime": _time.mktime,
+        "strftime": _time_strftime,
+    },
+)
+
+CALENDAR = SafeModule(
+    "calendar",
+    {
+        **{name: getattr(_calendar, name) for name in ("monthrange", "isleap", "leapdays")},
+        **{name: getattr(_calendar, name) for name in ("weekday", "timegm")},
+        **{name: tuple(getattr(_calendar, name)) for name in ("month_name", "month_abbr")},
+        **{name: tuple(getattr(_calendar, name)) for name in ("day_name", "day_abbr")},
+        **{day: getattr(_calendar, day) for day in ("MONDAY", "TUESDAY", "WEDNESDAY")},
+        **{day: getattr(_calendar, day) for day in ("THURSDAY", "FRIDAY", "SATURDAY")},
+        "SUNDAY": _calendar.SUNDAY,
+    },
+)
+
+DECIMAL = SafeModule(
+    "decimal",
+    {
+        "Decimal": _decimal.Decimal,
+        "InvalidOperation": _decimal.InvalidOperation,
+        "DivisionByZero": _decimal.DivisionByZero,
+        **{name: getattr(_decimal, name) for name in dir(_decimal) if name.startswith("ROUND_")},
+    },
+)
+
+UUID = SafeModule(
+    "uuid",
+    {
+        "uuid4": _uuid.uuid4,
+        "uuid5": _uuid.uuid5,
+        "UUID": _uuid.UUID,
+        "NAMESPACE_DNS": _uuid.NAMESPACE_DNS,
+        "NAMESPACE_URL": _uuid.NAMESPACE_URL,
+    },
+)
+
+MODULES: dict[str, SafeModule] = {
+    "datetime": DATETIME,
+    "time": TIME,
+    "calendar": CALENDAR,
+    "decimal": DECIMAL,
+    "json": JSON,
+    "re": RE,
+    "random": RANDOM,
+    "uuid": UUID,
+}
+"""The stand-ins by name: scripts' builtins, and what ``import`` binds."""
+
+
+def members(module: SafeModule) -> dict[str, Any]:
+    """The table of a stand-in (scripts cannot name it: it starts with ``_``)."""
+    table: dict[str, Any] = object.__getattribute__(module, "_members")
+    return table
+
+
+def module_name(module: SafeModule) -> str:
+    name: str = object.__getattribute__(module, "_name")
+    return name
+
+
+def real_class(value: Any) -> Any:
+    """The class a stand-in means in ``isinstance`` (``datetime`` -> ``datetime.datetime``)."""
+    if value is DATETIME:
+        return _datetime.datetime
+    if isinstance(value, tuple):
+        return tuple(real_class(v) for v in value)
+    return value
