@@ -43,6 +43,7 @@ def _rendered(view: StepView, kind: str | None = None) -> Any:
 @bp.post("")
 @roles(*CLIENTS)
 def start() -> Any:
+    kind = _requested_render()
     body = parse_body(StartSession)
     svc = services()
     view, created = start_session(
@@ -55,7 +56,7 @@ def start() -> Any:
         actor=actor(),
         customer_key=body.customer_key,
     )
-    return jsonify(_rendered(view)), (201 if created else 200)
+    return jsonify(_rendered(view, kind)), (201 if created else 200)
 
 
 @bp.get("/<session_id>")

@@ -15,14 +15,16 @@ pytestmark = pytest.mark.smoke
 
 
 def start(client: Any, token: str, key: str, **body: Any) -> dict[str, Any]:
-    resp = client.post("/api/v1/sessions", json={"script": key, **body}, headers=auth(token))
+    resp = client.post(
+        "/api/v1/sessions?render=web", json={"script": key, **body}, headers=auth(token)
+    )
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()  # type: ignore[no-any-return]
 
 
 def step(client: Any, token: str, view: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     resp = client.post(
-        f"/api/v1/sessions/{view['session_id']}/steps",
+        f"/api/v1/sessions/{view['session_id']}/steps?render=web",
         json={"step_token": view["step_token"], "answer": answer},
         headers=auth(token),
     )
@@ -33,7 +35,7 @@ def step(client: Any, token: str, view: dict[str, Any], answer: dict[str, Any]) 
 def reload(client: Any, services: Any, token: str, view: dict[str, Any]) -> dict[str, Any]:
     """The session as read back from its saved state alone."""
     services.engine.live.clear()
-    resp = client.get(f"/api/v1/sessions/{view['session_id']}", headers=auth(token))
+    resp = client.get(f"/api/v1/sessions/{view['session_id']}?render=web", headers=auth(token))
     assert resp.status_code == 200
     return resp.get_json()  # type: ignore[no-any-return]
 
@@ -182,3 +184,45 @@ def test_a_transaction_is_cancelled_through_its_cancel_boundary(
     view = step(client, op, reload(client, services, op, view), {"in_stock": in_stock})
     assert view["status"] == "completed" and view["step"]["text"] == end_text
     assert ("oncancel" in left(client, op, view["session_id"])) is not in_stock
+
+
+def test_the_mass_outage_sample_waits_for_its_district_and_checks_each_device(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    from tests.conftest import SAMPLES
+
+    deploy(SAMPLES / "mass_outage", key)
+    bot, admin = tokens["bot"], tokens["admin"]
+    ours = start(client, bot, key, channel="chat", variables={"district": "Северный"})
+    other = start(client, bot, key, channel="chat", variables={"district": "Заречный"})
+    calm = start(client, bot, key, channel="chat", variables={"district": "Центральный"})
+    assert calm["step"]["id"] == "check_devices"  # no outage there: straight to the check
+    for view in (ours, other):
+        assert view["step"]["id"] == "tell_outage"
+        view = step(client, bot, view, {})
+        assert view["step"]["id"] == "wait_fix"
+        assert "Ждём восстановления" in view["step"]["text"]
+
+    sent = client.post(
+        "/api/v1/signals/outage_fixed",
+        json={"script": key, "payload": {"district": "Северный"}},
+        headers=auth(admin),
+    )
+    assert sorted(sent.get_json()["delivered_to"]) == sorted(
+        [ours["session_id"], other["session_id"]]
+    )
+    other = reload(client, services, bot, other)
+    assert other["step"]["id"] == "wait_fix"  # another district's repair: waits on
+    ours = reload(client, services, bot, ours)
+    assert ours["step"]["id"] == "fixed_notice"
+    ours = step(client, bot, ours, {})
+    chat = client.get(
+        f"/api/v1/sessions/{ours['session_id']}?render=chat", headers=auth(bot)
+    ).get_json()
+    assert chat["messages"][0]["text"].startswith("Пункт 1 из 2.")
+    assert "роутер работает?" in chat["messages"][0]["text"]
+    ours = step(client, bot, ours, {"device_ok": "yes"})
+    assert ours["step"]["item"] == {"index": 2, "count": 2}
+    ours = step(client, bot, ours, {"device_ok": "no"})
+    assert ours["status"] == "handed_off"
+    assert ours["handoff"]["queue"] == "line_support"
