@@ -10,7 +10,7 @@ from engine.bpmn.sandbox import check_code
 from importers.camunda import expressions
 from importers.camunda.expressions import Untranslatable
 from importers.camunda.report import Report
-from importers.camunda.tree import bpmn, element_id, pop_attr
+from importers.camunda.tree import add_script, bpmn, element_id, pop_attr, spiff
 
 ENGINE_COUNTERS = ("nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances", "loopCounter")
 
@@ -23,14 +23,14 @@ def _insert(loop: Any, child: Any, after: tuple[str, ...]) -> None:
     loop.insert(position, child)
 
 
-def _mark(file: str, element: str, report: Report, message: str) -> None:
-    report.marked(
-        file,
-        element,
-        "multiInstanceLoopCharacteristics",
-        message,
-        "set loopDataInputRef / inputDataItem (or loopCardinality) by hand",
-    )
+def _mark(
+    file: str,
+    element: str,
+    report: Report,
+    message: str,
+    suggestion: str = "set loopDataInputRef / inputDataItem (or loopCardinality) by hand",
+) -> None:
+    report.marked(file, element, "multiInstanceLoopCharacteristics", message, suggestion)
 
 
 def _collection(loop: Any, file: str, element: str, report: Report) -> None:
@@ -49,13 +49,26 @@ def _collection(loop: Any, file: str, element: str, report: Report) -> None:
     ref.text = name
     _insert(loop, ref, ("loopCardinality",))
     if item:
-        data_item = etree.Element(bpmn("inputDataItem"), id=f"{element}_{item}", name=item)
+        taken = {n.get("id") for n in loop.getroottree().iter() if isinstance(n.tag, str)}
+        if item in taken:
+            _mark(
+                file,
+                element,
+                report,
+                f"element variable {item!r} is also an element's id",
+                "rename the variable or the element",
+            )
+            return
+        data_item = etree.Element(bpmn("inputDataItem"), id=item, name=item)
         _insert(loop, data_item, ("loopCardinality", "loopDataInputRef", "loopDataOutputRef"))
+        loop.set(spiff("scriptsOnInstances"), "true")
+        add_script(loop.getparent(), "postScript", [f"del {item}"])
     report.translated(
         file,
         element,
         "multiInstanceLoopCharacteristics",
-        f"collection {collection} -> loopDataInputRef {name}" + (f", item {item}" if item else ""),
+        f"collection {collection} -> loopDataInputRef {name}"
+        + (f", item {item} (dropped after each instance, as Camunda scoped it)" if item else ""),
     )
 
 
@@ -73,7 +86,13 @@ def _expression_child(loop: Any, name: str, file: str, element: str, report: Rep
             raise Untranslatable(problems[0])
     except Untranslatable as exc:
         loop.remove(node)
-        _mark(file, element, report, f"{name} {text!r} left out ({exc})")
+        _mark(
+            file,
+            element,
+            report,
+            f"{name} {text!r} left out ({exc})",
+            f"write the {name} in Python over the session's variables",
+        )
         return
     node.text = python
     report.translated(

@@ -36,6 +36,7 @@ MARKED_MODELS = [
     "listeners.bpmn",
     "conditions.bpmn",
     "decisions_dmn11",
+    "multi_instance.bpmn",
 ]
 NOT_CAMUNDA = ["not_camunda.bpmn", "zeebe.bpmn", "not_a_model.csv"]
 

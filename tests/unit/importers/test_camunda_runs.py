@@ -73,3 +73,14 @@ def test_loan_gateways_follow_the_translated_juel() -> None:
     assert wf.is_completed()
     ends = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)]
     assert "approved_end" in ends and "rejected_end" not in ends
+
+
+def test_a_multi_instance_task_runs_once_per_item_of_the_collection() -> None:
+    wf = workflow("multi_instance.bpmn", {"devices": ["router", "tv"], "reminders": 1})
+    seen = []
+    task = next(t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.manual)
+    while task is not None and task.task_spec.bpmn_id == "check":
+        seen.append(task.data["device"])
+        task = answer(wf, {"works": True})
+    assert seen == ["router", "tv"]
+    assert task is not None and task.task_spec.bpmn_id == "repeat"
