@@ -11,6 +11,7 @@ from lxml import etree
 
 from engine.bpmn.sandbox import check_code
 from importers.camunda import expressions
+from importers.camunda.diagram import draw_task_below
 from importers.camunda.expressions import Untranslatable
 from importers.camunda.forms import read_form
 from importers.camunda.mappings import Where
@@ -165,6 +166,7 @@ def translate_start_form(node: Any, where: Where, report: Report, out: Output) -
         bpmn("sequenceFlow"), id=f"{task_id}_flow", sourceRef=where.element, targetRef=task_id
     )
     etree.SubElement(task, bpmn("incoming")).text = flow.get("id")
+    moved = [(o.text or "").strip() for o in node.findall(bpmn("outgoing"))]
     for outgoing in node.findall(bpmn("outgoing")):
         etree.SubElement(task, bpmn("outgoing")).text = outgoing.text
         for seq in process.iterfind(bpmn("sequenceFlow")):
@@ -175,12 +177,14 @@ def translate_start_form(node: Any, where: Where, report: Report, out: Output) -
     process.insert(process.index(node) + 1, task)
     process.insert(process.index(task) + 1, flow)
     attach_form(task, forms[0], Where(where.file, task_id, "userTask"), report, out)
+    root = node.getroottree().getroot()
+    drawn = draw_task_below(root, where.element, task_id, flow.get("id"), moved)
     report.note(
         where.file,
         where.element,
         where.kind,
-        f"the start form became the first step {task_id!r} (Cuebook starts without a form); "
-        "it has no shape in the diagram yet",
+        f"the start form became the first step {task_id!r} (Cuebook starts without a form)"
+        + ("; it is drawn below the start event" if drawn else ""),
     )
 
 

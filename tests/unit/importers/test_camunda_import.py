@@ -156,6 +156,9 @@ def test_start_form_call_activity_messages_and_input_output(tmp_path: Path) -> N
     assert steps["start_form"].kind == "choice" and steps["start_form"].field == "topic"
     assert "preScript: reason = topic; is_tv = topic == 'tv'" in report
     assert "postScript: customer = customer_id" in report
+    assert "drawn below the start event" in report
+    drawn = (out / "start_form_call.bpmn").read_text()
+    assert 'bpmnElement="start_form"' in drawn and 'bpmnElement="start_form_flow"' in drawn
 
     _, report = imported("message_catch.bpmn", tmp_path / "m")
     assert "message payload -> variable 'documents_received'" in report
