@@ -2,11 +2,18 @@
 
 Code is parsed, checked against an AST allow-list and rewritten before it is compiled:
 
-* no imports, definitions, ``try``/``with``/``raise``, no names or attributes starting
-  with ``_``, only allow-listed builtins and methods can be called;
-* every loop and comprehension calls a tick that enforces a deadline and an iteration cap;
-* ``+``, ``*``, ``**``, ``<<``, ``%``, f-strings and the amplifying methods ``join``,
-  ``replace`` and ``extend`` go through helpers that refuse oversized results.
+* no ``class``, ``with``, ``global``, ``yield``, ``async``, no names or attributes starting
+  with ``_``, no reflective names (``getattr``, ``vars``, ``type(...)``, ``gi_frame``, ...);
+  ``import`` binds only the safe module stand-ins; only allow-listed builtins, methods and
+  the script's own functions can be called;
+* every loop, comprehension, ``def`` and ``lambda`` calls a tick that enforces a deadline
+  and an iteration cap, and ``def`` calls nest at most ``MAX_CALL_DEPTH`` deep;
+* every ``except`` handler re-raises the sandbox's own errors first, and a ``finally``
+  cannot ``return``/``break``/``continue``, so no ``try`` outlives a limit;
+* attribute reads go through ``read_attribute`` (dict items, module members, a few data
+  attributes of values);
+* ``+``, ``*``, ``**``, ``<<``, ``%``, f-strings, ``str.format`` and the amplifying
+  methods go through helpers that refuse oversized results.
 
 Compiled code is cached by ``(source, mode)``, so a condition is parsed once per process.
 
@@ -14,12 +21,15 @@ The modules, in the order code meets them:
 
 * ``allowlist``: the names, methods, attributes and syntax nodes code may use;
 * ``checker``: the AST walk that refuses everything else, naming each line;
-* ``instrumentation``: the rewrite that routes amplifying operations through guards and
-  ticks every loop;
+* ``instrumentation``: the rewrite that routes attribute reads and amplifying operations
+  through guards, ticks every loop and function and opens every handler with ``rethrow``;
 * ``compilation``: parse, check, rewrite, compile, cached;
-* ``limits``: the numbers, the loop budget (deadline + iteration cap) and ``LimitExceeded``;
-* ``guards``: the run-time guards and the builtins code sees;
-* ``task_data``: the size and type check of task data after a script;
+* ``limits``: the numbers, the loop budget (deadline + iteration cap + call depth) and
+  ``LimitExceeded``;
+* ``guards``, ``access``, ``formatting``: the run-time guards and the builtins code sees;
+* ``modules``: the stand-ins for ``datetime``, ``time``, ``calendar``, ``decimal``,
+  ``json``, ``re``, ``random`` and ``uuid``;
+* ``task_data``: what is dropped from task data after a script, and the check of the rest;
 * ``environment`` and ``script_engine``: the SpiffWorkflow adapter.
 
 See docs/sandbox.md for what is enforced and why this is not RestrictedPython.

@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
 from engine.bpmn.sandbox.compilation import CompiledCode, compile_checked
 from engine.bpmn.sandbox.guards import SAFE_BUILTINS
 from engine.bpmn.sandbox.limits import MAX_ITERATIONS, LimitExceeded, LoopBudget
+from engine.bpmn.sandbox.modules import SafeModule
 from engine.bpmn.sandbox.task_data import check_task_data, is_dropped
 from engine.errors import CuebookError, SandboxViolation, ScriptFailed
 
@@ -94,9 +95,12 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         self._refuse_reserved(compiled, scope)
         scope["__builtins__"] = self._builtins(compiled)
         try:
-            return eval(code, scope)
+            value = eval(code, scope)
         except Exception as err:
             raise _failure(err, compiled) from err
+        if isinstance(value, SafeModule):
+            raise ScriptFailed(f"the expression gives the module {value!r}, not a value")
+        return value
 
     def execute(
         self,

@@ -32,7 +32,7 @@ from engine.bpmn.sandbox.limits import (
     MAX_ROUND_DIGITS,
     LimitExceeded,
 )
-from engine.bpmn.sandbox.modules import MODULES, bounded_sub
+from engine.bpmn.sandbox.modules import MODULES, bounded_sub, check_decimal, whole_number
 
 _SEQUENCES = (str, list, tuple)
 
@@ -162,6 +162,8 @@ def _sum(values: Iterable[Any], start: int | float = 0) -> Any:
 def _round(number: Any, ndigits: int | None = None) -> Any:
     if ndigits is not None and isinstance(ndigits, int) and abs(ndigits) > MAX_ROUND_DIGITS:
         raise LimitExceeded(f"round() to more than {MAX_ROUND_DIGITS} digits")
+    if ndigits is None:
+        check_decimal(number, "round()")
     return round(number, ndigits)
 
 
@@ -182,7 +184,7 @@ OPERATORS: dict[str, Any] = {"+": _add, "*": _mul, "**": _pow, "<<": _lshift, "%
 _EXCEPTIONS = {name: getattr(builtins, name) for name in EXCEPTION_NAMES}
 
 SAFE_BUILTINS: dict[str, Any] = {  # the builtins of checked code, with the rewrite's helpers
-    "len": len, "str": str, "int": int, "float": float, "bool": bool, "list": list,
+    "len": len, "str": str, "int": whole_number, "float": float, "bool": bool, "list": list,
     "dict": dict, "set": set, "tuple": tuple, "min": min, "max": max, "sum": _sum,
     "sorted": sorted, "reversed": reversed, "round": _round, "abs": abs, "any": any,
     "all": all, "enumerate": enumerate, "zip": zip, "range": _range, "chr": chr, "ord": ord,

@@ -25,6 +25,7 @@ from typing import Any
 
 from engine.bpmn.sandbox.formatting import check_date_format, check_text_size
 from engine.bpmn.sandbox.limits import (
+    MAX_INT_BITS,
     MAX_LENGTH,
     MAX_REGEX_PATTERN,
     MAX_REGEX_TEXT,
@@ -288,6 +289,24 @@ CALENDAR = SafeModule(
     },
 )
 
+_MAX_INT_DIGITS = MAX_INT_BITS * 3 // 10
+
+
+def check_decimal(value: Any, what: str) -> None:
+    """Refuse turning a Decimal of more digits than an integer may have into one (the
+    conversion of ``Decimal('1e999999')`` alone takes tens of seconds)."""
+    big = isinstance(value, _decimal.Decimal) and value.is_finite()
+    if big and value.adjusted() > _MAX_INT_DIGITS:
+        raise LimitExceeded(f"{what} of a Decimal over {_MAX_INT_DIGITS} digits")
+
+
+def whole_number(*args: Any, **kwargs: Any) -> int:
+    """The ``int`` scripts call (``isinstance(x, int)`` still reads it as ``int``)."""
+    if args:
+        check_decimal(args[0], "int()")
+    return int(*args, **kwargs)
+
+
 DECIMAL = SafeModule(
     "decimal",
     {
@@ -337,6 +356,8 @@ def real_class(value: Any) -> Any:
     """The class a stand-in means in ``isinstance`` (``datetime`` -> ``datetime.datetime``)."""
     if value is DATETIME:
         return _datetime.datetime
+    if value is whole_number:
+        return int
     if isinstance(value, tuple):
         return tuple(real_class(v) for v in value)
     return value
