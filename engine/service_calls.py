@@ -70,6 +70,22 @@ class CallNeeded(Suspended):
     def __init__(self, request: CallRequest) -> None:
         super().__init__(f"{request.element} calls {request.function}")
         self.request = request
+        self.suspension: Suspension | None = None
+
+
+@dataclass
+class Suspension:
+    """A step stopped at a service task, kept to go on from when it runs again: the
+    workflow as it stood, the task that asked for the call, the elements left so far, and
+    what the use case needs to finish (``context``). Valid only while the session is at the
+    same ``lock_version`` (nobody moved it meanwhile)."""
+
+    session_id: str
+    lock_version: int
+    workflow: Any
+    task: Any
+    ran: list[Any]
+    context: Any
 
 
 @dataclass
@@ -78,6 +94,29 @@ class CallBook:
 
     outcomes: dict[str, dict[str, Any] | IntegrationFailed] = field(default_factory=dict)
     made: int = 0
+    suspended: Suspension | None = None
+
+
+def keep_suspended(exc: BaseException, session_id: str, lock_version: int, context: Any) -> None:
+    """Let a step that stops for a call go on from where it stopped when it runs again
+    (instead of restoring the workflow and running the step from its start)."""
+    needed = find_cause(exc, CallNeeded)
+    if needed is not None and needed.workflow is not None and needed.task is not None:
+        needed.suspension = Suspension(
+            session_id, lock_version, needed.workflow, needed.task, needed.ran or [], context
+        )
+
+
+def suspended_step(session_id: str, lock_version: int) -> Suspension | None:
+    """The step this attempt may go on from: the one the last attempt stopped at, if it was
+    this session's at this ``lock_version``."""
+    book = _BOOK.get()
+    if book is None or book.suspended is None:
+        return None
+    found, book.suspended = book.suspended, None
+    if found.session_id != session_id or found.lock_version != lock_version:
+        return None
+    return found
 
 
 _BOOK: ContextVar[CallBook | None] = ContextVar("cuebook_call_book", default=None)
@@ -207,6 +246,7 @@ def calls_outside_the_lock(
                 raise
         book.outcomes[needed.request.key] = caller.perform(needed.request)
         book.made += 1
+        book.suspended = needed.suspension
     raise IntegrationFailed(
         f"a step may call at most {MAX_CALLS_PER_STEP} integration functions",
         extra={"retry": False},

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from engine import metrics
-from engine.bpmn.runner import TaskEvent
+from engine.bpmn.runner import Suspended, TaskEvent
 from engine.errors import (
     CannotGoBack,
     Detail,
@@ -26,7 +26,13 @@ from engine.errors import (
 )
 from engine.model import CHANNELS, StepView
 from engine.persistence.database import Database, UnitOfWork
-from engine.service_calls import ServiceCaller, calls_outside_the_lock
+from engine.service_calls import (
+    ServiceCaller,
+    Suspension,
+    calls_outside_the_lock,
+    keep_suspended,
+    suspended_step,
+)
 from engine.sessions.answers import checked_answer
 from engine.sessions.handoff import check_may_act, hand_off, miss
 from engine.sessions.journal import Journal, dumps
@@ -194,6 +200,9 @@ def submit_step_in(
         return get_session_in(uow, engine, session_id, for_person=not actor.is_bot)
     check_may_act(session, actor)
     compiled = compiled_for(uow, engine, session)
+    carried = suspended_step(session_id, session.lock_version)
+    if carried is not None:  # the last attempt stopped at a service task: go on from there
+        return _go_on(uow, engine, session, compiled, carried, reply, actor)
     workflow = restore_to_change(engine, compiled, session, uow)
     position = engine.runner.position(compiled, workflow)
     if position.task is None or position.step_spec is None:
@@ -235,11 +244,56 @@ def _complete(
 ) -> StepView:
     """Complete the waiting task with a checked answer, run on, and save where it arrived."""
     spec = position.step_spec
-    now = engine.clock()
     answer = checked_answer(spec, answer, position.task.data)
     ran: list[TaskEvent] = []
     started = time.perf_counter()
-    engine.runner.complete(workflow, position.task, answer, ran)
+    try:
+        engine.runner.complete(workflow, position.task, answer, ran)
+    except Suspended as exc:
+        keep_suspended(exc, session.id, session.lock_version, (spec, answer))
+        raise
+    return _arrived(
+        uow, engine, session, compiled, workflow, (spec, answer), ran, reply, actor, started
+    )
+
+
+def _go_on(
+    uow: UnitOfWork,
+    engine: Engine,
+    session: Session,
+    compiled: Any,
+    carried: Suspension,
+    reply: Reply,
+    actor: Actor,
+) -> StepView:
+    """Finish a step from the service task it stopped at, its call's outcome now at hand."""
+    started = time.perf_counter()
+    try:
+        engine.runner.go_on(carried.workflow, carried.task, carried.ran)
+    except Suspended as exc:
+        keep_suspended(exc, session.id, session.lock_version, carried.context)
+        raise
+    return _arrived(
+        uow, engine, session, compiled, carried.workflow, carried.context, carried.ran, reply,
+        actor, started,
+    )  # fmt: skip
+
+
+def _arrived(
+    uow: UnitOfWork,
+    engine: Engine,
+    session: Session,
+    compiled: Any,
+    workflow: Any,
+    taken: tuple[Any, Any],
+    ran: list[TaskEvent],
+    reply: Reply,
+    actor: Actor,
+    started: float,
+) -> StepView:
+    """Save where a completed step arrived: history, events, the new state."""
+    spec, answer = taken
+    now = engine.clock()
     outcome = arrive(engine, compiled, workflow, session.channel)
     journal = Journal(session.id, session.script_key, session.channel, now)
     journal.note(

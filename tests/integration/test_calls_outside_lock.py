@@ -60,9 +60,7 @@ def small_pool(settings: Settings, is_postgres: bool) -> Iterator[Any]:
     services.database.dispose()
 
 
-def _wire(
-    app: Any, remote: LocalServer, tokens: dict[str, str], bundle: Path = BUNDLE
-) -> str:
+def _wire(app: Any, remote: LocalServer, tokens: dict[str, str], bundle: Path = BUNDLE) -> str:
     """Functions on the local server, and ``bundle`` deployed to call them."""
     client = app.test_client()
     m = auth(tokens["methodologist"])
@@ -194,12 +192,38 @@ def test_a_session_that_moved_during_the_call_is_not_moved_twice(
     late = held["resp"]
     assert late.status_code == 200, late.get_json()
     assert late.get_json()["step_token"] == quick.get_json()["step_token"]
-    history = app.test_client().get(
-        f"/api/v1/sessions/{view['session_id']}/history", headers=bot
-    ).get_json()["history"]
+    history = (
+        app.test_client()
+        .get(f"/api/v1/sessions/{view['session_id']}/history", headers=bot)
+        .get_json()["history"]
+    )
     left_ask = [h for h in history if h["event"] == "left" and h["element"] == "ask"]
     assert len(left_ask) == 1, history
 
+
+def test_a_step_goes_on_from_its_service_task_after_the_call(
+    small_pool: Any, remote: LocalServer, tokens: dict[str, str], monkeypatch: Any
+) -> None:
+    """The attempt after the call continues the workflow the first attempt stopped with:
+    no saved state is read and nothing before the service task runs again."""
+    app, services = small_pool
+    bot = auth(tokens["bot"])
+    key = _wire(app, remote, tokens)
+    view = _start(app, bot, key)
+    restored: list[str] = []
+    runner = services.engine.runner
+    original = runner.restore
+    monkeypatch.setattr(runner, "restore", lambda *a: restored.append("state") or original(*a))
+    resp = _step(app, bot, view, "echo")
+    assert resp.status_code == 200 and resp.get_json()["step"]["id"] == "result"
+    assert restored == []
+    history = (
+        app.test_client()
+        .get(f"/api/v1/sessions/{view['session_id']}/history", headers=bot)
+        .get_json()["history"]
+    )
+    left = [h["element"] for h in history if h["event"] == "left"]
+    assert left.count("ask") == 1 and len(left) == len(set(left)), left
 
 
 def test_a_timer_pass_calls_outside_the_lock(
