@@ -8,7 +8,11 @@ SpiffArena's conventions, kept so a process model drawn there runs unchanged:
 * ``"items": ["options_from_task_data_var:VAR"]`` where ``VAR`` lists JSON Schemas: the
   array's positions (``prefixItems``);
 * the variable ``form_ui_hidden_fields`` (a list of field names, ``a.b`` for nested ones)
-  hides those fields.
+  hides those fields;
+* the form's files are Jinja templates rendered with the task's data: a string of the
+  schema or UI schema holding ``{{ ... }}`` or ``{% ... %}`` (a title, a description, a
+  default) is rendered when the step is shown (a template outside a string is not JSON, and
+  is refused at deploy as such).
 
 A step's form is compiled once with the markers taken out (so the version validates);
 each time the step is shown or answered, the markers are replaced by the options read from
@@ -18,7 +22,7 @@ the waiting task's data, and the answer is checked against those options.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -27,11 +31,14 @@ from jsonschema import Draft202012Validator
 from engine.errors import ScriptFailed
 from engine.form_options import choice_field, form_options, value_label
 from engine.model import Step
+from engine.templates import check_template
 
 MARKER = "options_from_task_data_var:"
 HIDDEN_FIELDS_VAR = "form_ui_hidden_fields"
 _OPTION_KEYS = ("anyOf", "oneOf", "enum")
 _KEYS = (*_OPTION_KEYS, "items")
+_TEMPLATE_MARKS = ("{{", "{%")
+Render = Callable[[str], str]
 
 
 def marker_var(value: Any) -> str | None:
@@ -168,23 +175,66 @@ def hidden_ui(ui_schema: dict[str, Any] | None, data: Mapping[str, Any]) -> dict
     return ui
 
 
+def _templates(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node] if any(mark in node for mark in _TEMPLATE_MARKS) else []
+    if isinstance(node, dict):
+        return [t for value in node.values() for t in _templates(value)]
+    if isinstance(node, list):
+        return [t for item in node for t in _templates(item)]
+    return []
+
+
+def is_templated(*forms: Any) -> bool:
+    """Whether a schema or UI schema holds strings to render with the task's data."""
+    return any(_templates(form) for form in forms)
+
+
+def template_problems(*forms: Any) -> list[str]:
+    """Problems of the templates in a form's strings (syntax, refused tags)."""
+    return [
+        f"template {text[:40]!r}: {problem}"
+        for form in forms
+        for text in _templates(form)
+        for problem in check_template(text)
+    ]
+
+
+def _rendered(node: Any, render: Render) -> Any:
+    if isinstance(node, str):
+        return render(node) if any(mark in node for mark in _TEMPLATE_MARKS) else node
+    if isinstance(node, dict):
+        return {key: _rendered(value, render) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_rendered(item, render) for item in node]
+    return node
+
+
 def needs_task_data(spec: Any, data: Mapping[str, Any]) -> bool:
     """Whether a step's form depends on the data it is shown with."""
-    return bool(getattr(spec, "option_vars", ())) or (
-        spec.schema is not None and HIDDEN_FIELDS_VAR in data
+    return (
+        bool(getattr(spec, "option_vars", ()))
+        or getattr(spec, "templated", False)
+        or (spec.schema is not None and HIDDEN_FIELDS_VAR in data)
     )
 
 
-def with_task_data(step: Step, spec: Any, data: Mapping[str, Any]) -> Step:
-    """A step as shown with the waiting task's ``data``: options filled in, hidden fields
-    hidden, and the step's kind (a one-field form of options is a choice) decided again."""
+def with_task_data(
+    step: Step, spec: Any, data: Mapping[str, Any], render: Render | None = None
+) -> Step:
+    """A step as shown with the waiting task's ``data``: templates in the form's strings
+    rendered (``render``), options filled in, hidden fields hidden, and the step's kind (a
+    one-field form of options is a choice) decided again."""
     if step.schema is None:
         return step
-    schema = resolve_options(step.schema, data, step.id) if spec.option_vars else step.schema
-    ui = hidden_ui(step.ui_schema, data)
+    schema, ui = step.schema, step.ui_schema
+    if getattr(spec, "templated", False) and render is not None:
+        schema, ui = _rendered(schema, render), _rendered(ui, render)
+    schema = resolve_options(schema, data, step.id) if spec.option_vars else schema
+    ui = hidden_ui(ui, data)
     options = form_options(schema, ui)
     kind, field, choice = step.kind, step.field, step.options
-    if spec.option_vars:
+    if spec.option_vars or step.kind == "choice":
         found = choice_field(schema, options)
         if found is not None:
             kind, (field, choice) = "choice", found

@@ -38,7 +38,7 @@ from engine.bpmn.spiff_extensions import extension_problems
 from engine.errors import CuebookError, Detail, MalformedInput, ValidationFailed
 from engine.form_options import choice_field, form_options
 from engine.model import Option
-from engine.task_data_forms import option_vars, without_markers
+from engine.task_data_forms import is_templated, option_vars, template_problems, without_markers
 
 PROP_FORM = "formJsonSchemaFilename"
 PROP_UI = "formUiSchemaFilename"
@@ -87,6 +87,7 @@ class StepSpec:
     can_go_back: bool
     lane: str | None
     option_vars: tuple[str, ...] = ()  # variables the form takes options from (task_data_forms)
+    templated: bool = False  # the form's strings hold Jinja templates (task_data_forms)
 
 
 @dataclass
@@ -291,6 +292,8 @@ def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector) -> StepSpec:
                 schema = None
     if schema is not None and props.get(PROP_UI):
         ui = _load_form(bundle, props[PROP_UI], out, elem)
+    for problem in template_problems(schema, ui):  # SpiffArena renders form files as Jinja
+        out.add(props[PROP_FORM], elem, problem)
     kind = "message"
     options: tuple[Option, ...] = ()
     field_name = None
@@ -324,6 +327,7 @@ def _step_spec(task_spec: Any, bundle: Bundle, out: _Collector) -> StepSpec:
         can_go_back=props.get(PROP_BACK, "true").strip().lower() != "false",
         lane=lane,
         option_vars=option_vars(schema),
+        templated=is_templated(schema, ui),
     )
 
 

@@ -163,6 +163,7 @@ def test_call_activity_into_another_model_and_dmn(
     assert view["step"]["text"] == "May I have your contract number, please?"
     view = step(client, op, view, answer={"contract": "100234567"}).get_json()
     assert view["step"]["text"] == "Thank you, Anna Petrova. What went wrong?"
+    assert view["step"]["schema"]["title"] == "Complaint from Anna Petrova"  # form as Jinja
     answer = {"category": "network", "complaint": "No internet since Monday", "repeated": False}
     view = step(client, op, view, answer=answer).get_json()
     assert view["status"] == "completed"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from engine.bpmn.bundle import Bundle
-from engine.bpmn.compiler import compile_bundle
+from engine.bpmn.compiler import compile_bundle, validate_bundle
 from engine.bpmn.runner import Position, Runner
 from engine.errors import InvalidAnswer, ScriptFailed
 from engine.sessions.answers import checked_answer
@@ -127,8 +128,6 @@ BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _compiled() -> Any:
-    import json
-
     return compile_bundle(
         Bundle({"fruit.bpmn": BPMN.encode(), "fruit-schema.json": json.dumps(FRUIT).encode()})
     )
@@ -161,3 +160,47 @@ def test_an_answer_is_checked_against_the_options_in_task_data() -> None:
     assert caught.value.details[0].path == "favorite"
     with pytest.raises(ScriptFailed, match=r"choose_fruit: .*'fruits', which is not set"):
         checked_answer(spec, {"favorite": "pears"}, {})
+
+
+def test_strings_of_a_form_are_jinja_templates_rendered_with_the_task_data() -> None:
+    templated = {
+        "title": "Hello {{ name }}",
+        "type": "object",
+        "properties": {
+            "favorite": {
+                "type": "string",
+                "title": "Fruit for {{ name }}",
+                "anyOf": ["options_from_task_data_var:fruits"],
+            },
+            "note": {"type": "string", "default": "{% if vip %}VIP{% endif %}"},
+        },
+    }
+    ui = {"note": {"ui:help": "Ask {{ name }} for details"}}
+    files = {
+        "fruit.bpmn": BPMN.replace(
+            'value="fruit-schema.json" />',
+            'value="fruit-schema.json" />'
+            '<spiffworkflow:property name="formUiSchemaFilename" value="fruit-uischema.json" />',
+        ).encode(),
+        "fruit-schema.json": json.dumps(templated).encode(),
+        "fruit-uischema.json": json.dumps(ui).encode(),
+    }
+    compiled = compile_bundle(Bundle(files))
+    spec = compiled.steps["choose_fruit"]
+    assert spec.templated
+    runner = Runner(lambda: None, TemplateRenderer())
+    data = {"fruits": FRUITS, "name": "Anna", "vip": True}
+    step = runner.describe(compiled, Position("waiting", step_spec=spec), data)
+    assert step.schema is not None and step.ui_schema is not None
+    assert step.schema["title"] == "Hello Anna"
+    assert step.schema["properties"]["favorite"]["title"] == "Fruit for Anna"
+    assert step.schema["properties"]["note"]["default"] == "VIP"
+    assert step.ui_schema["note"]["ui:help"] == "Ask Anna for details"
+    assert spec.schema is not None and spec.schema["title"] == "Hello {{ name }}"
+
+
+def test_a_broken_template_in_a_form_is_refused_at_deploy() -> None:
+    broken = {**FRUIT, "title": "Hello {{ name "}
+    files = {"fruit.bpmn": BPMN.encode(), "fruit-schema.json": json.dumps(broken).encode()}
+    problems = [str(p) for p in validate_bundle(Bundle(files))]
+    assert problems and problems[0].startswith("fruit-schema.json: choose_fruit: template ")
