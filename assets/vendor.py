@@ -1,8 +1,9 @@
-"""Copy the prebuilt bpmn-js bundles from assets/node_modules into web/static/vendor/.
+"""Copy the prebuilt browser bundles from assets/node_modules into web/static/vendor/.
 
 Run by `make vendor` after `npm ci` in this folder. The copies are committed, so serving
-them needs no Node. manifest.json records the version and integrity from the lock file
-and a SHA-256 of every copied file; tests/unit/test_vendored_assets.py checks them.
+them needs no Node. Each package's folder gets a manifest.json recording the version and
+integrity from the lock file, the licenses of the package and of what it depends on, and a
+SHA-256 of every copied file; tests/unit/test_vendored_assets.py checks them.
 """
 
 from __future__ import annotations
@@ -11,21 +12,45 @@ import hashlib
 import json
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MODULES = HERE / "node_modules"
-TARGET = HERE.parent / "web" / "static" / "vendor" / "bpmn-js"
-PACKAGE = "bpmn-js"
-BUNDLES = ("bpmn-navigated-viewer.production.min.js", "bpmn-modeler.production.min.js")
+VENDOR = HERE.parent / "web" / "static" / "vendor"
 LICENSE_NAMES = ("LICENSE", "license", "LICENSE.md", "LICENSE.txt", "NOTICE")
+
+
+@dataclass(frozen=True)
+class Vendored:
+    """What of one npm package is served: its bundles (their license notices beside them)
+    and whole folders, all under ``source`` in the package."""
+
+    source: str
+    bundles: tuple[str, ...]
+    extra_files: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()
+
+
+PACKAGES = {
+    "bpmn-js": Vendored(
+        source="dist",
+        bundles=("bpmn-navigated-viewer.production.min.js", "bpmn-modeler.production.min.js"),
+        folders=("assets",),
+    ),
+    "swagger-ui-dist": Vendored(
+        source="",
+        bundles=("swagger-ui-bundle.js",),
+        extra_files=("swagger-ui.css", "swagger-ui-bundle.js.LICENSE.txt"),
+    ),
+}
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def locked_packages() -> dict[str, dict[str, str]]:
+def locked_packages() -> dict[str, dict[str, object]]:
     lock = json.loads((HERE / "package-lock.json").read_text(encoding="utf-8"))
     return {
         name.removeprefix("node_modules/"): entry
@@ -34,53 +59,76 @@ def locked_packages() -> dict[str, dict[str, str]]:
     }
 
 
-def copy_licenses(packages: dict[str, dict[str, str]]) -> dict[str, str]:
-    """Every locked package's license (and notice) files: the bundles contain their code."""
+def with_dependencies(name: str, packages: dict[str, dict[str, object]]) -> set[str]:
+    """``name`` and every package it depends on, directly or not, as the lock file has them."""
+    found: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in found:
+            continue
+        found.add(current)
+        todo.extend(dict(packages[current].get("dependencies") or {}))  # type: ignore[call-overload]
+    return found
+
+
+def copy_licenses(
+    names: set[str], packages: dict[str, dict[str, object]], target: Path
+) -> dict[str, str]:
+    """The license (and notice) files of ``names``: the bundles contain their code."""
     licenses: dict[str, str] = {}
-    for name, entry in sorted(packages.items()):
+    for name in sorted(names):
         folder = MODULES / name
         found = [folder / n for n in LICENSE_NAMES if (folder / n).is_file()]
         if not found:
             sys.exit(f"{name}: no license file in {folder}")
         for path in found:
             kind = "NOTICE" if path.name == "NOTICE" else "LICENSE"
-            out = TARGET / "licenses" / f"{name.replace('/', '__')}.{kind}.txt"
+            out = target / "licenses" / f"{name.replace('/', '__')}.{kind}.txt"
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, out)
+        entry = packages[name]
         licenses[name] = f"{entry['version']} {entry.get('license', '')}".strip()
     return licenses
 
 
-def main() -> None:
-    packages = locked_packages()
-    locked = packages[PACKAGE]
-    installed = json.loads((MODULES / PACKAGE / "package.json").read_text(encoding="utf-8"))
+def vendor(package: str, what: Vendored, packages: dict[str, dict[str, object]]) -> None:
+    locked = packages[package]
+    installed = json.loads((MODULES / package / "package.json").read_text(encoding="utf-8"))
     if installed["version"] != locked["version"]:
-        sys.exit(f"{PACKAGE} {installed['version']} installed, {locked['version']} locked")
-    dist = MODULES / PACKAGE / "dist"
-    if TARGET.exists():
-        shutil.rmtree(TARGET)
-    TARGET.mkdir(parents=True)
-    for name in BUNDLES:
-        shutil.copyfile(dist / name, TARGET / name)
-    shutil.copytree(dist / "assets", TARGET / "assets")
-    licenses = copy_licenses(packages)
+        sys.exit(f"{package} {installed['version']} installed, {locked['version']} locked")
+    source = MODULES / package / what.source
+    target = VENDOR / package
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name in (*what.bundles, *what.extra_files):
+        shutil.copyfile(source / name, target / name)
+    for folder in what.folders:
+        shutil.copytree(source / folder, target / folder)
+    licenses = copy_licenses(with_dependencies(package, packages), packages, target)
     files = {
-        p.relative_to(TARGET).as_posix(): sha256(p)
-        for p in sorted(TARGET.rglob("*"))
+        p.relative_to(target).as_posix(): sha256(p)
+        for p in sorted(target.rglob("*"))
         if p.is_file()
     }
     manifest = {
-        "package": PACKAGE,
+        "package": package,
         "version": locked["version"],
         "integrity": locked["integrity"],
-        "bundles": list(BUNDLES),
+        "bundles": list(what.bundles),
         "licenses": licenses,
         "files": files,
     }
     text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
-    (TARGET / "manifest.json").write_text(text, encoding="utf-8")
-    print(f"{PACKAGE} {locked['version']}: {len(files)} files in {TARGET}")
+    (target / "manifest.json").write_text(text, encoding="utf-8")
+    print(f"{package} {locked['version']}: {len(files)} files in {target}")
+
+
+def main() -> None:
+    packages = locked_packages()
+    for package, what in PACKAGES.items():
+        vendor(package, what, packages)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The vendored bpmn-js files are there and are the version the lock file pins (`make vendor`)."""
+"""The vendored bpmn-js and Swagger UI files are there and are the versions the lock file pins
+(`make vendor`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from web.vendored import VENDOR, vendored_version
 
 ASSETS = ROOT / "assets"
 BPMN_JS = VENDOR / "bpmn-js"
+SWAGGER_UI = VENDOR / "swagger-ui-dist"
+PACKAGES = ("bpmn-js", "swagger-ui-dist")
 STYLES = ("assets/diagram-js.css", "assets/bpmn-js.css", "assets/bpmn-font/css/bpmn.css")
 
 
@@ -32,10 +35,11 @@ def locked() -> dict[str, Any]:
     return {k.removeprefix("node_modules/"): v for k, v in packages.items() if k}
 
 
-def test_the_package_is_pinned_exactly() -> None:
-    wanted = _json(ASSETS / "package.json")["dependencies"]["bpmn-js"]
+@pytest.mark.parametrize("package", PACKAGES)
+def test_the_package_is_pinned_exactly(package: str) -> None:
+    wanted = _json(ASSETS / "package.json")["dependencies"][package]
     assert wanted[0].isdigit() and all(c.isdigit() or c == "." for c in wanted), wanted
-    assert _json(ASSETS / "package-lock.json")["packages"][""]["dependencies"]["bpmn-js"] == wanted
+    assert _json(ASSETS / "package-lock.json")["packages"][""]["dependencies"][package] == wanted
 
 
 def test_the_manifest_names_the_locked_version(
@@ -55,24 +59,53 @@ def test_each_bundle_says_its_version_in_its_header(bundle: str, manifest: dict[
     assert f"{bundle}.production.min.js" in manifest["bundles"]
 
 
-def test_every_file_matches_the_manifest(manifest: dict[str, Any]) -> None:
+def _files_match_manifest(folder: Path) -> set[str]:
+    manifest = _json(folder / "manifest.json")
     on_disk = {
-        p.relative_to(BPMN_JS).as_posix()
-        for p in BPMN_JS.rglob("*")
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
         if p.is_file() and p.name != "manifest.json"
     }
     assert on_disk == set(manifest["files"])
     for name, digest in manifest["files"].items():
-        assert hashlib.sha256((BPMN_JS / name).read_bytes()).hexdigest() == digest, name
-    assert set(STYLES) <= on_disk
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    return on_disk
 
 
-def test_every_bundled_package_has_its_license(
-    manifest: dict[str, Any], locked: dict[str, Any]
-) -> None:
-    assert set(manifest["licenses"]) == set(locked)
-    for name in locked:
-        path = BPMN_JS / "licenses" / f"{name.replace('/', '__')}.LICENSE.txt"
+def test_every_file_matches_the_manifest() -> None:
+    assert set(STYLES) <= _files_match_manifest(BPMN_JS)
+    assert {"swagger-ui-bundle.js", "swagger-ui.css"} <= _files_match_manifest(SWAGGER_UI)
+
+
+def _with_dependencies(name: str, locked: dict[str, Any]) -> set[str]:
+    found, todo = set(), [name]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(locked[current].get("dependencies") or {})
+    return found
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_bundled_package_has_its_license(package: str, locked: dict[str, Any]) -> None:
+    manifest = _json(VENDOR / package / "manifest.json")
+    assert manifest["version"] == locked[package]["version"]
+    assert manifest["integrity"] == locked[package]["integrity"]
+    assert vendored_version(package) == manifest["version"]
+    names = _with_dependencies(package, locked)
+    assert set(manifest["licenses"]) == names
+    for name in names:
+        path = VENDOR / package / "licenses" / f"{name.replace('/', '__')}.LICENSE.txt"
         assert path.is_file() and path.stat().st_size > 100, name
+
+
+def test_the_bpmn_io_terms_travel_with_bpmn_js() -> None:
     notice = (BPMN_JS / "licenses" / "bpmn-js.LICENSE.txt").read_text(encoding="utf-8")
     assert "watermark" in notice  # bpmn.io's terms: the logo stays visible on every diagram
+
+
+def test_the_swagger_ui_bundle_says_its_license_notice() -> None:
+    header = (SWAGGER_UI / "swagger-ui-bundle.js").read_bytes()[:100].decode("utf-8")
+    assert "swagger-ui-bundle.js.LICENSE.txt" in header
+    assert (SWAGGER_UI / "swagger-ui-bundle.js.LICENSE.txt").stat().st_size > 100
