@@ -15,6 +15,7 @@ from lxml import etree
 from engine.bpmn.sandbox import check_code
 from importers.camunda import expressions
 from importers.camunda.expressions import Untranslatable
+from importers.camunda.form_steps import translate_start_form
 from importers.camunda.mappings import Where, report_listeners, translate_input_output
 from importers.camunda.multi_instance import translate_loop
 from importers.camunda.namespaces import (
@@ -25,15 +26,14 @@ from importers.camunda.namespaces import (
     SPIFF_NS,
     ZEEBE_NS,
 )
+from importers.camunda.output import Output
 from importers.camunda.report import Report
 from importers.camunda.source import NotAModel
 from importers.camunda.tasks import (
-    Output,
     translate_business_rule,
     translate_call,
     translate_delegate,
     translate_script,
-    translate_start_form,
     translate_user_task,
 )
 from importers.camunda.tree import (

@@ -23,6 +23,7 @@ class Form:
     ui_schema: dict[str, Any]
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    origin: str = "form"
 
     @property
     def fields(self) -> list[str]:

@@ -21,9 +21,9 @@ from engine.errors import CuebookError
 from importers.camunda.bpmn import convert_bpmn, is_camunda7
 from importers.camunda.dmn import Decisions, convert_dmn
 from importers.camunda.namespaces import BPMN_NS
+from importers.camunda.output import Output
 from importers.camunda.report import Report
 from importers.camunda.source import NotAModel, SourceFile, read_source
-from importers.camunda.tasks import Output
 
 REPORT_FILE = "import-report.txt"
 MANIFEST = "cuebook.json"
@@ -88,20 +88,38 @@ def _entry_process(roots: dict[str, Any], report: Report) -> tuple[str, str]:
     return candidates[0]
 
 
+def _form_documents(sources: list[SourceFile], report: Report) -> dict[str, dict[str, Any]]:
+    """Camunda Forms by their id and by their file name, for the steps that link them."""
+    documents: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        if source.kind != "form":
+            continue
+        try:
+            document = json.loads(source.data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            report.marked(source.name, "", "", f"not a readable Camunda Form: {exc}", "fix it")
+            continue
+        if not isinstance(document, dict):
+            report.marked(source.name, "", "", "not a Camunda Form", "fix or remove the file")
+            continue
+        documents[source.name] = document
+        if isinstance(document.get("id"), str):
+            documents[document["id"]] = document
+    return documents
+
+
+def _form_id(documents: dict[str, dict[str, Any]], name: str) -> str:
+    ident = documents.get(name, {}).get("id")
+    return ident if isinstance(ident, str) else name
+
+
 def _convert_all(sources: list[SourceFile], report: Report) -> tuple[dict[str, bytes], str]:
     files: dict[str, bytes] = {}
     decisions = Decisions()
     single = len(sources) == 1
+    documents = _form_documents(sources, report)
     for source in sources:
-        if source.kind == "form":
-            report.marked(
-                source.name,
-                "",
-                "",
-                "a Camunda Forms (form-js) file is not translated",
-                "draw the form as a JSON Schema and name it in the user task",
-            )
-        elif source.kind == "dmn":
+        if source.kind == "dmn":
             root = _parse(source, report, single)
             if root is not None:
                 convert_dmn(root, source.name, report, decisions)
@@ -115,14 +133,20 @@ def _convert_all(sources: list[SourceFile], report: Report) -> tuple[dict[str, b
             "Platform exporter)"
         )
     forms: dict[str, bytes] = {}
+    used: set[str] = set()
     converted: dict[str, Any] = {}
     for source, root in parsed:
-        out = Output(forms=forms, decisions=decisions.outputs)
+        out = Output(
+            forms=forms, decisions=decisions.outputs, form_documents=documents, used_forms=used
+        )
         name = _bpmn_name(source, files)
         clean = convert_bpmn(root, name, report, out)
         converted[name] = clean
         files[name] = etree.tostring(clean, xml_declaration=True, encoding="UTF-8")
     files.update(forms)
+    for source in sources:
+        if source.kind == "form" and not {source.name, _form_id(documents, source.name)} & used:
+            report.note(source.name, "", "", "a Camunda Form no step links to; left out")
     process_id, title = _entry_process(converted, report)
     manifest = {
         "primary_process_id": process_id,

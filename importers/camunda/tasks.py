@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 
 from engine.bpmn.sandbox import check_code
 from importers.camunda import expressions
-from importers.camunda.diagram import draw_task_below
 from importers.camunda.expressions import Untranslatable
-from importers.camunda.forms import read_form
+from importers.camunda.form_steps import attach_form, step_form
 from importers.camunda.mappings import Where
+from importers.camunda.output import Output
 from importers.camunda.report import Report, Stub
 from importers.camunda.tree import (
     add_documentation,
@@ -32,71 +30,9 @@ from importers.camunda.tree import (
     spiff,
 )
 
-PROP_FORM = "formJsonSchemaFilename"
-PROP_UI = "formUiSchemaFilename"
 PROP_HANDOFF = "cuebook:handoff"
 DELEGATES = ("class", "delegateExpression", "expression")
 _QUEUE = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-@dataclass
-class Output:
-    """What the translation of one file adds to the bundle beside the file itself."""
-
-    forms: dict[str, bytes] = field(default_factory=dict)
-    lanes: dict[str, list[str]] = field(default_factory=dict)  # group -> task ids
-    decisions: dict[str, list[str]] = field(default_factory=dict)  # decision -> outputs
-
-
-def _json(data: Any) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
-
-
-def _form_name(element: str, taken: dict[str, bytes]) -> str:
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", element) or "form"
-    name, number = base, 2
-    while f"{name}.schema.json" in taken:
-        name, number = f"{base}_{number}", number + 1
-    return name
-
-
-def attach_form(node: Any, form_data: Any, where: Where, report: Report, out: Output) -> None:
-    """Write the form files of a camunda:formData and point the user task at them."""
-    form = read_form(form_data, node.get("name") or where.element)
-    base = _form_name(where.element, out.forms)
-    schema_file, ui_file = f"{base}.schema.json", f"{base}.uischema.json"
-    out.forms[schema_file] = _json(form.schema)
-    out.forms[ui_file] = _json(form.ui_schema)
-    set_property(node, PROP_FORM, schema_file)
-    set_property(node, PROP_UI, ui_file)
-    report.translated(
-        where.file,
-        where.element,
-        where.kind,
-        f"form with {len(form.fields)} field(s) ({', '.join(form.fields)}) -> "
-        f"{schema_file}, {ui_file}",
-    )
-    for problem in form.problems:
-        report.marked(
-            where.file, where.element, where.kind, f"form: {problem}", "adjust the JSON Schema"
-        )
-    for note in form.notes:
-        report.note(where.file, where.element, where.kind, f"form: {note}")
-
-
-def _form_key(node: Any, where: Where, report: Report) -> None:
-    for key in ("formKey", "formRef"):
-        value = pop_attr(node, key)
-        if value:
-            report.marked(
-                where.file,
-                where.element,
-                where.kind,
-                f"camunda:{key}={value!r} names a form outside the model; the step shows no form",
-                "draw the form as a JSON Schema (+ UI schema) and set formJsonSchemaFilename",
-            )
-    for key in ("formRefBinding", "formRefVersion"):
-        pop_attr(node, key)
 
 
 def queue_name(group: str) -> str:
@@ -142,50 +78,10 @@ def _assignment(node: Any, where: Where, report: Report, out: Output) -> None:
 
 
 def translate_user_task(node: Any, where: Where, report: Report, out: Output) -> None:
-    for form_data in camunda_children(node, "formData"):
-        attach_form(node, form_data, where, report, out)
-    _form_key(node, where, report)
+    form = step_form(node, where, report, out)
+    if form is not None:
+        attach_form(node, form, where, report, out)
     _assignment(node, where, report, out)
-
-
-def translate_start_form(node: Any, where: Where, report: Report, out: Output) -> None:
-    """A start event's form becomes a user task right after the start."""
-    initiator = pop_attr(node, "initiator")
-    if initiator:
-        report.note(
-            where.file, where.element, where.kind, f"camunda:initiator={initiator!r} left out"
-        )
-    _form_key(node, where, report)
-    forms = camunda_children(node, "formData")
-    if not forms:
-        return
-    process = node.getparent()
-    task_id = f"{where.element}_form"
-    task = etree.Element(bpmn("userTask"), id=task_id, name=node.get("name") or "Start form")
-    flow = etree.Element(
-        bpmn("sequenceFlow"), id=f"{task_id}_flow", sourceRef=where.element, targetRef=task_id
-    )
-    etree.SubElement(task, bpmn("incoming")).text = flow.get("id")
-    moved = [(o.text or "").strip() for o in node.findall(bpmn("outgoing"))]
-    for outgoing in node.findall(bpmn("outgoing")):
-        etree.SubElement(task, bpmn("outgoing")).text = outgoing.text
-        for seq in process.iterfind(bpmn("sequenceFlow")):
-            if seq.get("id") == (outgoing.text or "").strip():
-                seq.set("sourceRef", task_id)
-        node.remove(outgoing)
-    etree.SubElement(node, bpmn("outgoing")).text = flow.get("id")
-    process.insert(process.index(node) + 1, task)
-    process.insert(process.index(task) + 1, flow)
-    attach_form(task, forms[0], Where(where.file, task_id, "userTask"), report, out)
-    root = node.getroottree().getroot()
-    drawn = draw_task_below(root, where.element, task_id, flow.get("id"), moved)
-    report.note(
-        where.file,
-        where.element,
-        where.kind,
-        f"the start form became the first step {task_id!r} (Cuebook starts without a form)"
-        + ("; it is drawn below the start event" if drawn else ""),
-    )
 
 
 def _stub_name(origin_key: str, origin: str, element: str) -> str:

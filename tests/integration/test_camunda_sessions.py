@@ -119,3 +119,30 @@ def test_a_replaced_delegate_passes_and_the_translated_expression_runs(
     assert left == [
         "start", "score", "notify", "double", "archive", "crm", "http_call", "mail", "end",
     ]  # fmt: skip
+
+
+def test_a_camunda_form_with_options_from_a_variable_runs(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str, tmp_path: Path
+) -> None:
+    deploy(bundle("camunda_forms", tmp_path), key)
+    op = tokens["operator"]
+    branches = [{"label": "North", "value": "north"}, {"label": "South", "value": "south"}]
+    resp = client.post(
+        "/api/v1/sessions",
+        json={"script": key, "variables": {"branches": branches}},
+        headers=auth(op),
+    )
+    view = resp.get_json()
+    assert view["step"]["id"] == "start_form"
+    answer = {"customer_name": "Ann", "category": "quality", "branch": "west"}
+    refused = client.post(
+        f"/api/v1/sessions/{view['session_id']}/steps",
+        json={"step_token": view["step_token"], "answer": answer},
+        headers=auth(op),
+    )
+    assert refused.status_code == 422  # not one of the variable's options
+    view = step(client, op, view, {**answer, "branch": "south"})
+    assert view["step"]["id"] == "confirm"
+    view = step(client, op, view, {"resolved": True})
+    assert view["step"]["id"] == "legacy"
+    assert step(client, op, view, {})["status"] == "completed"

@@ -37,6 +37,7 @@ MARKED_MODELS = [
     "conditions.bpmn",
     "decisions_dmn11",
     "multi_instance.bpmn",
+    "camunda_forms",
 ]
 NOT_CAMUNDA = ["not_camunda.bpmn", "zeebe.bpmn", "not_a_model.csv"]
 
@@ -216,3 +217,23 @@ def test_xml_with_entities_is_refused_without_expanding_them(tmp_path: Path) -> 
     )
     with pytest.raises(NotAModel, match="entities"):
         import_camunda(evil)
+
+
+def test_camunda_forms_linked_by_form_ref_and_form_key_become_json_schema(tmp_path: Path) -> None:
+    out, report = imported("camunda_forms", tmp_path)
+    schema = json.loads((out / "start_form.schema.json").read_text())
+    ui = json.loads((out / "start_form.uischema.json").read_text())
+    props = schema["properties"]
+    assert schema["required"] == ["customer_name", "category"]
+    assert schema["description"].startswith("# Complaint")
+    assert props["order_number"]["pattern"] == "^[0-9]{8}$"
+    assert props["amount"] == {"type": "number", "title": "Amount", "minimum": 0, "maximum": 10000}
+    assert props["channel"]["default"] == "phone" and ui["channel"] == {"ui:widget": "radio"}
+    assert props["topics"]["items"]["oneOf"][1] == {"const": "staff", "title": "Staff"}
+    assert props["bought_on"]["format"] == "date" and props["urgent"]["type"] == "boolean"
+    assert props["branch"]["anyOf"] == ["options_from_task_data_var:branches"]
+    assert "submit" not in props and ui["order_number"] == {"ui:help": "Eight digits"}
+    confirm = json.loads((out / "confirm.schema.json").read_text())
+    assert confirm["properties"] == {"resolved": {"type": "boolean", "title": "Resolved?"}}
+    assert "Camunda Form 'complaint_form' with 10 field(s)" in report
+    assert "embedded:app:forms/legacy.html" in report
