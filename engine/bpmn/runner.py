@@ -78,7 +78,15 @@ class FlowDiverted(Exception):
 
 class Suspended(Exception):
     """Raised inside a task to stop the step so its caller can do something outside the
-    transaction (a service call) and run the step again. Never converted to an error."""
+    transaction (a service call) and run the step again. Never converted to an error.
+
+    The runner records where it stopped: the workflow as it stands, the task that raised
+    it, and the elements left so far, so that the step can go on from there (``go_on``)
+    instead of being run again from the start."""
+
+    workflow: Any = None
+    task: Any = None
+    ran: list[TaskEvent] | None = None
 
 
 def find_cause(exc: BaseException, kind: type[BaseException]) -> Any:
@@ -160,6 +168,8 @@ class Runner:
             except SpiffWorkflowException as exc:
                 suspended = find_cause(exc, Suspended)
                 if suspended is not None:
+                    suspended.workflow, suspended.ran = workflow, ran
+                    suspended.task = getattr(exc, "task", None)
                     raise suspended from None
                 diverted = find_cause(exc, FlowDiverted)
                 if diverted is None:
@@ -179,6 +189,12 @@ class Runner:
             task.run()
         except SpiffWorkflowException as exc:
             raise engine_error(exc) from exc
+        self.advance(workflow, ran)
+
+    def go_on(self, workflow: BpmnWorkflow, task: Any, ran: list[TaskEvent]) -> None:
+        """Run on from the task a step was suspended at (its call's outcome is at hand now):
+        the task runs again, then the engine steps that follow it."""
+        task._set_state(TaskState.READY)
         self.advance(workflow, ran)
 
     def human_tasks(self, workflow: BpmnWorkflow) -> list[Any]:
