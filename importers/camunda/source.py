@@ -1,7 +1,7 @@
 """The files of a Camunda 7 model: one .bpmn, a folder, or a .zip, read within limits.
 
 Only model files are read (.bpmn, .dmn and their ``.bpmn20.xml``/``.dmn11.xml`` spellings,
-and Camunda Forms' ``.form`` to report them). A .zip is never extracted to disk: each
+and Camunda Forms' ``.form``). A .zip is never extracted to disk: each
 entry's name is checked (no absolute paths, no ``..``, no drive letters), entries and
 bytes are counted while reading, so neither a zip bomb nor a lying header gets past.
 """
