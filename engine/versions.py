@@ -28,6 +28,7 @@ from engine.errors import (
 )
 from engine.outbox import event_row
 from engine.persistence.database import UnitOfWork
+from engine.releases import Share, main_share, read_split, split_json, wanted_shares
 
 MANIFEST = "cuebook.json"
 KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -227,18 +228,88 @@ def publish_version(
     )
 
 
-def rollback(uow: UnitOfWork, key: str, *, actor: str, now: datetime) -> int:
-    """Publish again the version that was live before the current one."""
+def release_versions(
+    uow: UnitOfWork, key: str, versions: Any, *, actor: str, now: datetime
+) -> dict[str, Any]:
+    """Split new sessions between versions by weight (``versions``: a request's list of
+    {number, weight}); one version at 100 is a publish."""
+    wanted = wanted_shares(versions)
     script = uow.scripts.get(key, for_update=True)
     if script is None:
         raise ScriptNotFound(f"script {key!r} not found")
-    current = script["published_version"]
-    history = [r["version_number"] for r in uow.scripts.releases(script["id"])]
-    previous = next((n for n in history if n != current), None)
-    if current is None or previous is None:
+    shares = []
+    for i, share in enumerate(wanted):
+        row = uow.scripts.version(script["id"], share.number)
+        if row is None:
+            raise ValidationFailed(
+                f"script {key!r} has no version {share.number}",
+                [Detail(f"versions[{i}].number", f"no version {share.number}")],
+            )
+        shares.append(Share(share.number, share.weight, int(row["id"])))
+    _release(uow, script, tuple(shares), actor=actor, now=now, action="release")
+    return {"script": key, **release_of(uow.scripts.get(key) or script)}
+
+
+def _release(
+    uow: UnitOfWork,
+    script: Any,
+    shares: tuple[Share, ...],
+    *,
+    actor: str,
+    now: datetime,
+    action: str,
+) -> None:
+    if len(shares) == 1:
+        publish_version(uow, script["key"], shares[0].number, actor=actor, now=now, action=action)
+        return
+    main, split = main_share(shares), split_json(shares)
+    uow.scripts.set_published(script["id"], main.number, None, now, split=split)
+    uow.scripts.add_release(script["id"], main.number, action, actor, now, split=split)
+    data = {
+        "script": script["key"],
+        "versions": [s.as_dict() for s in shares],
+        "previous": _shares_of(script["published_version"], script["release_split"]),
+        "action": action,
+        "actor": actor,
+    }
+    uow.outbox.add_many([event_row("script.released", script["key"], data, now)])
+
+
+def _shares_of(number: int | None, split: str | None) -> list[dict[str, int]]:
+    if split:
+        return [s.as_dict() for s in read_split(split)]
+    return [] if number is None else [{"number": int(number), "weight": 100}]
+
+
+def release_of(script: Any) -> dict[str, Any]:
+    """What a script's release is now: its published version and the split, if any."""
+    return {
+        "published_version": script["published_version"],
+        "release": _shares_of(script["published_version"], script["release_split"]),
+    }
+
+
+def rollback(uow: UnitOfWork, key: str, *, actor: str, now: datetime) -> int:
+    """Release again what was live before the current release (a version, or a split).
+    Returns the version new sessions now mostly start on."""
+    script = uow.scripts.get(key, for_update=True)
+    if script is None:
+        raise ScriptNotFound(f"script {key!r} not found")
+    current = _shares_of(script["published_version"], script["release_split"])
+    previous = None
+    for row in uow.scripts.releases(script["id"]):
+        earlier = _shares_of(row["version_number"], row["split"])
+        if earlier != current:
+            previous = row
+            break
+    if not current or previous is None:
         raise NothingToRollBack(f"script {key!r} has no earlier published version to roll back to")
-    publish_version(uow, key, previous, actor=actor, now=now, action="rollback")
-    return int(previous)
+    if previous["split"]:
+        shares = read_split(previous["split"])
+        _release(uow, script, shares, actor=actor, now=now, action="rollback")
+        return main_share(shares).number
+    publish_version(uow, key, previous["version_number"], actor=actor, now=now, action="rollback")
+    return int(previous["version_number"])
 
 
 def list_scripts(uow: UnitOfWork) -> list[dict[str, Any]]:
@@ -246,7 +317,7 @@ def list_scripts(uow: UnitOfWork) -> list[dict[str, Any]]:
         {
             "key": r["key"],
             "title": r["title"],
-            "published_version": r["published_version"],
+            **release_of(r),
             "updated_at": r["updated_at"].isoformat() if r["updated_at"] else None,
         }
         for r in uow.scripts.all()
@@ -257,6 +328,10 @@ def list_versions(uow: UnitOfWork, key: str) -> list[dict[str, Any]]:
     script = uow.scripts.get(key)
     if script is None:
         raise ScriptNotFound(f"script {key!r} not found")
+    weights = {
+        s["number"]: s["weight"]
+        for s in _shares_of(script["published_version"], script["release_split"])
+    }
     return [
         {
             "number": r["number"],
@@ -266,6 +341,7 @@ def list_versions(uow: UnitOfWork, key: str) -> list[dict[str, Any]]:
             "created_at": r["created_at"].isoformat(),
             "created_by": r["created_by"],
             "published": r["number"] == script["published_version"],
+            "weight": weights.get(int(r["number"]), 0),
         }
         for r in uow.scripts.versions(script["id"])
     ]

@@ -29,6 +29,7 @@ _PUBLISHED = (
         scripts.c.key,
         script_versions.c.id.label("version_id"),
         script_versions.c.number,
+        scripts.c.release_split,
     )
     .select_from(
         scripts.join(
@@ -60,9 +61,19 @@ class ScriptRepository:
         return int(res.inserted_primary_key[0])  # type: ignore[index]
 
     def set_published(
-        self, script_id: int, number: int | None, title: str | None, now: datetime
+        self,
+        script_id: int,
+        number: int | None,
+        title: str | None,
+        now: datetime,
+        split: str | None = None,
     ) -> None:
-        values: dict[str, Any] = {"published_version": number, "updated_at": now}
+        """Point new sessions at ``number``, or split them (``split``: JSON, see releases)."""
+        values: dict[str, Any] = {
+            "published_version": number,
+            "release_split": split,
+            "updated_at": now,
+        }
         if title is not None:
             values["title"] = title
         self.conn.execute(scripts.update().where(scripts.c.id == script_id).values(**values))
@@ -106,7 +117,13 @@ class ScriptRepository:
         return int(res.inserted_primary_key[0])  # type: ignore[index]
 
     def add_release(
-        self, script_id: int, number: int, action: str, actor: str, now: datetime
+        self,
+        script_id: int,
+        number: int,
+        action: str,
+        actor: str,
+        now: datetime,
+        split: str | None = None,
     ) -> None:
         self.conn.execute(
             releases.insert().values(
@@ -115,6 +132,7 @@ class ScriptRepository:
                 action=action,
                 actor=actor,
                 released_at=now,
+                split=split,
             )
         )
 
@@ -149,7 +167,8 @@ class ScriptRepository:
         return self.conn.execute(q).mappings().first()
 
     def published_version_id(self, key: str) -> RowMapping | None:
-        """The one read a session start needs: the script and its published version."""
+        """The one read a session start needs: the script, its published version and the
+        release's split, if any (``engine.releases.chosen_version`` picks from it)."""
         return self.conn.execute(_PUBLISHED, {"key": key}).mappings().first()
 
 

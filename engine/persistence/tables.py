@@ -24,6 +24,9 @@ scripts = sa.Table(
     sa.Column("key", sa.String(100), nullable=False, unique=True),
     sa.Column("title", sa.String(300), nullable=False, server_default=""),
     sa.Column("published_version", sa.Integer, nullable=True),
+    # A canary split of new sessions (JSON: number, weight, version_id per version); NULL
+    # when the published version takes them all.
+    sa.Column("release_split", sa.Text, nullable=True),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
 )
@@ -53,6 +56,7 @@ releases = sa.Table(
     sa.Column("action", sa.String(20), nullable=False),
     sa.Column("actor", sa.String(200), nullable=False, server_default=""),
     sa.Column("released_at", TS, nullable=False),
+    sa.Column("split", sa.Text, nullable=True),  # the split released; NULL: 100% the version
     sa.Index("ix_releases_script_id_id", "script_id", "id"),
 )
 
