@@ -57,6 +57,9 @@ QUIET_ATTRIBUTES = frozenset(
     }
 )  # fmt: skip
 PLACEHOLDER_CONDITION = "False"
+_BEFORE_LANES = frozenset(
+    {"documentation", "extensionElements", "auditing", "monitoring", "property"}
+)  # what the BPMN schema puts before a process's laneSet
 
 
 def is_camunda7(root: Any, name: str) -> bool:
@@ -119,7 +122,10 @@ _CRON = re.compile(r"^\S+(\s+\S+){4,6}$")
 
 
 def _timer(node: Any, file: str, report: Report) -> None:
-    where = element_id(node)
+    definition = node.getparent()
+    event = definition.getparent() if definition is not None else None
+    where = element_id(event if event is not None else node)
+    kind = local(event) if event is not None else local(node)
     text = (node.text or "").strip()
     try:
         if expressions.has_expression(text):
@@ -133,13 +139,13 @@ def _timer(node: Any, file: str, report: Report) -> None:
         report.marked(
             file,
             where,
-            local(node),
+            kind,
             f"timer {text!r} not translated ({exc}); it is PT1H now",
             "write an ISO 8601 duration, date or cycle (R3/PT10M)",
         )
         return
     node.text = python
-    report.translated(file, where, local(node), f"timer {text} -> {python}")
+    report.translated(file, where, kind, f"{local(node)} {text} -> {python}")
 
 
 def _message(node: Any, file: str, report: Report, variables: dict[str, str]) -> None:
@@ -271,7 +277,10 @@ def _add_lanes(root: Any, file: str, out: Output) -> None:
             )
             for task in tasks:
                 etree.SubElement(lane, bpmn("flowNodeRef")).text = task
-        position = 1 if len(process) and local(process[0]) == "documentation" else 0
+        position = 0
+        for index, child in enumerate(process):
+            if local(child) in _BEFORE_LANES:
+                position = index + 1
         process.insert(position, lane_set)
 
 

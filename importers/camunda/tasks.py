@@ -50,13 +50,15 @@ def _assignment(node: Any, where: Where, report: Report, out: Output) -> None:
                 f"candidate groups come from an expression ({groups})",
                 f"name the queue in the {PROP_HANDOFF} property",
             )
-        else:
-            names = [g.strip() for g in groups.split(",") if g.strip()]
+        elif names := [g.strip() for g in groups.split(",") if g.strip()]:
             queue = queue_name(names[0])
             set_property(node, PROP_HANDOFF, queue)
             out.lanes.setdefault(names[0], []).append(where.element)
             others = f"; other groups {', '.join(names[1:])} left out" if names[1:] else ""
-            message = f"candidate group {names[0]!r} -> lane and handoff queue {queue!r}"
+            message = (
+                f"candidate group {names[0]!r} -> handoff queue {queue!r} "
+                "(and a lane of that name when the process has no lanes)"
+            )
             report.translated(where.file, where.element, where.kind, message + others)
     for key in ("assignee", "candidateUsers"):
         value = pop_attr(node, key)
@@ -203,6 +205,7 @@ def translate_script(node: Any, where: Where, report: Report) -> None:
                 return
         except Untranslatable:
             pass
+    language = language or "unnamed language"
     origin = f"external {language} script {resource!r}" if resource else f"{language} script"
     lines = commented(f"Camunda {origin}, not imported; rewrite it in Python:\n{text}")
     lines.append(f"{result} = None" if result else "pass")

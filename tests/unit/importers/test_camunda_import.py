@@ -38,6 +38,7 @@ MARKED_MODELS = [
     "decisions_dmn11",
     "multi_instance.bpmn",
     "camunda_forms",
+    "default_namespace.bpmn",
 ]
 NOT_CAMUNDA = ["not_camunda.bpmn", "zeebe.bpmn", "not_a_model.csv"]
 
@@ -237,3 +238,14 @@ def test_camunda_forms_linked_by_form_ref_and_form_key_become_json_schema(tmp_pa
     assert confirm["properties"] == {"resolved": {"type": "boolean", "title": "Resolved?"}}
     assert "Camunda Form 'complaint_form' with 10 field(s)" in report
     assert "embedded:app:forms/legacy.html" in report
+
+
+def test_timers_keep_iso_durations_and_read_expressions(tmp_path: Path) -> None:
+    result = import_camunda(MODELS / "timers.bpmn")
+    lines = [e.line() for e in result.report.by_status(TRANSLATED)]
+    assert "timers.bpmn#wait (intermediateCatchEvent): timeDuration ${delay} -> delay" in lines
+    assert "timers.bpmn#too_late (boundaryEvent): timeDuration PT15M -> 'PT15M'" in lines
+    cron = tmp_path / "cron.bpmn"
+    cron.write_text((MODELS / "timers.bpmn").read_text().replace("PT15M", "0 0/5 * * * ?"))
+    marked = import_camunda(cron).report.by_status(MARKED)
+    assert [e.element for e in marked] == ["too_late"] and "cron" in marked[0].message
