@@ -2,7 +2,9 @@
 
 The modules, by job: ``source`` reads a file, folder or zip within limits; ``juel`` and
 ``expressions`` turn JUEL into sandboxed Python; ``forms`` turns camunda:formData into
-JSON Schema; ``tasks``, ``mappings`` and ``multi_instance`` translate activities;
+JSON Schema and ``form_js`` Camunda Forms, ``form_steps`` attaches them to steps;
+``tasks``, ``scripts``, ``mappings`` and ``multi_instance`` translate activities;
+``diagram`` draws what the import adds;
 ``bpmn`` walks a document; ``dmn`` rewrites decision tables; ``report`` says what happened;
 ``importer`` ties them together and writes the bundle.
 """

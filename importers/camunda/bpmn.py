@@ -28,12 +28,12 @@ from importers.camunda.namespaces import (
 )
 from importers.camunda.output import Output
 from importers.camunda.report import Report
+from importers.camunda.scripts import translate_script
 from importers.camunda.source import NotAModel
 from importers.camunda.tasks import (
     translate_business_rule,
     translate_call,
     translate_delegate,
-    translate_script,
     translate_user_task,
 )
 from importers.camunda.tree import (

@@ -18,7 +18,6 @@ from importers.camunda.tree import (
     add_documentation,
     add_script,
     attr,
-    bpmn,
     camunda,
     camunda_children,
     commented,
@@ -184,41 +183,6 @@ def translate_delegate(node: Any, where: Where, report: Report) -> bool:
     )
     report.stubs.append(Stub(stub, f"{where.file}#{where.element}", described, params))
     return True
-
-
-def translate_script(node: Any, where: Where, report: Report) -> None:
-    language = (node.get("scriptFormat") or "").strip().lower()
-    script_node = node.find(bpmn("script"))
-    text = (script_node.text or "") if script_node is not None else ""
-    resource = pop_attr(node, "resource")
-    result = pop_attr(node, "resultVariable")
-    if language == "python" and not resource and not check_code(text, "exec"):
-        report.translated(where.file, where.element, where.kind, "python script kept as it is")
-        return
-    if language == "juel" and not resource:
-        try:
-            python = expressions.condition(text)
-            script = f"{result} = {python}" if result else python
-            if not check_code(script, "exec"):
-                set_script(node, script)
-                report.translated(where.file, where.element, where.kind, f"JUEL -> {script}")
-                return
-        except Untranslatable:
-            pass
-    language = language or "unnamed language"
-    origin = f"external {language} script {resource!r}" if resource else f"{language} script"
-    lines = commented(f"Camunda {origin}, not imported; rewrite it in Python:\n{text}")
-    lines.append(f"{result} = None" if result else "pass")
-    set_script(node, "\n".join(lines))
-    report.marked(
-        where.file,
-        where.element,
-        where.kind,
-        f"{origin or 'script'} cannot run in Cuebook's Python sandbox; the original is kept "
-        "as comments in a placeholder script",
-        "rewrite the script in Python (variables are plain names: execution.getVariable('x') "
-        "is x, execution.setVariable('x', v) is x = v)",
-    )
 
 
 def translate_business_rule(node: Any, where: Where, report: Report, out: Output) -> None:

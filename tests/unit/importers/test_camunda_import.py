@@ -133,6 +133,11 @@ def test_scripts_groovy_kept_as_comments_juel_translated(tmp_path: Path) -> None
     assert "big = count &gt;= 10" in text or "big = count >= 10" in text
     assert "label = None" in text
     assert "groovy script cannot run" in report and "external groovy script" in report
+    assert (
+        "groovy setVariable lines -> approved = count < 100 and not blocked; "
+        "label = 'Order ' + order_no"
+    ) in report
+    assert "approved = count &lt; 100 and not blocked\nlabel = 'Order ' + order_no" in text
 
 
 def test_decisions_are_rewritten_for_spiffworkflow(tmp_path: Path) -> None:
