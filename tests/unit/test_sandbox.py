@@ -181,6 +181,11 @@ ESCAPES_AT_RUN_TIME = [
     ("f = lambda n: f(n + 1)\nf(0)", "line 1: functions call each other too deeply"),
     ("x = 10 ** 10 ** 10", "result of '\\*\\*' would exceed"),
     ("x = 'a' * 10 ** 10", "would hold 10000000000 items"),
+    ("s = ['a' * 1000] * 1000\nr = str(s)", "text of the value would exceed"),
+    ("s = ['a' * 1000] * 1000\nr = f'{s}'", "text of the value would exceed"),
+    ("s = {'k': ['a' * 1000] * 1000}\nr = f'{s!r:>5}'", "text of the value would exceed"),
+    ("r = str.format('{0.__class__}', 1)", "must be called on a value"),
+    ("r = str.replace('a' * 10**5, 'a', 'a' * 100)", "must be called on a value"),
 ]
 
 
@@ -548,6 +553,8 @@ def test_failing_script_task_reports_the_line() -> None:
 
 def test_every_helper_the_rewrite_emits_is_supplied_at_run_time() -> None:
     emitted = {name for pair in BINOP_HELPERS.values() for name in pair}
-    emitted |= {"__cb_call", "__cb_sized", "__cb_text"}
+    emitted |= {"__cb_call", "__cb_sized", "__cb_text", "__cb_fv", "__cb_attr", "__cb_rethrow"}
+    emitted |= {"__cb_module", "__cb_member"}
     assert emitted <= set(SAFE_BUILTINS)
-    assert "__cb_tick" not in SAFE_BUILTINS  # one budget per run, set by the environment
+    for per_run in ("__cb_tick", "__cb_enter", "__cb_leave"):
+        assert per_run not in SAFE_BUILTINS  # one budget per run, set by the environment

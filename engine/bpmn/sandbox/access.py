@@ -14,16 +14,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from engine.bpmn.sandbox.allowlist import METHODS, MODULE_METHODS, SCRIPT_DATA_ATTRIBUTES
+from engine.bpmn.sandbox.formatting import TEXT
 from engine.bpmn.sandbox.limits import LimitExceeded
 from engine.bpmn.sandbox.modules import (
+    DATETIME,
     MODULES,
     SafeModule,
     members,
     module_name,
-    real_class,
+    whole_number,
 )
 from engine.errors import CuebookError
 
@@ -69,8 +72,23 @@ def rethrow(error: BaseException) -> None:
         raise error
 
 
+_REAL_CLASSES: dict[int, type] = {
+    id(DATETIME): datetime,
+    id(whole_number): int,
+    id(TEXT): str,
+}
+
+
+def real_class(value: Any) -> Any:
+    """The class a stand-in means in ``isinstance`` (``datetime`` -> ``datetime.datetime``,
+    the guarded ``int`` and ``str`` -> ``int`` and ``str``)."""
+    if isinstance(value, tuple):
+        return tuple(real_class(v) for v in value)
+    return _REAL_CLASSES.get(id(value), value)
+
+
 def safe_isinstance(obj: Any, kinds: Any) -> bool:
-    """``isinstance`` that reads ``datetime`` (the stand-in) as the datetime class."""
+    """``isinstance`` over the stand-ins' real classes."""
     return isinstance(obj, real_class(kinds))
 
 

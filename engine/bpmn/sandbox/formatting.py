@@ -113,3 +113,31 @@ def format_value(value: Any, spec: str = "") -> str:
     if not isinstance(spec, str):
         raise TypeError("format() specification must be text")
     return _SafeFormatter("").format_field(value, spec)  # type: ignore[no-any-return]
+
+
+class Text:
+    """The ``str`` scripts call: ``str(value)`` measures a list or dict before it writes
+    its text (``str([s] * 10**6)`` would not fit in memory); ``str.upper(x)`` and the other
+    allowed methods read through to ``str``; ``isinstance(x, str)`` reads it as ``str``."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        if args:
+            check_text_size(args[0])
+        return str(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(str, name)
+
+    def __repr__(self) -> str:
+        return "<class 'str'>"
+
+
+TEXT = Text()
+
+
+def formatted(value: Any) -> Any:
+    """An f-string field's value, measured before the f-string writes its text."""
+    check_text_size(value)
+    return value

@@ -24,7 +24,13 @@ from engine.bpmn.sandbox.access import (
     safe_isinstance,
 )
 from engine.bpmn.sandbox.allowlist import CALLABLE_NAMES, EXCEPTION_NAMES, MODULE_NAMES
-from engine.bpmn.sandbox.formatting import check_date_format, format_text, format_value
+from engine.bpmn.sandbox.formatting import (
+    TEXT,
+    check_date_format,
+    format_text,
+    format_value,
+    formatted,
+)
 from engine.bpmn.sandbox.limits import (
     MAX_INT_BITS,
     MAX_LENGTH,
@@ -108,7 +114,7 @@ def _sized(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
 
 def call_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     """``obj.name(*args, **kwargs)``; oversized ``join``/``replace``/``extend`` results refused."""
-    if isinstance(obj, type):
+    if isinstance(obj, type) or obj is TEXT:
         raise LimitExceeded(f"'.{name}' must be called on a value, not on a type")
     if isinstance(obj, str):
         if name == "format":
@@ -184,7 +190,7 @@ OPERATORS: dict[str, Any] = {"+": _add, "*": _mul, "**": _pow, "<<": _lshift, "%
 _EXCEPTIONS = {name: getattr(builtins, name) for name in EXCEPTION_NAMES}
 
 SAFE_BUILTINS: dict[str, Any] = {  # the builtins of checked code, with the rewrite's helpers
-    "len": len, "str": str, "int": whole_number, "float": float, "bool": bool, "list": list,
+    "len": len, "str": TEXT, "int": whole_number, "float": float, "bool": bool, "list": list,
     "dict": dict, "set": set, "tuple": tuple, "min": min, "max": max, "sum": _sum,
     "sorted": sorted, "reversed": reversed, "round": _round, "abs": abs, "any": any,
     "all": all, "enumerate": enumerate, "zip": zip, "range": _range, "chr": chr, "ord": ord,
@@ -193,8 +199,8 @@ SAFE_BUILTINS: dict[str, Any] = {  # the builtins of checked code, with the rewr
     **MODULES, **_EXCEPTIONS,
     "__cb_add": _add, "__cb_iadd": _iadd, "__cb_mul": _mul, "__cb_imul": _imul,
     "__cb_pow": _pow, "__cb_lshift": _lshift, "__cb_mod": _mod, "__cb_text": _text,
-    "__cb_sized": _sized, "__cb_call": call_method, "__cb_attr": read_attribute,
-    "__cb_rethrow": rethrow, "__cb_module": import_module, "__cb_member": import_member,
-    "__import__": _import,
+    "__cb_fv": formatted, "__cb_sized": _sized, "__cb_call": call_method,
+    "__cb_attr": read_attribute, "__cb_rethrow": rethrow, "__cb_module": import_module,
+    "__cb_member": import_member, "__import__": _import,
 }  # fmt: skip
 assert set(SAFE_BUILTINS) >= CALLABLE_NAMES | MODULE_NAMES | EXCEPTION_NAMES

@@ -113,6 +113,8 @@ class Instrumenter(ast.NodeTransformer):
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.FormattedValue:
         node.value = self.visit(node.value)
+        if not isinstance(node.value, ast.Constant):
+            node.value = self.helper("__cb_fv", node.value, [node.value])
         return node
 
     def visit_For(self, node: ast.For) -> ast.For:

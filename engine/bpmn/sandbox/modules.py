@@ -350,14 +350,3 @@ def members(module: SafeModule) -> dict[str, Any]:
 def module_name(module: SafeModule) -> str:
     name: str = object.__getattribute__(module, "_name")
     return name
-
-
-def real_class(value: Any) -> Any:
-    """The class a stand-in means in ``isinstance`` (``datetime`` -> ``datetime.datetime``)."""
-    if value is DATETIME:
-        return _datetime.datetime
-    if value is whole_number:
-        return int
-    if isinstance(value, tuple):
-        return tuple(real_class(v) for v in value)
-    return value
