@@ -254,3 +254,25 @@ def test_timers_keep_iso_durations_and_read_expressions(tmp_path: Path) -> None:
     cron.write_text((MODELS / "timers.bpmn").read_text().replace("PT15M", "0 0/5 * * * ?"))
     marked = import_camunda(cron).report.by_status(MARKED)
     assert [e.element for e in marked] == ["too_late"] and "cron" in marked[0].message
+
+
+def test_folders_skip_hidden_folders_and_links(tmp_path: Path) -> None:
+    model = (MODELS / "timers.bpmn").read_bytes()
+    (tmp_path / "src" / "main" / "resources").mkdir(parents=True)
+    (tmp_path / "src" / "main" / "resources" / "timers.bpmn").write_bytes(model)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "old.bpmn").write_bytes(b"<not even xml")
+    (tmp_path / "elsewhere.bpmn").symlink_to(MODELS / "service_tasks.bpmn")
+    result = import_camunda(tmp_path)
+    assert sorted(result.files) == ["cuebook.json", "timers.bpmn"]
+    assert result.report.complete
+
+
+def test_a_camunda_form_no_step_links_is_noted(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "timers.bpmn").write_bytes((MODELS / "timers.bpmn").read_bytes())
+    (folder / "spare.form").write_text('{"id": "spare", "components": []}')
+    result = import_camunda(folder)
+    notes = [e.line() for e in result.report.entries if e.status == "note"]
+    assert "spare.form: a Camunda Form no step links to; left out" in notes
