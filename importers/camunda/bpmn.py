@@ -165,8 +165,10 @@ def _message(node: Any, file: str, report: Report, variables: dict[str, str]) ->
 
 
 def _catch_message(node: Any, file: str, report: Report, variables: dict[str, str]) -> None:
-    event = node.getparent()
-    if local(event) not in ("intermediateCatchEvent", "boundaryEvent", "startEvent"):
+    """A message event definition of a catch event, or a receive task, names the variable
+    its payload lands in."""
+    event = node if local(node) == "receiveTask" else node.getparent()
+    if local(event) not in ("intermediateCatchEvent", "boundaryEvent", "startEvent", "receiveTask"):
         return
     variable = variables.get(node.get("messageRef", ""))
     if variable is None:
@@ -319,6 +321,8 @@ def convert_bpmn(root: Any, file: str, report: Report, out: Output) -> Any:
             _catch_message(node, file, report, variables)
             _throw_message(node, file, report)
         elif node.get("id") or kind == "multiInstanceLoopCharacteristics":
+            if kind == "receiveTask":
+                _catch_message(node, file, report, variables)
             _element(node, file, report, out)
     _add_lanes(root, file, out)
     _drop_camunda(root, file, report)

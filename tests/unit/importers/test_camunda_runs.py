@@ -13,6 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn.bundle import Bundle
 from engine.bpmn.compiler import compile_bundle
 from engine.bpmn.sandbox import make_script_engine
+from engine.messages import deliver_message
 from importers.camunda import import_camunda
 
 MODELS = Path(__file__).resolve().parents[2] / "fixtures" / "camunda"
@@ -84,3 +85,8 @@ def test_a_multi_instance_task_runs_once_per_item_of_the_collection() -> None:
         task = answer(wf, {"works": True})
     assert seen == ["router", "tv"]
     assert task is not None and task.task_spec.bpmn_id == "repeat"
+    assert answer(wf, {}) is None  # one reminder; now the receive task waits
+    deliver_message("customer_reply", {"text": "done"})(wf)
+    wf.do_engine_steps()
+    waiting = [t for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id == "outage"]
+    assert waiting and waiting[0].data["customer_reply"] == {"text": "done"}
