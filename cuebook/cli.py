@@ -381,14 +381,16 @@ def worker(ctx: _Ctx, interval: float, once: bool, metrics_port: int | None) -> 
 
     SIGTERM or SIGINT stops the worker after the work in progress; a second one stops it at once.
     """
+    from cuebook.monitoring import configure_process_logging, serve_worker_metrics
     from engine.worker import Retention, Worker
 
+    configure_process_logging(ctx.settings)
     svc = ctx.svc
     events = ctx.settings.events
     publisher, batching = _kafka_relay(ctx.settings)
     inbound = _kafka_inbound(ctx.settings, svc)
     if metrics_port is not None:
-        _serve_metrics(svc.database, metrics_port)
+        serve_worker_metrics(svc.database, ctx.settings, metrics_port)
     stop = threading.Event()
     loop = Worker(
         svc.database,
@@ -456,16 +458,6 @@ def _kafka_inbound(settings: Settings, svc: Any) -> Any:
         keep_for=timedelta(seconds=events.early_message_ttl),
         attempts=events.delivery_attempts,
     )
-
-
-def _serve_metrics(database: Any, port: int) -> None:
-    """This worker's counters and the database's gauges at http://127.0.0.1:PORT/metrics."""
-    from prometheus_client import REGISTRY, start_http_server
-
-    from engine.events.metrics import EventsCollector
-
-    REGISTRY.register(EventsCollector(database))
-    start_http_server(port, addr="127.0.0.1")
 
 
 def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:

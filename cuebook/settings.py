@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cuebook.logs import log_format
 from engine.language import DEFAULT_LANGUAGE, SUPPORTED, normalise
 
 DEFAULT_DB = "sqlite:///var/cuebook.db"
@@ -97,6 +98,7 @@ class Settings:
     person_phrases: tuple[str, ...] = ()
     default_language: str = DEFAULT_LANGUAGE
     ticket_script: str = "ticket_routing"
+    log_format: str = "text"  # CUEBOOK_LOG_FORMAT: text, or json (one object per line)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -128,5 +130,6 @@ class Settings:
             ),
             default_language=_language(env.get("CUEBOOK_DEFAULT_LANGUAGE", "")),
             ticket_script=env.get("CUEBOOK_TICKET_SCRIPT") or "ticket_routing",
+            log_format=log_format(env.get("CUEBOOK_LOG_FORMAT")),
             env=env,
         )

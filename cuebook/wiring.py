@@ -13,6 +13,7 @@ from engine.bpmn.sandbox import make_script_engine
 from engine.builtin_functions import BuiltinFunctions
 from engine.events.early import early_delivery
 from engine.functions import FunctionCatalog
+from engine.metrics import count_database_errors
 from engine.persistence.database import Database
 from engine.replies import ReplyPolicy
 from engine.service_calls import ServiceCaller
@@ -51,6 +52,7 @@ def build_services(settings: Settings) -> Services:
     database = Database(
         settings.database_url, schema=settings.database_schema, pool_size=settings.db_pool_size
     )
+    count_database_errors(database.engine)
     catalog = FunctionCatalog(database)
     invoker = Invoker(
         InvokerConfig.from_env(settings.env),

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from engine.events.consumer import InboundLoop
 from engine.events.early import expire_kept, sweep_kept
 from engine.events.metrics import RELAY_BACKOFF, RELAY_FAILURES, RELAYED
+from engine.metrics import WORKER_LAST_PASS, WORKER_LOOP_LAG
 from engine.persistence.database import Database
 from engine.persistence.inbound import InboundRepository
 from engine.relay import Publisher, drain_outbox, prune_outbox
@@ -107,8 +108,10 @@ class Worker:
         for thread in threads:
             thread.start()
         passes = 0
+        previous: float | None = None
         try:
             while not stop.is_set():
+                previous = self._mark_pass(previous)
                 fired = self._fire_timers()
                 self._report(PassResult(fired=fired))
                 self._chores()
@@ -123,12 +126,22 @@ class Worker:
 
     def run_pass(self) -> PassResult:
         """Everything once, in turn; a failing part never stops the others."""
+        self._mark_pass(None)
         result = PassResult(
             self._fire_timers(), max(0, self._relay()), self._receive(self.interval)
         )
         self._chores(force=True)
         self._report(result)
         return result
+
+    def _mark_pass(self, previous: float | None) -> float:
+        """Show when this timer pass started and how much later than ``interval`` after the
+        previous one (a slow pass or a stalled loop shows as lag); returns its start."""
+        started = time.monotonic()
+        if previous is not None:
+            WORKER_LOOP_LAG.set(max(0.0, started - previous - self.interval))
+        WORKER_LAST_PASS.set(time.time())
+        return started
 
     def _report(self, result: PassResult) -> None:
         if result.fired:

@@ -53,6 +53,7 @@ class Metrics:
             "Circuit breaker state: 0 closed, 1 open, 2 half-open",
             fn,
             registry=registry,
+            multiprocess_mode="livemax",  # the worst state among the live workers
         )
 
 

@@ -33,6 +33,7 @@ from engine.service_calls import (
     keep_suspended,
     suspended_step,
 )
+from engine.sessions import observed
 from engine.sessions.answers import checked_answer
 from engine.sessions.handoff import check_may_act, hand_off, miss
 from engine.sessions.journal import Journal, dumps
@@ -146,6 +147,7 @@ def start_session_in(
         if existing is None:
             raise RuntimeError("a concurrent start of this session key vanished")
         return get_session_in(uow, engine, existing), False
+    observed.note(session.id, script, release["number"])
     journal = Journal(session.id, script, channel, now)
     journal.note("started", actor=actor.name, answer=dumps(variables) if variables else None)
     journal.ran(ran, "engine")
@@ -314,7 +316,7 @@ def _arrived(
         next=outcome.step.id,
     )
     written = save_transition(uow, engine, session, workflow, outcome, journal)
-    metrics.STEP_SECONDS.observe(time.perf_counter() - started)
+    metrics.step_timed(session.script_key, session.version_number, time.perf_counter() - started)
     metrics.STEPS_TAKEN.labels(session.script_key, session.channel).inc()
     return view_of(
         written,

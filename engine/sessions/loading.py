@@ -9,6 +9,7 @@ from engine.bpmn.live import LiveWorkflows
 from engine.errors import SessionNotFound
 from engine.language import script_language
 from engine.persistence.database import UnitOfWork
+from engine.sessions import observed
 from engine.sessions.model import Session
 from engine.sessions.runtime import Engine
 
@@ -33,7 +34,9 @@ def load_session(
     row = uow.instances.get(session_id, for_update=for_update, unless_version=known)
     if row is None:
         raise SessionNotFound(f"session {session_id} not found")
-    return Session.from_row(row)
+    session = Session.from_row(row)
+    observed.note(session.id, session.script_key, session.version_number)
+    return session
 
 
 def compiled_for(uow: UnitOfWork, engine: Engine, session: Session) -> Any:

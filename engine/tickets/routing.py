@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from engine import metrics
 from engine.bpmn.routing import GROUPS_FILE, RoutingRules
 from engine.tickets.journal import TicketJournal
 from engine.tickets.model import STATUSES, Ticket, TicketStatus, iso
@@ -177,6 +178,8 @@ def _move(
         element=where.element if where else None,
     )
     journal.emit(event, from_group=source, to_group=target, reason=reason, actor=journal.actor)
+    if event == "escalated":
+        metrics.TICKET_ESCALATIONS.labels(target).inc()
 
 
 def _follow_status(

@@ -170,7 +170,7 @@ def complete_in(
     done.work_item_event("completed", item, answer=answer)
     done.write(uow)
     save_transition(uow, engine, session, workflow, outcome, journal)
-    metrics.STEP_SECONDS.observe(time.perf_counter() - started)
+    metrics.step_timed(session.script_key, session.version_number, time.perf_counter() - started)
     return ticket_view_in(uow, engine, item.ticket_id)
 
 
