@@ -28,7 +28,7 @@ The modules, in the order code meets them:
   ``LimitExceeded``;
 * ``guards``, ``access``, ``formatting``: the run-time guards and the builtins code sees;
 * ``modules``: the stand-ins for ``datetime``, ``time``, ``calendar``, ``decimal``,
-  ``json``, ``re``, ``random`` and ``uuid``;
+  ``json``, ``re``, ``random`` and ``uuid``; ``regexes``: ``re``, searches bounded in time;
 * ``task_data``: what is dropped from task data after a script, and the check of the rest;
 * ``environment`` and ``script_engine``: the SpiffWorkflow adapter.
 

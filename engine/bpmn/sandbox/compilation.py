@@ -25,6 +25,7 @@ class CompiledCode:
     helpers: tuple[str, ...] = ()
     loops: bool = False
     refused: bool = True
+    regex: bool = False
 
     def checked(self) -> CodeType:
         """The code, or the error saying why it cannot run."""
@@ -61,7 +62,7 @@ def compile_checked(source: str, mode: Mode) -> CompiledCode:
     except (RecursionError, MemoryError, SyntaxError, ValueError) as err:
         return CompiledCode(None, (f"line 1: code cannot be compiled: {err}",), filename)
     helpers = tuple(sorted(rewriter.helpers))
-    return CompiledCode(code, (), filename, helpers, rewriter.loops)
+    return CompiledCode(code, (), filename, helpers, rewriter.loops, regex=rewriter.regex)
 
 
 def check_code(source: str, mode: Mode) -> list[str]:

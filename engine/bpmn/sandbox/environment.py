@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import traceback
+from contextvars import Token
 from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.script_engine.python_environment import (
@@ -13,6 +15,7 @@ from engine.bpmn.sandbox.compilation import CompiledCode, compile_checked
 from engine.bpmn.sandbox.guards import SAFE_BUILTINS
 from engine.bpmn.sandbox.limits import MAX_ITERATIONS, LimitExceeded, LoopBudget
 from engine.bpmn.sandbox.modules import SafeModule
+from engine.bpmn.sandbox.regexes import RUN_DEADLINE
 from engine.bpmn.sandbox.task_data import check_task_data, is_dropped
 from engine.errors import CuebookError, SandboxViolation, ScriptFailed
 
@@ -75,6 +78,12 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         scope["__cb_leave"] = budget.leave
         return scope
 
+    def _deadline(self, compiled: CompiledCode) -> Token[float | None] | None:
+        """For code that uses regular expressions: their deadline, that of this run."""
+        if not compiled.regex:
+            return None
+        return RUN_DEADLINE.set(time.monotonic() + self.deadline_s)
+
     @staticmethod
     def _refuse_reserved(compiled: CompiledCode, data: dict[str, Any]) -> None:
         for name in compiled.helpers:
@@ -94,10 +103,14 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         scope.update(context)
         self._refuse_reserved(compiled, scope)
         scope["__builtins__"] = self._builtins(compiled)
+        deadline = self._deadline(compiled)
         try:
             value = eval(code, scope)
         except Exception as err:
             raise _failure(err, compiled) from err
+        finally:
+            if deadline is not None:
+                RUN_DEADLINE.reset(deadline)
         if isinstance(value, SafeModule):
             raise ScriptFailed(f"the expression gives the module {value!r}, not a value")
         return value
@@ -120,11 +133,14 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[m
         self._refuse_reserved(compiled, context)
         context.update(external)
         context["__builtins__"] = self._builtins(compiled)
+        deadline = self._deadline(compiled)
         try:
             exec(code, context)
         except Exception as err:
             raise _failure(err, compiled) from err
         finally:
+            if deadline is not None:
+                RUN_DEADLINE.reset(deadline)
             for key in list(context):
                 if (
                     key == "__builtins__"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import math
 import operator
-import re
 from collections.abc import Iterable
 from datetime import date, timedelta, timezone
 from typing import Any
@@ -38,7 +37,7 @@ from engine.bpmn.sandbox.limits import (
     MAX_ROUND_DIGITS,
     LimitExceeded,
 )
-from engine.bpmn.sandbox.modules import MODULES, bounded_sub, check_decimal, whole_number
+from engine.bpmn.sandbox.modules import MODULES, check_decimal, whole_number
 
 _SEQUENCES = (str, list, tuple)
 
@@ -136,8 +135,6 @@ def call_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
                 _check_length(size, "result of '.replace()'")
     elif isinstance(obj, date) and name == "strftime" and args and isinstance(args[0], str):
         check_date_format(args[0])
-    elif isinstance(obj, re.Pattern) and name == "sub":
-        return bounded_sub(obj, *args, **kwargs)
     elif isinstance(obj, list) and name == "extend" and len(args) == 1 and not kwargs:
         items = args[0]
         if not hasattr(items, "__len__"):

@@ -28,6 +28,7 @@ class Instrumenter(ast.NodeTransformer):
     def __init__(self) -> None:
         self.helpers: set[str] = set()
         self.loops = False
+        self.regex = False
         self.temps = 0
 
     def helper(self, name: str, node: ast.AST, args: list[ast.expr]) -> ast.Call:
@@ -163,7 +164,13 @@ class Instrumenter(ast.NodeTransformer):
         )
         return node
 
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        if node.id == "re":
+            self.regex = True
+        return node
+
     def visit_Import(self, node: ast.Import) -> list[ast.stmt]:
+        self.regex = self.regex or any(alias.name == "re" for alias in node.names)
         return [
             self.bind(node, alias.asname or alias.name, "__cb_module", [alias.name])
             for alias in node.names
@@ -171,6 +178,7 @@ class Instrumenter(ast.NodeTransformer):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> list[ast.stmt]:
         module = node.module or ""
+        self.regex = self.regex or module == "re"
         return [
             self.bind(node, alias.asname or alias.name, "__cb_member", [module, alias.name])
             for alias in node.names

@@ -5,8 +5,8 @@ Each is a ``SafeModule``: a fixed table of the functions, classes and constants 
 needs, nothing else; no file, network, process or interpreter access is reachable through
 them, and what they return is a plain value. Functions that can build large results
 (``json.dumps``, ``re.sub``, ``random.choices``, ``time.strftime``) are wrapped with the
-sandbox's size limits; regular expressions are bounded in length and refused when they nest
-repetitions (the usual cause of catastrophic backtracking).
+sandbox's size limits; ``re`` is the ``regex`` module with every search bounded in time
+(``regexes.py``).
 """
 
 from __future__ import annotations
@@ -16,21 +16,18 @@ import datetime as _datetime
 import decimal as _decimal
 import json as _json
 import random as _random
-import re as _re
 import time as _time
 import uuid as _uuid
 from collections.abc import Callable
-from re import _parser as _re_parser  # type: ignore[attr-defined]
 from typing import Any
 
 from engine.bpmn.sandbox.formatting import check_date_format, check_text_size
 from engine.bpmn.sandbox.limits import (
     MAX_INT_BITS,
     MAX_LENGTH,
-    MAX_REGEX_PATTERN,
-    MAX_REGEX_TEXT,
     LimitExceeded,
 )
+from engine.bpmn.sandbox.regexes import RE_MEMBERS
 
 
 class SafeModule:
@@ -104,122 +101,7 @@ JSON = SafeModule(
     {"dumps": _json_dumps, "loads": _json_loads, "JSONDecodeError": _json.JSONDecodeError},
 )
 
-# --------------------------------------------------------------------------------- re
-
-_REPEATS = (_re_parser.MAX_REPEAT, _re_parser.MIN_REPEAT, _re_parser.POSSESSIVE_REPEAT)
-_GROUPS = (_re_parser.SUBPATTERN, _re_parser.ASSERT, _re_parser.ASSERT_NOT, _re_parser.ATOMIC_GROUP)
-
-
-def _nested_repeat(items: Any, inside: bool) -> bool:
-    """Whether a parsed pattern repeats something that itself repeats."""
-    for op, arg in items:
-        if op in _REPEATS:
-            high, sub = arg[1], arg[2]
-            repeats = high is _re_parser.MAXREPEAT or high > 1
-            if (repeats and inside) or _nested_repeat(sub, inside or repeats):
-                return True
-        elif op is _re_parser.BRANCH:
-            if any(_nested_repeat(branch, inside) for branch in arg[1]):
-                return True
-        elif op in _GROUPS and _nested_repeat(arg[-1], inside):
-            return True
-    return False
-
-
-_FLAGS = _re.I | _re.M | _re.S | _re.X | _re.A | _re.U
-
-
-def _compiled(pattern: Any, flags: int = 0) -> _re.Pattern[str]:
-    """``pattern`` compiled, once it is known to be short and free of nested repetition."""
-    if not isinstance(flags, int) or flags & ~_FLAGS:
-        raise LimitExceeded("regular expression flags can only be I, M, S, X, A and U")
-    if isinstance(pattern, _re.Pattern):
-        return pattern
-    if not isinstance(pattern, str):
-        raise TypeError("a regular expression must be text")
-    if len(pattern) > MAX_REGEX_PATTERN:
-        raise LimitExceeded(f"regular expression longer than {MAX_REGEX_PATTERN} characters")
-    compiled = _re.compile(pattern, flags)
-    if _nested_repeat(_re_parser.parse(pattern, flags), False):
-        raise LimitExceeded(
-            "regular expression repeats a repetition, e.g. (a+)+, which can take "
-            "exponential time: repeat a simpler group, e.g. (a)+"
-        )
-    return compiled
-
-
-def _searched(text: Any) -> Any:
-    if isinstance(text, str) and len(text) > MAX_REGEX_TEXT:
-        raise LimitExceeded(f"regular expressions search at most {MAX_REGEX_TEXT} characters")
-    return text
-
-
-def bounded_sub(pattern: _re.Pattern[str], repl: Any, text: Any, count: int = 0) -> str:
-    """``pattern.sub(repl, text, count)``, refused when its result could exceed the limit.
-
-    Matches do not overlap, so a group reference in ``repl`` adds at most ``len(text)`` in
-    all; a function as ``repl`` is counted as it returns."""
-    _searched(text)
-    if not isinstance(text, str):
-        raise TypeError("re.sub() searches text")
-    hits = len(text) + 1 if count <= 0 else min(count, len(text) + 1)
-    if isinstance(repl, str):
-        size = len(text) + hits * len(repl) + repl.count("\\") * len(text)
-        if size > MAX_LENGTH:
-            raise LimitExceeded(f"result of re.sub() could hold {size} characters")
-        return pattern.sub(repl, text, count)
-    written = [len(text)]
-
-    def counted(match: _re.Match[str]) -> Any:
-        piece = repl(match)
-        written[0] += len(piece) if isinstance(piece, str) else 0
-        if written[0] > MAX_LENGTH:
-            raise LimitExceeded(f"result of re.sub() would exceed {MAX_LENGTH} characters")
-        return piece
-
-    return pattern.sub(counted, text, count)
-
-
-def _re_sub(pattern: Any, repl: Any, text: Any, count: int = 0, flags: int = 0) -> str:
-    return bounded_sub(_compiled(pattern, flags), repl, text, count)
-
-
-def _re_match(pattern: Any, text: Any, flags: int = 0) -> Any:
-    return _compiled(pattern, flags).match(_searched(text))
-
-
-def _re_search(pattern: Any, text: Any, flags: int = 0) -> Any:
-    return _compiled(pattern, flags).search(_searched(text))
-
-
-def _re_fullmatch(pattern: Any, text: Any, flags: int = 0) -> Any:
-    return _compiled(pattern, flags).fullmatch(_searched(text))
-
-
-def _re_findall(pattern: Any, text: Any, flags: int = 0) -> Any:
-    return _compiled(pattern, flags).findall(_searched(text))
-
-
-def _re_split(pattern: Any, text: Any, maxsplit: int = 0, flags: int = 0) -> Any:
-    return _compiled(pattern, flags).split(_searched(text), maxsplit)
-
-
-RE = SafeModule(
-    "re",
-    {
-        "match": _re_match,
-        "search": _re_search,
-        "fullmatch": _re_fullmatch,
-        "findall": _re_findall,
-        "split": _re_split,
-        "sub": _re_sub,
-        "compile": _compiled,
-        "escape": _re.escape,
-        "error": _re.error,
-        **{flag: getattr(_re, flag) for flag in ("I", "IGNORECASE", "M", "MULTILINE", "S")},
-        **{flag: getattr(_re, flag) for flag in ("DOTALL", "X", "VERBOSE", "A", "ASCII")},
-    },
-)
+RE = SafeModule("re", RE_MEMBERS)
 
 # ----------------------------------------------------------------------------- random
 
