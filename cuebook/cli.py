@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,13 +16,22 @@ from typing import Any
 import click
 import httpx
 
+from cuebook.diff_text import diff_lines
 from cuebook.settings import Settings
 from cuebook.wiring import build_services, utc_now
 from engine.bpmn.bundle import bundle_from_path
 from engine.bpmn.compiler import compile_bundle, problems_of
 from engine.errors import CuebookError, ValidationFailed
+from engine.releases import parse_pairs
 from engine.tokens import ROLES, create_token
-from engine.versions import callees_in, deploy, publish_version, rollback
+from engine.versions import (
+    callees_in,
+    deploy,
+    publish_version,
+    release_versions,
+    rollback,
+    version_diff,
+)
 
 
 def _fail(exc: CuebookError) -> None:
@@ -171,6 +181,49 @@ def rollback_cmd(ctx: _Ctx, key: str) -> None:
         _fail(exc)
         return
     click.echo(f"{key}: rolled back to version {number}")
+
+
+@main.command("release")
+@click.argument("key")
+@click.argument("shares", nargs=-1, required=True, metavar="NUMBER:WEIGHT...")
+@pass_ctx
+def release_cmd(ctx: _Ctx, key: str, shares: tuple[str, ...]) -> None:
+    """Split new sessions between versions by weight, e.g. `release KEY 7:90 8:10`."""
+    try:
+        versions = parse_pairs(list(shares))
+        with ctx.svc.database.unit_of_work() as uow:
+            released = release_versions(uow, key, versions, actor="cli", now=utc_now())
+    except CuebookError as exc:
+        _fail(exc)
+        return
+    split = ", ".join(f"version {s['number']} {s['weight']}%" for s in released["release"])
+    click.echo(f"{key}: new sessions start on {split}")
+
+
+@main.group("versions")
+def versions_group() -> None:
+    """A script's versions."""
+
+
+@versions_group.command("diff")
+@click.argument("key")
+@click.argument("a", type=int)
+@click.argument("b", type=int)
+@click.option("--json", "as_json", is_flag=True, help="print the diff as JSON")
+@pass_ctx
+def versions_diff(ctx: _Ctx, key: str, a: int, b: int, as_json: bool) -> None:
+    """What changed from version A to version B: elements, flows, forms, decisions, calls."""
+    try:
+        with ctx.svc.database.unit_of_work() as uow:
+            found = version_diff(uow, key, a, b)
+    except CuebookError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for line in diff_lines(found):
+        click.echo(line)
 
 
 @main.group("import")

@@ -98,6 +98,7 @@ class Settings:
     person_phrases: tuple[str, ...] = ()
     default_language: str = DEFAULT_LANGUAGE
     ticket_script: str = "ticket_routing"
+    abandoned_after: float = 1800.0  # a waiting session untouched this long counts abandoned
     log_format: str = "text"  # CUEBOOK_LOG_FORMAT: text, or json (one object per line)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -130,6 +131,7 @@ class Settings:
             ),
             default_language=_language(env.get("CUEBOOK_DEFAULT_LANGUAGE", "")),
             ticket_script=env.get("CUEBOOK_TICKET_SCRIPT") or "ticket_routing",
+            abandoned_after=_seconds(env, "CUEBOOK_ABANDONED_AFTER", 1800.0),
             log_format=log_format(env.get("CUEBOOK_LOG_FORMAT")),
             env=env,
         )

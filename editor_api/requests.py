@@ -6,6 +6,7 @@ own JSON Schema, so its endpoints pass the JSON object through.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -35,3 +36,37 @@ class EventsPage(RequestQuery):
         description="The `next` cursor of the previous page; empty: from the start.",
     )
     limit: int = Field(100, ge=1, le=1000, description="At most this many events.")
+
+
+class ReleaseBody(RequestBody):
+    """PUT /api/v1/scripts/{key}/release: split new sessions between versions by weight."""
+
+    versions: Annotated[list[Any], only(list, message="must be a list of {number, weight}")] = (
+        Field(
+            description="The versions and their weights in percent (whole numbers summing to "
+            "100); one version at 100 is a publish.",
+        )
+    )
+
+
+class VersionPair(RequestQuery):
+    """GET /api/v1/scripts/{key}/versions/diff: the two versions to compare."""
+
+    a: int = Field(ge=1, description="The version compared from.")
+    b: int = Field(ge=1, description="The version compared to.")
+
+
+class ComparePage(VersionPair):
+    """GET /api/v1/scripts/{key}/versions/compare: two versions' sessions side by side."""
+
+    since: datetime | None = Field(
+        None,
+        description="Count sessions started from this time (ISO 8601); by default since the "
+        "latest release that split new sessions between the two.",
+    )
+    abandoned_after: float | None = Field(
+        None,
+        ge=0,
+        description="Seconds a waiting session stays untouched before it counts abandoned "
+        "(default: CUEBOOK_ABANDONED_AFTER).",
+    )

@@ -1,4 +1,5 @@
-"""Scripts and versions: deploy a bundle, list, publish, roll back."""
+"""Scripts and versions: deploy a bundle, list, publish, release a split, roll back, compare
+and diff versions."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from editor_api.requests import ComparePage, ReleaseBody, VersionPair
+from engine.analytics import compare_versions
 from engine.bpmn.bundle import bundle_from_files
 from engine.errors import Detail, MalformedInput, ValidationFailed
 from engine.versions import (
@@ -13,11 +16,14 @@ from engine.versions import (
     list_scripts,
     list_versions,
     publish_version,
+    release_versions,
     rollback,
     version_detail,
     version_diagram,
+    version_diff,
 )
 from web.auth import roles
+from web.bodies import parse_body, parse_query
 from web.context import actor, services
 
 bp = Blueprint("scripts", __name__, url_prefix="/api/v1/scripts")
@@ -38,6 +44,49 @@ def index() -> Any:
 def versions(key: str) -> Any:
     with services().database.unit_of_work() as uow:
         return jsonify({"script": key, "versions": list_versions(uow, key)})
+
+
+@bp.get("/<key>/versions/diff")
+@roles(*DIAGRAM_READERS)
+def diff(key: str) -> Any:
+    """What changed from version a to version b: elements, flows, forms, decisions, calls."""
+    pair = parse_query(VersionPair)
+    with services().database.unit_of_work() as uow:
+        return jsonify(version_diff(uow, key, pair.a, pair.b))
+
+
+@bp.get("/<key>/versions/compare")
+@roles(*AUTHORS)
+def compare(key: str) -> Any:
+    """Two versions' sessions side by side: outcomes and time per step."""
+    query = parse_query(ComparePage)
+    svc = services()
+    abandoned_after = query.abandoned_after
+    if abandoned_after is None:
+        abandoned_after = svc.settings.abandoned_after
+    with svc.database.unit_of_work() as uow:
+        figures = compare_versions(
+            uow,
+            key,
+            (query.a, query.b),
+            now=svc.engine.clock(),
+            abandoned_after=abandoned_after,
+            since=query.since,
+        )
+    return jsonify(figures)
+
+
+@bp.put("/<key>/release")
+@roles(*AUTHORS)
+def release(key: str) -> Any:
+    """Split new sessions between versions by weight (one version at 100: a publish)."""
+    body = parse_body(ReleaseBody)
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        released = release_versions(
+            uow, key, body.versions, actor=actor().name, now=svc.engine.clock()
+        )
+    return jsonify(released)
 
 
 @bp.get("/<key>/versions/<int:number>")

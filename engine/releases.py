@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -82,10 +82,8 @@ def share_for(shares: tuple[Share, ...], bucket: int) -> Share:
 
 
 def chosen_version(
-    release: Mapping[str, Any] | None,
-    session_key: str | None,
-    draw: Callable[[int], int] = random.randrange,
-) -> Mapping[str, Any] | None:
+    release: Any, session_key: str | None, draw: Callable[[int], int] = random.randrange
+) -> Any:
     """The version a new session of ``release`` (a row of ``published_version_id``) starts
     on: the published one, or its share of the split for this session key."""
     if release is None or not release["release_split"]:

@@ -16,6 +16,7 @@ from cachetools import LRUCache
 from engine.bpmn.bundle import Bundle, bundle_from_zip
 from engine.bpmn.callees import Callee, CalleeLookup, pinned_manifest, pins_of
 from engine.bpmn.compiler import CompiledScript, FunctionLookup, compile_bundle
+from engine.bpmn.diff import diff_bundles
 from engine.bpmn.namespaces import BPMN_NS
 from engine.bpmn.safe_xml import parse_xml
 from engine.errors import (
@@ -259,7 +260,8 @@ def _release(
     now: datetime,
     action: str,
 ) -> None:
-    if len(shares) == 1:
+    if len(shares) == 1:  # one version at 100%: a publish (or a rollback to it)
+        action = "publish" if action == "release" else action
         publish_version(uow, script["key"], shares[0].number, actor=actor, now=now, action=action)
         return
     main, split = main_share(shares), split_json(shares)
@@ -383,6 +385,22 @@ def version_element_names(uow: UnitOfWork, key: str, number: int) -> dict[str, s
         for el in root.iter(f"{{{BPMN_NS}}}*")
         if el.get("id") and el.get("name")
     }
+
+
+def version_diff(uow: UnitOfWork, key: str, a: int, b: int) -> dict[str, Any]:
+    """What changed from version ``a`` to version ``b`` of a script (engine/bpmn/diff.py)."""
+    script = uow.scripts.get(key)
+    if script is None:
+        raise ScriptNotFound(f"script {key!r} not found")
+    bundles = []
+    for field, number in (("a", a), ("b", b)):
+        row = uow.scripts.version(script["id"], number)
+        if row is None:
+            raise VersionNotFound(
+                f"script {key!r} has no version {number}", [Detail(field, f"no version {number}")]
+            )
+        bundles.append(bundle_from_zip(row["bundle"]))
+    return {"script": key, "a": a, "b": b, **diff_bundles(bundles[0], bundles[1])}
 
 
 def _primary_file(uow: UnitOfWork, key: str, number: int) -> tuple[bytes, Any]:

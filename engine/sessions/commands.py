@@ -26,6 +26,7 @@ from engine.errors import (
 )
 from engine.model import CHANNELS, StepView
 from engine.persistence.database import Database, UnitOfWork
+from engine.releases import chosen_version
 from engine.service_calls import (
     ServiceCaller,
     Suspension,
@@ -114,7 +115,7 @@ def start_session_in(
         existing = uow.instances.find_open(script, session_key)
         if existing is not None:
             return get_session_in(uow, engine, existing), False
-    release = uow.scripts.published_version_id(script)
+    release = chosen_version(uow.scripts.published_version_id(script), session_key)
     if release is None:
         if uow.scripts.get(script) is None:
             raise ScriptNotFound(f"script {script!r} not found")
