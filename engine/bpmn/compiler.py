@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.bundle import Bundle, load_json
 from engine.bpmn.callees import Callee, CalleeLookup, attach, external_calls, resolve
+from engine.bpmn.data_stores import BundleStores, data_store_problems
 from engine.bpmn.elements import SUPPORTED_BPMN, unsupported
 from engine.bpmn.event_kinds import normalise_events
 from engine.bpmn.links import resolve_links
@@ -396,7 +397,8 @@ def _parse_files(bundle: Bundle, out: _Collector) -> tuple[dict[str, Any], dict[
                 out.add(name, "", exc.message)
             continue
         if name.lower().endswith(".bpmn"):
-            for element, message in resolve_links(root) + normalise_events(root):
+            problems = resolve_links(root) + normalise_events(root)
+            for element, message in problems + data_store_problems(root, bundle.files):
                 out.add(name, element, message)
             roots[name] = root
         else:
@@ -419,9 +421,10 @@ def _check_trees(
 
 
 def _load_parser(
-    roots: dict[str, Any], dmn_roots: dict[str, Any], out: _Collector
+    roots: dict[str, Any], dmn_roots: dict[str, Any], out: _Collector, bundle: Bundle
 ) -> SpiffBpmnParser:
     parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.DATA_STORE_CLASSES = BundleStores(bundle.files)  # type: ignore[assignment]
     for name, root in dmn_roots.items():
         _guard(out, name, partial(parser.add_dmn_xml, root, filename=name))
     for name, root in roots.items():
@@ -508,7 +511,7 @@ def compile_bundle(
     external = external_calls(roots, process_ids)
     served = resolve(external, manifest, callees, out.add)
     _raise_problems(out)
-    parser = _load_parser(roots, dmn_roots, out)
+    parser = _load_parser(roots, dmn_roots, out, bundle)
     process_id = _pick_entry(parser, manifest, roots, process_ids)
     spec, subprocess_specs = _build_specs(parser, process_id, process_ids[process_id], out)
     steps, end_texts = _describe_tasks({process_id: spec, **subprocess_specs}, bundle, out)

@@ -38,7 +38,7 @@ loopDataInputRef loopDataOutputRef inputDataItem outputDataItem completionCondit
 """
 
 DATA = """
-dataObject dataObjectReference dataInputAssociation
+dataObject dataObjectReference dataStore dataStoreReference dataInputAssociation
 dataOutputAssociation sourceRef targetRef dataState ioSpecification dataInput dataOutput
 inputSet outputSet dataInputRefs dataOutputRefs
 """
@@ -49,10 +49,6 @@ SUPPORTED_BPMN = frozenset(" ".join((STRUCTURE, TASKS, GATEWAYS, EVENTS, LOOPS, 
 REFUSED = {
     "adHocSubProcess": "an ad-hoc sub-process is not run: let the person choose the next "
     "step with a choice form and an exclusive gateway in a loop",
-    "dataStore": "data stores are not run: keep the data in variables, or read and write it "
-    "with an integration function in a service task",
-    "dataStoreReference": "data stores are not run: keep the data in variables, or read and "
-    "write it with an integration function in a service task",
     "complexGateway": "a complex gateway is not run: use an inclusive or exclusive gateway",
     "choreography": "choreographies are not run: draw the process of each participant",
     "conversation": "conversations are not run: draw message flows between participants",

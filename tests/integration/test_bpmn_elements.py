@@ -226,3 +226,18 @@ def test_the_mass_outage_sample_waits_for_its_district_and_checks_each_device(
     ours = step(client, bot, ours, {"device_ok": "no"})
     assert ours["status"] == "handed_off"
     assert ours["handoff"]["queue"] == "line_support"
+
+
+def test_a_data_store_is_a_table_the_bundle_ships(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(BUNDLES / "elements_store", key)
+    op = tokens["operator"]
+    view = start(client, op, key, variables={"tariff_code": "home500"})
+    assert view["step"]["id"] == "tell" and view["step"]["text"] == "Домашний 500: 890 ₽"
+    state = services.database.unit_of_work
+    with state() as uow:
+        saved = uow.instances.state_of(view["session_id"]) or ""
+    assert "home100" not in saved  # the table is read while the task runs, never saved
+    view = step(client, op, reload(client, services, op, view), {})
+    assert view["status"] == "completed"

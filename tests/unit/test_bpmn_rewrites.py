@@ -65,3 +65,27 @@ def test_compensation_and_ad_hoc_sub_processes_are_refused_with_what_to_draw() -
     (found,) = problems(ad_hoc)
     assert found.startswith("p.bpmn: any: unsupported BPMN element bpmn:adHocSubProcess")
     assert "exclusive gateway" in found
+
+
+STORE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"
+  targetNamespace="x"><bpmn:dataStore id="table" name="tariffs"/>
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:dataStoreReference id="ref" dataStoreRef="table"/>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+    <bpmn:scriptTask id="work"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:dataOutputAssociation id="w"><bpmn:targetRef>ref</bpmn:targetRef>
+      </bpmn:dataOutputAssociation>
+      <bpmn:script>table = {}</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process></bpmn:definitions>"""
+
+
+def test_a_data_store_needs_its_file_and_is_never_written() -> None:
+    found = [str(p) for p in validate_bundle(Bundle({"p.bpmn": STORE.encode()}))]
+    assert "p.bpmn: table: data store 'tariffs': the bundle has no file tariffs.json" in found
+    assert any(p.startswith("p.bpmn: work: data stores are read-only") for p in found)
+    broken = Bundle({"p.bpmn": STORE.encode(), "tariffs.json": b"{not json"})
+    assert any("tariffs.json is not JSON" in str(p) for p in validate_bundle(broken))
