@@ -64,7 +64,9 @@ def read_attribute(obj: Any, name: str) -> Any:
         return getattr(obj, name)
     if name in _CALL_ONLY:
         raise LimitExceeded(f"method '.{name}' can only be called: write .{name}(...)")
-    raise LimitExceeded(f"attribute '.{name}' of a {type(obj).__name__} is not allowed")
+    raise LimitExceeded(
+        f"attribute '.{name}' is not allowed on a value of type {type(obj).__name__}"
+    )
 
 
 def rethrow(error: BaseException) -> None:

@@ -35,7 +35,7 @@ def _failure(err: Exception, compiled: CompiledCode) -> ScriptFailed:
         return SandboxViolation(f"{where}{err}", extra={"line": line})
     if isinstance(err, RecursionError | MemoryError):
         what = (
-            "functions call each other too deeply (endless recursion?)"
+            "calls or data nested too deeply (endless recursion?)"
             if isinstance(err, RecursionError)
             else "ran out of memory"
         )
