@@ -259,7 +259,17 @@ def test_refused_before_run_with_line_and_alternative() -> None:
     assert check_code("from json import load", "exec") == [
         "line 1: 'json' has no 'load' in the sandbox"
     ]
-    assert check_code("time.sleep(1)", "exec") == ["line 1: method '.sleep' is not allowed"]
+    assert check_code("time.sleep(1)", "exec") == [
+        "line 1: method '.sleep' is not allowed "
+        "(time offers time, monotonic, gmtime, localtime, mktime, strftime)"
+    ]
+    assert check_code("x.encode()", "exec") == [
+        "line 1: method '.encode' is not allowed "
+        "(docs/bundles.md, 'Scripts and conditions', lists what can be called)"
+    ]
+    assert check_code("exec('x = 1')", "exec") == [
+        "line 1: 'exec' is not allowed (write the code itself)"
+    ]
     assert check_code("with x:\n    pass", "exec") == [
         "line 1: with is not allowed (call the function directly)"
     ]

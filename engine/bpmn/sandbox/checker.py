@@ -47,12 +47,29 @@ HINTS: dict[str, str] = {
 
 _NAME_HINTS: dict[str, str] = {
     "getattr": "read d.get('key') or d['key']",
+    "setattr": "write d['key'] = value",
+    "delattr": "write del d['key']",
     "hasattr": "test 'key' in d",
     "print": "assign the value to a variable",
     "iter": "loop with for",
     "next": "loop with for",
     "pow": "use **",
     "type": "use isinstance(x, str)",
+    "issubclass": "use isinstance(x, str)",
+    "callable": "test the value itself",
+    "eval": "write the code itself",
+    "exec": "write the code itself",
+    "compile": "write the code itself, or re.compile(...) for a pattern",
+    "open": "scripts have no files: call an integration function from a service task",
+    "globals": "name the variable",
+    "locals": "name the variable",
+    "vars": "name the variable",
+    "dir": "list a dict's keys with list(d)",
+    "bytes": "use text",
+    "bytearray": "use text",
+    "exit": "raise ValueError('...') to stop with an error",
+    "quit": "raise ValueError('...') to stop with an error",
+    "BaseException": "catch Exception",
 }
 
 
@@ -137,7 +154,13 @@ class AllowListChecker(ast.NodeVisitor):
                 f"(for a dict write d['{name}'] = value)",
             )
         elif called and name not in CALLABLE_METHODS:
-            self.refuse(node, f"method '.{name}' is not allowed")
+            module = node.value.id if isinstance(node.value, ast.Name) else ""
+            if module in MODULES:
+                offered = ", ".join(k for k, v in members(MODULES[module]).items() if callable(v))
+                hint = f"{module} offers {offered}"
+            else:
+                hint = "docs/bundles.md, 'Scripts and conditions', lists what can be called"
+            self.refuse(node, f"method '.{name}' is not allowed ({hint})")
         self.visit(node.value)
 
     def visit_Call(self, node: ast.Call) -> None:
