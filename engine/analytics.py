@@ -176,7 +176,9 @@ def _step_times(uow: UnitOfWork, where: list[Any]) -> dict[int, Any]:
             h.element,
             h.event,
             h.at,
-            sa.func.lead(h.at).over(partition_by=h.instance_id, order_by=h.id).label("next_at"),
+            sa.func.lead(h.at, type_=h.at.type)
+            .over(partition_by=h.instance_id, order_by=h.id)
+            .label("next_at"),
         )
         .select_from(history.join(instances, instances.c.id == h.instance_id))
         .where(*where, h.event.in_(("entered", "ended")))
