@@ -28,21 +28,29 @@ from engine.persistence.database import Database
 log = logging.getLogger("cuebook.readiness")
 
 OK = "ok"
+NOT_CONFIGURED = "not configured"
+UNKNOWN = "unknown"
 CHECKS = ("database", "migrations", "kafka")
 KAFKA_TTL_SECONDS = 5.0
 KAFKA_TIMEOUT_SECONDS = 1.0
 RETRY_AFTER_SECONDS = 5
 
 
+def _passes_or_unknown(found: str) -> bool:
+    """A check that passed, is not configured, or could not run because another failed."""
+    return found in (OK, NOT_CONFIGURED) or found.startswith(UNKNOWN)
+
+
 @dataclass(frozen=True)
 class Report:
-    """Each check's finding: ``ok``, ``not configured``, or what is wrong."""
+    """Each check's finding: ``ok``, ``not configured``, ``unknown (why)`` when another
+    check's failure kept it from running, or what is wrong."""
 
     checks: dict[str, str] = field(default_factory=dict)
 
     @property
     def failing(self) -> list[str]:
-        return [name for name, found in self.checks.items() if found not in (OK, "not configured")]
+        return [name for name, found in self.checks.items() if not _passes_or_unknown(found)]
 
     @property
     def ready(self) -> bool:
@@ -129,7 +137,7 @@ class Readiness:
                 except SQLAlchemyError:
                     return OK, "not applied: no alembic_version table (run cuebook db upgrade)"
         except SQLAlchemyError:
-            return "not reachable", "unknown (database not reachable)"
+            return "not reachable", f"{UNKNOWN} (database not reachable)"
         if revisions == {self.head}:
             return OK, OK
         at = ", ".join(sorted(revisions)) or "none"
@@ -137,7 +145,7 @@ class Readiness:
 
     def _kafka_state(self) -> str:
         if not self.kafka_bootstrap:
-            return "not configured"
+            return NOT_CONFIGURED
         now = self._clock()
         with self._lock:
             cached = self._kafka
@@ -150,7 +158,8 @@ class Readiness:
 
 
 class ReadinessCollector(Collector):
-    """``cuebook_ready{check}``: 1 when the check passes (or is not configured), else 0."""
+    """``cuebook_ready{check}``: 1 when the check passes (or is not configured), 0 when it
+    fails; left out when it could not run (migrations while the database is down)."""
 
     def __init__(self, readiness: Readiness) -> None:
         self.readiness = readiness
@@ -165,5 +174,6 @@ class ReadinessCollector(Collector):
         )
         failing = set(report.failing)
         for name in CHECKS:
-            family.add_metric([name], 0.0 if name in failing else 1.0)
+            if not report.checks.get(name, UNKNOWN).startswith(UNKNOWN):
+                family.add_metric([name], 0.0 if name in failing else 1.0)
         yield family

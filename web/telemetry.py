@@ -78,19 +78,24 @@ def install_telemetry(app: Flask) -> None:
 
     @app.before_request
     def _begin() -> None:
-        g.cuebook_started = time.perf_counter()
-        g.cuebook_request_id = request_id(request.headers.get(REQUEST_ID_HEADER))
+        here = g._get_current_object()  # type: ignore[attr-defined]
+        here.cuebook_started = time.perf_counter()
+        here.cuebook_request_id = request_id(request.headers.get(REQUEST_ID_HEADER))
         observed.forget()
 
     @app.after_request
     def _end(response: Any) -> Any:
-        elapsed = time.perf_counter() - g.get("cuebook_started", time.perf_counter())
-        rule = request.url_rule
+        ended = time.perf_counter()
+        here = g._get_current_object()  # type: ignore[attr-defined]
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        elapsed = ended - getattr(here, "cuebook_started", ended)
+        rule = req.url_rule
         route = rule.rule if rule is not None else UNMATCHED
         status = response.status_code
-        observe(route, request.method, status, elapsed)
-        response.headers[REQUEST_ID_HEADER] = g.get("cuebook_request_id") or request_id(None)
+        observe(route, req.method, status, elapsed)
+        rid = getattr(here, "cuebook_request_id", None) or request_id(None)
+        response.headers[REQUEST_ID_HEADER] = rid
         if log.isEnabledFor(logging.INFO):
-            message = f"{request.method} {route} {status} {elapsed * 1000:.1f} ms"
+            message = f"{req.method} {route} {status} {elapsed * 1000:.1f} ms"
             log.info(message, extra={"cuebook": _fields(route, status, elapsed * 1000)})
         return response
