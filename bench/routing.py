@@ -13,7 +13,8 @@ deploys the test routing bundle as ``ticket_routing``, and prints:
   customer, so each opens a ticket: classify by DMN, start the workflow, write the ticket, its
   instance, history, route, message, work item and events);
 - p50 / p99 of a queue page (GET /api/v1/queues/{group}, 50 items, first and later pages);
-- p50 / p99 of the dedup look-up (the problem's advisory lock and the open-ticket query);
+- p50 / p99 of the dedup look-up (the problem's advisory lock, the open-ticket query and the
+  counter when none is open: one round trip);
 - the plans (EXPLAIN ANALYZE) of the queue's and the dedup's queries, as the code sends them;
 - SLA timers fired per second by two ``cuebook worker`` processes: ``--sla-timers`` new
   tickets whose escalation timer is due (opened over HTTP with ``escalate_after`` PT1S), all
@@ -46,12 +47,13 @@ from bench._harness import (
     ROOT,
     cli,
     fresh_schema,
-    gunicorn,
+    gunicorn_process,
     percentile,
     summary,
 )
+from bench.load import Server, _cpu_seconds
 from engine.persistence.database import Database
-from engine.tickets.dedup import find_open_problem
+from engine.tickets.dedup import look_up_problem
 from engine.versions import SpecCache
 
 BUNDLE = ROOT / "tests" / "fixtures" / "bundles" / "ticket_routing"
@@ -191,39 +193,62 @@ WHERE o.topic LIKE '%ticket.escalated' AND t.attributes::jsonb ->> 'escalate_aft
 """
 
 
-def _worker(env: dict[str, str], name: str, interval: float) -> subprocess.Popen[str]:
-    """A real ``cuebook worker`` process (its connections named ``name`` in PostgreSQL)."""
-    return subprocess.Popen(
-        [CUEBOOK, "worker", "--interval", str(interval)],
-        env=dict(env, PGAPPNAME=name, PYTHONUNBUFFERED="1"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+WORKER_APP = "cuebook-bench-worker-"
+WORKER_BACKENDS = sa.text(
+    "SELECT pid FROM pg_stat_activity WHERE application_name LIKE :app "
+    "OR backend_type NOT IN ('client backend', 'walsender')"
+)
+
+
+def _paused_workers(env: dict[str, str], db: Database, interval: float) -> list[Any]:
+    """Two real ``cuebook worker`` processes, started, connected, then stopped (SIGSTOP), so
+    their start-up is not timed and they find every timer due at once when they go on."""
+    workers = [
+        subprocess.Popen(
+            [CUEBOOK, "worker", "--interval", str(interval)],
+            env=dict(env, PGAPPNAME=f"{WORKER_APP}{n}", PYTHONUNBUFFERED="1"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    names = sa.text(
+        "SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+        "WHERE application_name LIKE 'cuebook-bench-worker-%'"
     )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with db.engine.connect() as conn:
+            if conn.execute(names).scalar_one() == 2:
+                break
+        time.sleep(0.1)
+    else:
+        raise RuntimeError("the workers did not connect")
+    time.sleep(0.5)  # their first pass (nothing due yet) is over
+    for proc in workers:
+        proc.send_signal(signal.SIGSTOP)
+    return workers
+
+
+def _cpu(db: Database, workers: list[Any]) -> float:
+    """CPU seconds so far of the worker processes and of the PostgreSQL backends serving them."""
+    with db.engine.connect() as conn:
+        backends = [int(r[0]) for r in conn.execute(WORKER_BACKENDS, {"app": f"{WORKER_APP}%"})]
+    return _cpu_seconds([p.pid for p in workers]) + _cpu_seconds(backends)
 
 
 def _fired(output: str) -> int:
     return sum(int(m) for m in re.findall(r"fired (\d+) timer", output))
 
 
-def sla_timers(
-    env: dict[str, str], db: Database, base: str, token: str, count: int, interval: float
-) -> None:
-    """``count`` tickets whose SLA timer (the escalation boundary timer) is due, fired by two
-    ``cuebook worker`` processes at once: timers fired per second, and that none fired twice.
-
-    Each firing is a whole transition: the instance locked (SKIP LOCKED between the workers),
-    its workflow restored, the timer's path run (the ticket escalated to another group, its
-    work item cancelled, a new one opened, a new SLA timer), the ticket, route, work items,
-    history and events written."""
-    asyncio.run(_creates(base, token, count, 16, {"escalate_after": "PT1S"}))
-    time.sleep(1.5)  # every one of them due now
-    with db.engine.connect() as conn:
-        due = conn.execute(sa.text(SLA_DUE)).scalar_one()
-    assert due == count, f"{due} of {count} timers due"
+def _fire_all(db: Database, workers: list[Any]) -> tuple[float, float, list[str]]:
+    """Let the paused workers go and wait until no timer is due; (wall s, CPU s, outputs)."""
+    cpu = _cpu(db, workers)
     t0 = time.perf_counter()
-    workers = [_worker(env, f"cuebook-bench-worker-{n}", interval) for n in (1, 2)]
     try:
+        for proc in workers:
+            proc.send_signal(signal.SIGCONT)
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             with db.engine.connect() as conn:
@@ -231,10 +256,33 @@ def sla_timers(
                     break
             time.sleep(0.05)
         wall = time.perf_counter() - t0
+        cpu = _cpu(db, workers) - cpu
     finally:
         for proc in workers:
+            proc.send_signal(signal.SIGCONT)
             proc.send_signal(signal.SIGTERM)
         outputs = [proc.communicate(timeout=60)[0] for proc in workers]
+    return wall, cpu, outputs
+
+
+def sla_timers(
+    env: dict[str, str], db: Database, base: str, token: str, count: int, interval: float
+) -> None:
+    """``count`` tickets whose SLA timer (the escalation boundary timer) is due, fired by two
+    ``cuebook worker`` processes at once: timers fired per second, CPU per firing, and that
+    none fired twice.
+
+    Each firing is a whole transition: the instance locked (SKIP LOCKED between the workers),
+    its workflow restored, the timer's path run (the ticket escalated to another group, its
+    work item cancelled, a new one opened, a new SLA timer), the ticket, route, work items,
+    history and events written."""
+    workers = _paused_workers(env, db, interval)
+    asyncio.run(_creates(base, token, count, 16, {"escalate_after": "PT1S"}))
+    time.sleep(1.5)  # every one of them due now
+    with db.engine.connect() as conn:
+        due = conn.execute(sa.text(SLA_DUE)).scalar_one()
+    assert due == count, f"{due} of {count} timers due"
+    wall, cpu, outputs = _fire_all(db, workers)
     with db.engine.connect() as conn:
         entries, tickets, first, last = conn.execute(sa.text(SLA_COUNTS)).one()
         events, keyed = conn.execute(sa.text(SLA_EVENTS)).one()
@@ -247,8 +295,9 @@ def sla_timers(
     )
     print(
         f"SLA timers fired: {entries / window:.0f}/s from the first firing to the last "
-        f"({window:.2f} s), {entries / wall:.0f}/s from the workers' start ({wall:.2f} s, "
-        "process start included)  (target >= 500/s)"
+        f"({window:.2f} s), {entries / wall:.0f}/s until none was due ({wall:.2f} s)"
+        f"  (target >= 500/s); CPU per firing {cpu / max(entries, 1) * 1000:.2f} ms"
+        " (workers and their PostgreSQL backends)"
     )
     twice = entries - tickets
     print(f"SLA timers fired twice: {twice}" + ("" if twice == 0 else "  FAILED"))
@@ -298,7 +347,7 @@ def dedup_lookups(db: Database, rows: int, count: int) -> tuple[list[float], int
         with db.unit_of_work() as uow:
             uow.scripts.published_version_id(SCRIPT)
             t0 = time.perf_counter()
-            hit = find_open_problem(uow, rules, who, kind, category, now)
+            hit, _seq = look_up_problem(uow, rules, who, kind, category, now)
             times.append((time.perf_counter() - t0) * 1000)
         found += hit is not None
     return times, found
@@ -321,15 +370,17 @@ def explain(db: Database) -> None:
         release = uow.scripts.published_version_id(SCRIPT)
         rules = SpecCache().get(uow, release["version_id"]).routing
         assert rules is not None
-        find_open_problem(uow, rules, "bench-77", "complaint", "billing", datetime.now(UTC))
+        look_up_problem(uow, rules, "bench-77", "complaint", "billing", datetime.now(UTC))
     sa.event.remove(db.engine, "before_cursor_execute", capture)
     names = [
         "queue: work items (with a due time, then without)",
         "queue: handed-off conversations",
-        "dedup: the open ticket of the problem",
+        "dedup: the open ticket of the problem (else the counter)",
     ]
     with db.engine.connect() as conn:
         for name, (statement, params) in zip(names, captured, strict=False):
+            last = statement.rsplit("; SELECT", 1)  # the look-up after the problem's lock
+            statement = last[0] if len(last) == 1 else "SELECT" + last[1]
             plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
             print(f"\n== {name}")
             print("\n".join("   " + r[0] for r in plan))
@@ -339,14 +390,22 @@ PARTS = ("create", "queue", "dedup", "sla")
 
 
 def _over_http(args: argparse.Namespace, env: dict[str, str], db: Database, token: str) -> None:
-    with gunicorn(env, workers=args.workers) as base:
+    with gunicorn_process(env, workers=args.workers) as (base, proc):
         if "create" in args.only:
             asyncio.run(_creates(base, token, 200, args.connections))  # warm up
+            server = Server(proc.pid, f"cuebook-bench-{base.rsplit(':', 1)[1]}")
+            before, client = server.sample(), time.process_time()
             times, rate = asyncio.run(_creates(base, token, args.creates, args.connections))
+            after, client = server.sample(), time.process_time() - client
             print(
                 summary(f"ticket created over HTTP, {args.connections} in flight", times)
                 + f", {args.workers} workers"
                 + f"  {rate:.0f} tickets/s (target >= 300)"
+            )
+            app, pg = ((a - b) / args.creates * 1000 for a, b in zip(after, before, strict=True))
+            print(
+                f"CPU per ticket created: gunicorn {app:.2f} ms + PostgreSQL {pg:.2f} ms"
+                f" = {app + pg:.2f} ms; the load client {client / args.creates * 1000:.2f} ms"
             )
         if "queue" in args.only:
             queue_pages(base, token, 20)  # warm up

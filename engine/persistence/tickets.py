@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, RowMapping
 
+from engine.persistence.repositories import _rows_json
 from engine.persistence.tables import (
     customer_identities,
     instances,
@@ -26,12 +26,6 @@ from engine.persistence.tables import (
 )
 
 DONE_STATUSES = ("resolved", "closed")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} in a row")
 
 
 @dataclass(frozen=True)
@@ -119,11 +113,29 @@ _DUPLICATE = (
 
 
 _NEXT_SEQ = sa.select(ticket_seq.next_value())
-_PROBLEM_LOCK = sa.select(
-    sa.func.pg_advisory_xact_lock(
-        sa.func.hashtextextended(sa.bindparam("key", type_=sa.String()), 0)
-    )
+
+# A create's look-up in one round trip: the problem's lock, then (a statement of its own, so
+# it sees what the lock's previous holder committed) the open ticket of the problem, or else
+# the new ticket's counter value. The columns are ix_tickets_open_problem's.
+_LOOK_UP_PROBLEM = (
+    "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0)); "
+    "SELECT dup.*, CASE WHEN dup.id IS NULL THEN nextval('ticket_seq') END AS next_seq "
+    "FROM (SELECT 1) AS one LEFT JOIN ("
+    "SELECT * FROM tickets WHERE customer_key = %(customer_key)s AND type = %(type)s "
+    "AND category = %(category)s AND status NOT IN ("
+    + ", ".join(f"'{status}'" for status in DONE_STATUSES)
+    + ") "
+    "AND created_at >= %(since)s ORDER BY created_at DESC LIMIT 1) AS dup ON true"
 )
+
+
+@functools.cache
+def _insert_text(table: sa.Table, columns: tuple[str, ...]) -> str:
+    cols = ", ".join(f'"{table.c[name].name}"' for name in columns)
+    return (
+        f"INSERT INTO {table.name} ({cols}) SELECT {cols} "
+        f"FROM json_populate_recordset(NULL::{table.name}, %({table.name})s)"
+    )
 
 
 class TicketRepository:
@@ -141,7 +153,8 @@ class TicketRepository:
     def write_rows(self, rows_by_table: list[tuple[sa.Table, list[dict[str, Any]]]]) -> None:
         """Insert rows into several tables, in the order given. On PostgreSQL that is one
         round trip: the rows travel as JSON into ``json_populate_recordset`` (the statement
-        text depends only on the tables and columns, so it is the same for every ticket)."""
+        text depends only on the tables and columns, so it is the same for every ticket and
+        built once)."""
         if not _postgres(self.conn):
             for table, rows in rows_by_table:
                 if rows:
@@ -149,16 +162,35 @@ class TicketRepository:
             return
         statements, params = [], {}
         for table, rows in rows_by_table:
-            if not rows:
-                continue
-            cols = ", ".join(f'"{table.c[name].name}"' for name in rows[0])
-            statements.append(
-                f"INSERT INTO {table.name} ({cols}) SELECT {cols} "
-                f"FROM json_populate_recordset(NULL::{table.name}, %({table.name})s)"
-            )
-            params[table.name] = json.dumps(rows, default=_json_default)
+            if rows:
+                statements.append(_insert_text(table, tuple(rows[0])))
+                params[table.name] = _rows_json(rows)
         if statements:
             self.conn.exec_driver_sql("; ".join(statements), params)
+
+    def look_up_problem(
+        self, key: str, customer_key: str, ticket_type: str, category: str, since: datetime | None
+    ) -> tuple[RowMapping | None, int | None]:
+        """Lock the problem ``key`` until the transaction ends, then: (the newest open ticket
+        of this customer, type and category created since ``since``, None), or, when there is
+        none (or ``since`` is None), (None, the next ticket counter value). PostgreSQL: one
+        round trip; SQLite, whose writers take turns, needs no lock."""
+        if not _postgres(self.conn):
+            found = None
+            if since is not None:
+                found = self.open_duplicate(customer_key, ticket_type, category, since)
+            return (found, None) if found is not None else (None, self.next_seq())
+        params = {
+            "key": key,
+            "customer_key": customer_key,
+            "type": ticket_type,
+            "category": category,
+            "since": since,
+        }
+        row = self.conn.exec_driver_sql(_LOOK_UP_PROBLEM, params).mappings().one()
+        if row["id"] is None:
+            return None, int(row["next_seq"])
+        return row, None
 
     def get(self, ticket_id: str, *, for_update: bool = False) -> RowMapping | None:
         q = sa.select(tickets).where(tickets.c.id == ticket_id)
@@ -172,12 +204,6 @@ class TicketRepository:
 
     def update(self, ticket_id: str, **values: Any) -> None:
         self.conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(**values))
-
-    def lock_problem(self, key: str) -> None:
-        """Serialize creates of one customer problem until this transaction ends (PostgreSQL:
-        an advisory transaction lock; SQLite's writers already take turns)."""
-        if _postgres(self.conn):
-            self.conn.execute(_PROBLEM_LOCK, {"key": key})
 
     def open_duplicate(
         self, customer_key: str, ticket_type: str, category: str, since: datetime

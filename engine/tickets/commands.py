@@ -27,12 +27,11 @@ from engine.persistence.tables import (
     tickets,
     work_items,
 )
-from engine.releases import chosen_version
 from engine.service_calls import calls_outside_the_lock
 from engine.sessions import Actor, Engine, resume
 from engine.sessions.journal import Journal, dumps
 from engine.sessions.transitions import arrive, first_session
-from engine.tickets.dedup import find_open_problem
+from engine.tickets.dedup import look_up_problem
 from engine.tickets.journal import TicketJournal
 from engine.tickets.model import (
     Comment,
@@ -43,7 +42,7 @@ from engine.tickets.model import (
     is_uuid,
     iso,
 )
-from engine.tickets.numbers import next_number
+from engine.tickets.numbers import format_number
 from engine.tickets.routing import Left
 from engine.tickets.transitions import apply_workflow, open_work_items, work_item_row
 from engine.tickets.views import ticket_view
@@ -99,7 +98,7 @@ def create_ticket_in(
     if customer_key is None and request.identity is not None:
         customer_key = resolve_customer(uow, request.identity, now)
     assert customer_key is not None
-    release, compiled = routing_script(uow, engine, script, customer_key)
+    release, compiled = routing_script(uow, engine, script)
     rules = compiled.routing
     assert rules is not None
     if rules.types and request.type not in rules.types:
@@ -108,21 +107,18 @@ def create_ticket_in(
             + ", ".join(sorted(rules.types)),
             [Detail("type", f"unknown type {request.type!r}")],
         )
-    existing = find_open_problem(uow, rules, customer_key, request.type, request.category, now)
+    existing, seq = look_up_problem(uow, rules, customer_key, request.type, request.category, now)
     if existing is not None:
         return join_ticket(uow, engine, existing, request, actor, now), True
-    ticket, items = _open(uow, engine, release, compiled, request, customer_key, actor, now)
+    assert seq is not None
+    ticket = _new_ticket(release, request, customer_key, seq, now)
+    ticket, items = _open(uow, engine, release, compiled, ticket, request, actor)
     return ticket_view(ticket, rules, items), False
 
 
-def routing_script(
-    uow: UnitOfWork, engine: Engine, script: str, customer_key: str | None = None
-) -> tuple[Any, CompiledScript]:
-    """The published version of a routing script (422 naming ``script`` otherwise); with a
-    customer key, the version its release gives that customer (the sessions' rule)."""
+def routing_script(uow: UnitOfWork, engine: Engine, script: str) -> tuple[Any, CompiledScript]:
+    """The published version of a routing script (422 naming ``script`` otherwise)."""
     release = uow.scripts.published_version_id(script)
-    if customer_key is not None:
-        release = chosen_version(release, customer_key)
     if release is None:
         known = uow.scripts.get(script) is not None
         raise ValidationFailed(
@@ -140,12 +136,12 @@ def routing_script(
 
 
 def _new_ticket(
-    release: Any, request: TicketRequest, customer_key: str, seq: int, number: str, now: datetime
+    release: Any, request: TicketRequest, customer_key: str, seq: int, now: datetime
 ) -> Ticket:
     return Ticket(
         id=str(uuid.uuid4()),
         seq=seq,
-        number=number,
+        number=format_number(seq, now),
         instance_id=str(uuid.uuid4()),
         script_key=release["key"],
         version_number=release["number"],
@@ -170,15 +166,13 @@ def _open(
     engine: Engine,
     release: Any,
     compiled: CompiledScript,
+    ticket: Ticket,
     request: TicketRequest,
-    customer_key: str,
     actor: Actor,
-    now: datetime,
 ) -> tuple[Ticket, list[WorkItem]]:
     """A new ticket: its workflow started and run until it waits, classified, written (on
     PostgreSQL every row of it in one round trip)."""
-    seq, number = next_number(uow, now)
-    ticket = _new_ticket(release, request, customer_key, seq, number, now)
+    now = ticket.created_at
     workflow = engine.runner.start(compiled, ticket.workflow_data())
     ran: list[Any] = []
     engine.runner.advance(workflow, ran)

@@ -21,20 +21,19 @@ def problem_key(customer_key: str, ticket_type: str, category: str) -> str:
     return "\x1f".join(("ticket", customer_key, ticket_type, category))
 
 
-def find_open_problem(
+def look_up_problem(
     uow: UnitOfWork,
     rules: RoutingRules,
     customer_key: str,
     ticket_type: str,
     category: str,
     now: datetime,
-) -> Ticket | None:
-    """Lock the problem's key, then the open ticket a new request joins (None: open one)."""
-    uow.tickets.lock_problem(problem_key(customer_key, ticket_type, category))
+) -> tuple[Ticket | None, int | None]:
+    """Lock the problem's key, then: (the open ticket a new request joins, None), or (None,
+    the counter value of the ticket to open). One round trip on PostgreSQL: a create's lock,
+    look-up and number travel together."""
     hours = rules.dedup_window_hours(ticket_type)
-    if hours <= 0:
-        return None
-    row = uow.tickets.open_duplicate(
-        customer_key, ticket_type, category, now - timedelta(hours=hours)
-    )
-    return Ticket.from_row(row) if row is not None else None
+    since = now - timedelta(hours=hours) if hours > 0 else None
+    key = problem_key(customer_key, ticket_type, category)
+    row, seq = uow.tickets.look_up_problem(key, customer_key, ticket_type, category, since)
+    return (Ticket.from_row(row) if row is not None else None), seq

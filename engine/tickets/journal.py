@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.outbox import event_row
 from engine.persistence.database import UnitOfWork
+from engine.persistence.tables import outbox, ticket_messages, ticket_route, work_items
 from engine.tickets.model import Ticket, WorkItem, iso
 
 
@@ -79,8 +80,15 @@ class TicketJournal:
             **data,
         )
 
-    def write(self, uow: UnitOfWork) -> None:
-        uow.tickets.add_messages(self.messages)
-        uow.tickets.add_route(self.route)
-        uow.outbox.add_many(self.events)
+    def write(self, uow: UnitOfWork, new_work_items: list[dict[str, Any]] | None = None) -> None:
+        """Everything collected, with the rows of ``new_work_items``: one round trip on
+        PostgreSQL (``TicketRepository.write_rows``)."""
+        uow.tickets.write_rows(
+            [
+                (work_items, new_work_items or []),
+                (ticket_messages, self.messages),
+                (ticket_route, self.route),
+                (outbox, self.events),
+            ]
+        )
         self.messages, self.route, self.events = [], [], []

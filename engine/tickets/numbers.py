@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.persistence.database import UnitOfWork
-
 PREFIX = "T"
 
 
 def format_number(seq: int, opened: datetime) -> str:
     return f"{PREFIX}-{opened.year}-{seq:06d}"
-
-
-def next_number(uow: UnitOfWork, opened: datetime) -> tuple[int, str]:
-    """(counter value, number) for a ticket opened at ``opened``."""
-    seq = uow.tickets.next_seq()
-    return seq, format_number(seq, opened)

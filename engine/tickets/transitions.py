@@ -45,8 +45,8 @@ def follow_instance(
     ]
     after = apply_workflow(engine, compiled, before, workflow, outcome, tickets, left)
     save_ticket(uow, before, after, tickets)
-    sync_work_items(uow, engine, compiled, after, workflow, tickets)
-    tickets.write(uow)
+    _still_open, opened = sync_work_items(uow, engine, compiled, after, workflow, tickets)
+    tickets.write(uow, [work_item_row(item) for item in opened])
 
 
 def apply_workflow(
@@ -88,8 +88,9 @@ def sync_work_items(
     journal: TicketJournal,
     *,
     known: list[WorkItem] | None = None,
-) -> list[WorkItem]:
-    """Open work items = READY user tasks; returns the open ones. ``known``: the open items
+) -> tuple[list[WorkItem], list[WorkItem]]:
+    """Open work items = READY user tasks: the items that stay open (updated here) and the
+    ones to open (for the caller to write with the journal). ``known``: the open items
     already read (an empty list for a new ticket saves the query)."""
     if known is None:
         known = [WorkItem.from_row(r) for r in uow.work_items.of_ticket(ticket.id, open_only=True)]
@@ -103,8 +104,7 @@ def sync_work_items(
         _follow_ticket(uow, item, ticket)
         still_open.append(item)
     opened = open_work_items(engine, compiled, ticket, workflow, journal, {i.id for i in known})
-    uow.work_items.add_many([work_item_row(item) for item in opened])
-    return still_open + opened
+    return still_open, opened
 
 
 def open_work_items(
