@@ -38,6 +38,9 @@ class EventsPage(RequestQuery):
     limit: int = Field(100, ge=1, le=1000, description="At most this many events.")
 
 
+MAX_VERSION = 2**31 - 1  # version numbers are 32-bit integers in the database
+
+
 class ReleaseBody(RequestBody):
     """PUT /api/v1/scripts/{key}/release: split new sessions between versions by weight."""
 
@@ -52,8 +55,8 @@ class ReleaseBody(RequestBody):
 class VersionPair(RequestQuery):
     """GET /api/v1/scripts/{key}/versions/diff: the two versions to compare."""
 
-    a: int = Field(ge=1, description="The version compared from.")
-    b: int = Field(ge=1, description="The version compared to.")
+    a: int = Field(ge=1, le=MAX_VERSION, description="The version compared from.")
+    b: int = Field(ge=1, le=MAX_VERSION, description="The version compared to.")
 
 
 class ComparePage(VersionPair):
@@ -67,6 +70,7 @@ class ComparePage(VersionPair):
     abandoned_after: float | None = Field(
         None,
         ge=0,
+        le=10 * 365 * 86400,
         description="Seconds a waiting session stays untouched before it counts abandoned "
         "(default: CUEBOOK_ABANDONED_AFTER).",
     )

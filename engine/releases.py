@@ -22,6 +22,7 @@ from engine.errors import Detail, ValidationFailed
 
 BUCKETS = 10_000
 MAX_SHARES = 10
+MAX_NUMBER = 2**31 - 1  # version numbers are 32-bit integers in the database
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,11 @@ def _share(item: Any, path: str) -> Share:
                 [Detail(f"{path}.{name}", f"must be a whole number from {low}")],
             )
         values[name] = value
+    if values["number"] > MAX_NUMBER:
+        raise ValidationFailed(
+            f"{path}.number is not a version number",
+            [Detail(f"{path}.number", f"at most {MAX_NUMBER}")],
+        )
     if values["weight"] > 100:
         raise ValidationFailed(
             f"{path}.weight must be at most 100", [Detail(f"{path}.weight", "at most 100")]

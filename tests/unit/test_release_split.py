@@ -94,6 +94,7 @@ def test_a_request_is_read_in_version_order() -> None:
         ([{"number": "7", "weight": 100}], "versions[0].number"),
         ([{"number": 7, "weight": True}], "versions[0].weight"),
         ([{"number": 7, "weight": 101}], "versions[0].weight"),
+        ([{"number": 2**31, "weight": 100}], "versions[0].number"),
         (["7:100"], "versions[0]"),
         ([{"number": n, "weight": 1} for n in range(1, 12)], "versions"),
     ],
