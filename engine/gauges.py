@@ -1,6 +1,7 @@
 """Gauges read from the database when ``/metrics`` is scraped, so every process shows the same
 figures and a request pays nothing for them: live sessions per script (one grouped query),
-what waits for a person per queue and since when, timers due and how late the oldest is.
+what waits for a person per queue and since when, timers due and how late the oldest is,
+and the release split of each script (the weight of each version new sessions start on).
 Read at most once per ``ttl`` seconds per process.
 
 ``tolerant`` wraps a collector that reads the database, so a scrape while the database is
@@ -22,7 +23,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.persistence.database import Database
-from engine.persistence.tables import instances, work_items
+from engine.persistence.tables import instances, scripts, work_items
+from engine.releases import read_split
 from engine.sessions.model import Status
 
 log = logging.getLogger("cuebook.metrics")
@@ -67,6 +69,19 @@ def _queues(conn: sa.Connection) -> list[tuple[str, str, int, datetime | None]]:
     return found
 
 
+def _release_weights(conn: sa.Connection) -> list[tuple[str, int, int]]:
+    """(script, version, weight in %) of every published script: its canary split, else its
+    published version at 100."""
+    q = sa.select(scripts.c.key, scripts.c.published_version, scripts.c.release_split).where(
+        scripts.c.published_version.is_not(None)
+    )
+    found = []
+    for key, published, split in conn.execute(q):
+        shares = [(s.number, s.weight) for s in read_split(split)] if split else []
+        found += [(str(key), n, w) for n, w in shares or [(int(published), 100)]]
+    return found
+
+
 def _seconds_since(then: datetime | None, now: datetime) -> float:
     if then is None:
         return 0.0
@@ -77,7 +92,7 @@ def _seconds_since(then: datetime | None, now: datetime) -> float:
 
 class StateGauges(Collector):
     """Live sessions per script, queues waiting for a person, timers due and the oldest
-    one's lateness."""
+    one's lateness, release weights."""
 
     def __init__(
         self,
@@ -105,6 +120,7 @@ class StateGauges(Collector):
             live = _live_by_script(uow.conn)
             due, oldest = _due_timers(uow.conn, now)
             queues = _queues(uow.conn)
+            weights = _release_weights(uow.conn)
         sessions = GaugeMetricFamily(
             "cuebook_live_sessions",
             "Sessions waiting or with a person, per script (ticket workflows included)",
@@ -126,8 +142,16 @@ class StateGauges(Collector):
         for kind, queue, count, since in sorted(queues, key=lambda q: (q[1], q[0])):
             waiting.add_metric([queue, kind], count)
             oldest_wait.add_metric([queue, kind], _seconds_since(since, now))
+        release = GaugeMetricFamily(
+            "cuebook_release_weight",
+            "Share of new sessions (%) each published version of a script gets (canary split)",
+            labels=["script", "version"],
+        )
+        for script, number, weight in sorted(weights):
+            release.add_metric([script, str(number)], weight)
         return [
             sessions,
+            release,
             waiting,
             oldest_wait,
             GaugeMetricFamily(

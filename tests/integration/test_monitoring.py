@@ -250,3 +250,25 @@ def test_the_worker_shows_its_loop_lag_and_last_pass(services: Any) -> None:
     assert last is not None and last >= before
     worker._mark_pass(time.monotonic())  # on time
     assert REGISTRY.get_sample_value("cuebook_worker_loop_lag_seconds") == 0.0
+
+
+def test_the_release_split_of_each_script_is_a_gauge(
+    client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(MENU, key)
+    schema = (MENU / "name.schema.json").read_text().replace('"Name"', '"Your name"')
+    deploy(MENU, key, {"name.schema.json": schema.encode()})
+    gauges = StateGauges(services.database, ttl=0)
+
+    def weights() -> dict[str, float]:
+        found = {f.name: f for f in gauges.collect()}["cuebook_release_weight"]
+        return {s.labels["version"]: s.value for s in found.samples if s.labels["script"] == key}
+
+    assert weights() == {"2": 100}
+    resp = client.put(
+        f"/api/v1/scripts/{key}/release",
+        json={"versions": [{"number": 1, "weight": 90}, {"number": 2, "weight": 10}]},
+        headers=auth(tokens["methodologist"]),
+    )
+    assert resp.status_code == 200, resp.get_json()
+    assert weights() == {"1": 90, "2": 10}
