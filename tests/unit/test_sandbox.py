@@ -170,6 +170,10 @@ ESCAPES_AT_RUN_TIME = [
     ("s = ['a' * 1000] * 1000\nr = '{0!r}'.format(s)", "text of the value would exceed"),
     ("s = ['a' * 1000] * 1000\nr = json.dumps(s)", "text of the value would exceed"),
     ("r = json.dumps({'a': 1}, indent=10**6)", "indents and separators are at most 8"),
+    (
+        "s = 'a' * 10**6\nr = json.dumps([date(2024, 1, 1)] * 1000, default=lambda d: s)",
+        "text of the value would exceed",
+    ),
     ("r = re.compile('x' * 1001)", "longer than 1000 characters"),
     ("r = re.compile('x', 2**30)", "flags can only be I, M, S, X, A and U"),
     ("r = re.sub('', 'x' * 1000, 'y' * 100000)", "re.sub\\(\\) could hold"),

@@ -44,7 +44,7 @@ def check_spec(spec: str) -> None:
         raise LimitExceeded(f"format width or precision above {10**MAX_SPEC_DIGITS - 1}")
 
 
-def _text_size(value: Any, indent: int, depth: int, budget: list[int]) -> None:
+def text_size(value: Any, indent: int, depth: int, budget: list[int]) -> None:
     """Take from ``budget`` what ``value`` needs as text; raise when it runs out."""
     if depth > MAX_DATA_DEPTH:
         raise LimitExceeded(f"value nested deeper than {MAX_DATA_DEPTH} levels")
@@ -58,8 +58,8 @@ def _text_size(value: Any, indent: int, depth: int, budget: list[int]) -> None:
         for key, item in items:
             budget[0] -= 2 + indent * (depth + 1)
             if key is not None:
-                _text_size(key, indent, depth + 1, budget)
-            _text_size(item, indent, depth + 1, budget)
+                text_size(key, indent, depth + 1, budget)
+            text_size(item, indent, depth + 1, budget)
     else:
         size = 32
     budget[0] -= size
@@ -71,7 +71,7 @@ def check_text_size(value: Any, indent: int = 0) -> None:
     """Refuse, before it is built, a value's text longer than ``MAX_LENGTH`` (shared parts
     count once per reference, so ``[s] * 1000`` counts ``s`` a thousand times)."""
     if isinstance(value, dict | list | tuple | set | frozenset):
-        _text_size(value, indent, 0, [MAX_LENGTH])
+        text_size(value, indent, 0, [MAX_LENGTH])
 
 
 class _SafeFormatter(string.Formatter):

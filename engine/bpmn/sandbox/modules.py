@@ -21,7 +21,7 @@ import uuid as _uuid
 from collections.abc import Callable
 from typing import Any
 
-from engine.bpmn.sandbox.formatting import check_date_format, check_text_size
+from engine.bpmn.sandbox.formatting import check_date_format, text_size
 from engine.bpmn.sandbox.limits import (
     MAX_INT_BITS,
     MAX_LENGTH,
@@ -78,7 +78,10 @@ def _json_dumps(
     width = len(indent) if isinstance(indent, str) else indent or 0
     if width > 8 or (separators and sum(len(s) for s in separators) > 8):
         raise LimitExceeded("json.dumps() indents and separators are at most 8 characters")
-    check_text_size(obj, width)
+    budget = [MAX_LENGTH]
+    text_size(obj, width, 0, budget)
+    if default is not None:
+        default = _counted(default, width, budget)
     text = _json.dumps(
         obj,
         indent=indent,
@@ -90,6 +93,17 @@ def _json_dumps(
     if len(text) > MAX_LENGTH:
         raise LimitExceeded(f"json.dumps() result of {len(text)} characters (limit {MAX_LENGTH})")
     return text
+
+
+def _counted(default: Callable[[Any], Any], indent: int, budget: list[int]) -> Callable[[Any], Any]:
+    """``default`` for ``json.dumps``, its results taken from the same text budget."""
+
+    def counted(value: Any) -> Any:
+        result = default(value)
+        text_size(result, indent, 0, budget)
+        return result
+
+    return counted
 
 
 def _json_loads(text: str | bytes) -> Any:
