@@ -1,5 +1,9 @@
 """The worker's inbound loop: records of the inbound topic -> ``receive`` -> offsets.
 
+Records that read and are admitted are received a run at a time in one transaction
+(``receive_many``: one commit for up to ``batch`` of them, each handled as ``receive``
+handles it); a record that cannot be taken with the others is handled on its own.
+
 A record's offset is committed only after the database transaction that handled it (the
 delivery, the keeping, or the dead letter) committed. A poison message never stops the loop:
 one that cannot be read or names no known message becomes a dead letter at once; one whose
@@ -21,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from engine.events.dead_letters import Letter, add_dead_letter, checked
-from engine.events.inbound import Refused, receive
+from engine.events.inbound import InboundMessage, Refused, receive, receive_many
 from engine.events.known import KnownMessages
 from engine.events.metrics import INBOUND
 from engine.persistence.database import Database
@@ -76,25 +80,53 @@ class InboundLoop:
     known: KnownMessages
     keep_for: timedelta = timedelta(hours=1)
     attempts: int = 3
+    batch: int = 50  # messages received in one transaction (one commit)
     retry_pause: float = 0.2  # seconds, doubled after each failed attempt
     sleep: Callable[[float], None] = field(default=time.sleep)
 
     def run_once(self, timeout: float) -> int:
         """Poll once and handle what came; return how many records were handled. Raises
-        ``DatabaseDown`` (after committing what was done) if the database is out of reach."""
+        ``DatabaseDown`` (after committing what was done) if the database is out of reach.
+
+        Runs of records that read and are admitted are received together, up to ``batch``
+        per transaction (``receive_many``); a record the run cannot take is handled on its
+        own (its attempts, its dead letter), and the next run starts after it."""
         records = self.consumer.poll(timeout)
         done: list[Record] = []
-        for index, record in enumerate(records):
-            try:
-                outcome = self.handle(record)
-            except Exception:  # the database is down (or a dead letter could not be written)
-                self.consumer.commit(done)
-                self.consumer.rewind(records[index:])
-                raise
-            INBOUND.labels(outcome).inc()
-            done.append(record)
+        try:
+            while len(done) < len(records):
+                rest = records[len(done) :]
+                handled = self._handle_run(rest) or [(rest[0], self.handle(rest[0]))]
+                for record, outcome in handled:
+                    INBOUND.labels(outcome).inc()
+                    done.append(record)
+        except Exception:  # the database is down (or a dead letter could not be written)
+            self.consumer.commit(done)
+            self.consumer.rewind(records[len(done) :])
+            raise
         self.consumer.commit(done)
         return len(done)
+
+    def _handle_run(self, records: list[Record]) -> list[tuple[Record, str]]:
+        """The leading records that read and are admitted, received in one transaction; the
+        outcomes of those it took ([]: handle the first on its own)."""
+        run: list[tuple[Record, InboundMessage]] = []
+        for record in records[: self.batch]:
+            try:
+                run.append((record, checked(record.value, self.known)))
+            except Refused:
+                break
+        if len(run) < 2:
+            return []
+        try:
+            received = receive_many(
+                self.database, self.engine, [m for _, m in run], keep_for=self.keep_for
+            )
+        except Exception as exc:
+            if _unreachable(exc):
+                raise DatabaseDown(str(exc)) from exc
+            raise
+        return [(record, r.outcome) for (record, _), r in zip(run, received, strict=False)]
 
     def handle(self, record: Record) -> str:
         """One record to its end: delivered, kept, duplicate or dead_letter."""

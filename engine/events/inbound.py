@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from sqlalchemy.exc import DBAPIError
 
 from engine.errors import (
     CuebookError,
@@ -148,9 +150,15 @@ def admit(message: InboundMessage, known: KnownMessages) -> None:
         raise Refused("invalid_payload", error, message.message_id, details)
 
 
-def deliver_in(uow: UnitOfWork, engine: Engine, message: InboundMessage) -> list[str]:
+def deliver_in(
+    uow: UnitOfWork,
+    engine: Engine,
+    message: InboundMessage,
+    open_sessions: Sequence[str] | None = None,
+) -> list[str]:
     """Deliver to every target session waiting for the message, in this transaction; return
-    the ids it reached. A session by id that does not exist or has ended is ``Refused``."""
+    the ids it reached. A session by id that does not exist or has ended is ``Refused``.
+    ``open_sessions``: the open sessions of the correlation key, when read already."""
     if message.session_id is not None:
         try:
             session = load_session(uow, message.session_id, for_update=False)
@@ -164,7 +172,9 @@ def deliver_in(uow: UnitOfWork, engine: Engine, message: InboundMessage) -> list
             )
         targets = [message.session_id]
     else:
-        targets = sorted(uow.instances.open_by_session_key(message.correlation_key or ""))
+        if open_sessions is None:
+            open_sessions = uow.instances.open_by_session_key(message.correlation_key or "")
+        targets = sorted(open_sessions)
     delivered = []
     for session_id in targets:  # in id order: two deliveries never lock in opposite orders
         trigger = deliver_message(message.name, message.payload)
@@ -197,25 +207,124 @@ def receive(
     """Handle one message in one transaction (service calls outside its locks): a repeat of
     a message id is dropped (unless ``again``, a dead letter's retry); else it is delivered,
     or kept for ``keep_for`` if no session waits for it yet."""
-
-    def use_case(uow: UnitOfWork) -> Received:
-        now = engine.clock()
-        inbound = InboundRepository(uow.conn)
-        if again:
-            inbound.seen_as(message.message_id, "delivered", now)
-        elif not inbound.first_sight(message.message_id, "delivered", now):
-            return Received("duplicate")
-        delivered = deliver_in(uow, engine, message)
-        if delivered:
-            return Received("delivered", tuple(delivered))
-        keep(inbound, message, now, keep_for)
-        inbound.seen_as(message.message_id, "kept", now)
-        return Received("kept", kept_until=now + keep_for)
-
-    received = calls_outside_the_lock(database, engine.calls, use_case)
+    received = calls_outside_the_lock(
+        database, engine.calls, lambda uow: _receive_in(uow, engine, message, keep_for, again)
+    )
     if received.outcome == "kept":
         EARLY.labels("kept").inc()
     return received
+
+
+def _receive_in(
+    uow: UnitOfWork,
+    engine: Engine,
+    message: InboundMessage,
+    keep_for: timedelta,
+    again: bool,
+    read: _BatchReads | None = None,
+) -> Received:
+    now = engine.clock()
+    inbound = InboundRepository(uow.conn)
+    if read is not None:
+        if not read.first_sight(message.message_id):
+            return Received("duplicate")
+    elif again:
+        inbound.seen_as(message.message_id, "delivered", now)
+    elif not inbound.first_sight(message.message_id, "delivered", now):
+        return Received("duplicate")
+    delivered = deliver_in(uow, engine, message, read.open_sessions(message) if read else None)
+    if delivered:
+        return Received("delivered", tuple(delivered))
+    keep(inbound, message, now, keep_for)
+    inbound.seen_as(message.message_id, "kept", now)
+    return Received("kept", kept_until=now + keep_for)
+
+
+class _BatchReads:
+    """What a batch reads once for all its messages: which ids are new (recorded as seen in
+    one statement) and the open sessions of its correlation keys (one query)."""
+
+    def __init__(self, uow: UnitOfWork, messages: Sequence[InboundMessage], now: datetime) -> None:
+        inbound = InboundRepository(uow.conn)
+        self._fresh = inbound.first_sights([m.message_id for m in messages], "delivered", now)
+        keys = {m.correlation_key for m in messages if m.correlation_key is not None}
+        self._sessions = inbound.open_by_session_keys(sorted(keys)) if keys else {}
+
+    def first_sight(self, message_id: str) -> bool:
+        """True once for an id not seen before the batch (a second copy is a repeat)."""
+        if message_id not in self._fresh:
+            return False
+        self._fresh.discard(message_id)
+        return True
+
+    def open_sessions(self, message: InboundMessage) -> list[str] | None:
+        if message.correlation_key is None:
+            return None
+        return self._sessions.get(message.correlation_key, [])
+
+
+class _Stopped(Exception):
+    """A message of a batch that cannot be handled with the others: the batch ends before it."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+def receive_many(
+    database: Database, engine: Engine, messages: Sequence[InboundMessage], *, keep_for: timedelta
+) -> list[Received]:
+    """Handle messages in order, as ``receive`` would one by one, but in one transaction (one
+    commit for them all). Returns the outcomes of the messages handled, a prefix of
+    ``messages``: the batch ends before a message that fails (refused, an error) or reaches
+    a service task, which the caller then handles on its own with ``receive`` (so every call
+    is made once, outside the locks); after a database error (a deadlock between two
+    batches) none is handled. Nothing of a failed attempt stays."""
+    count = len(messages)
+    while count:
+        batch = messages[:count]
+        try:
+            received = calls_outside_the_lock(
+                database, engine.calls, partial(_receive_all, engine, batch, keep_for)
+            )
+        except _Stopped as stop:
+            count = stop.index
+            continue
+        except Exception:  # a database error, too many calls for one transaction: one by one
+            return []
+        EARLY.labels("kept").inc(sum(r.outcome == "kept" for r in received))
+        return received
+    return []
+
+
+def _receive_all(
+    engine: Engine, messages: Sequence[InboundMessage], keep_for: timedelta, uow: UnitOfWork
+) -> list[Received]:
+    read = _BatchReads(uow, messages, engine.clock())
+    received: list[Received] = []
+    for message in messages:
+        outcome = _received_or_none(uow, engine, message, keep_for, read)
+        if outcome is None:
+            # Raised outside the handler, so that no CallNeeded is among its causes: the
+            # call is made when the message is handled on its own.
+            raise _Stopped(len(received))
+        received.append(outcome)
+    return received
+
+
+def _received_or_none(
+    uow: UnitOfWork,
+    engine: Engine,
+    message: InboundMessage,
+    keep_for: timedelta,
+    read: _BatchReads,
+) -> Received | None:
+    try:
+        return _receive_in(uow, engine, message, keep_for, False, read)
+    except DBAPIError:
+        raise
+    except Exception:  # refused, failed, or stopped at a service task
+        return None
 
 
 def keep(

@@ -29,6 +29,18 @@ class InboundRepository:
         q = insert(inbound_seen).values(message_id=message_id, outcome=outcome, seen_at=now)
         return bool(self.conn.execute(q.on_conflict_do_nothing()).rowcount)
 
+    def first_sights(self, message_ids: Sequence[str], outcome: str, now: datetime) -> set[str]:
+        """Record the message ids in one statement; return those not seen before."""
+        if not message_ids:
+            return set()
+        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        rows = [
+            {"message_id": m, "outcome": outcome, "seen_at": now}
+            for m in dict.fromkeys(message_ids)
+        ]
+        q = insert(inbound_seen).values(rows).on_conflict_do_nothing()
+        return set(self.conn.execute(q.returning(inbound_seen.c.message_id)).scalars())
+
     def seen_as(self, message_id: str, outcome: str, now: datetime) -> None:
         """Record (or overwrite) what became of a message id."""
         q = inbound_seen.update().where(inbound_seen.c.message_id == message_id)
@@ -41,6 +53,16 @@ class InboundRepository:
         if ids:
             self.conn.execute(inbound_seen.delete().where(inbound_seen.c.message_id.in_(ids)))
         return len(ids)
+
+    def open_by_session_keys(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """The open sessions of each of these session keys (as ``open_by_session_key``)."""
+        q = sa.select(instances.c.session_key, instances.c.id).where(
+            instances.c.session_key.in_(list(keys)), instances.c.status.not_in(OPEN)
+        )
+        found: dict[str, list[str]] = {}
+        for key, instance_id in self.conn.execute(q):
+            found.setdefault(key, []).append(str(instance_id))
+        return found
 
     # -- early (pending) messages -----------------------------------------------------------
 

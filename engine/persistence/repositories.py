@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, RowMapping
 
 from engine.persistence.tables import (
@@ -392,6 +393,32 @@ FROM txid_current_snapshot() AS snap(s)
 """
 
 
+_UNPUBLISHED = (
+    sa.select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload)
+    .where(outbox.c.published_at.is_(None))
+    .order_by(outbox.c.id)
+    .limit(sa.bindparam("limit"))
+)
+_UNPUBLISHED_LOCKED = _UNPUBLISHED.with_for_update(skip_locked=True)
+# One array parameter, however many rows a batch marks.
+_MARK_PUBLISHED = (
+    outbox.update()
+    .where(outbox.c.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger))))
+    .values(published_at=sa.bindparam("now"))
+)
+
+_OLDER_ELSEWHERE = (
+    sa.select(outbox.c.key, sa.func.min(outbox.c.id))
+    .where(
+        outbox.c.published_at.is_(None),
+        outbox.c.id < sa.bindparam("newest"),
+        outbox.c.key == sa.any_(sa.bindparam("keys", type_=postgresql.ARRAY(sa.String))),
+        outbox.c.id != sa.all_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger))),
+    )
+    .group_by(outbox.c.key)
+)
+
+
 class OutboxRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -401,18 +428,24 @@ class OutboxRepository:
             self.conn.execute(outbox.insert(), rows)
 
     def unpublished(self, limit: int, *, lock: bool) -> Sequence[RowMapping]:
-        q = (
-            sa.select(outbox)
-            .where(outbox.c.published_at.is_(None))
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
-        if lock:
-            q = q.with_for_update(skip_locked=True)
-        return self.conn.execute(q).mappings().all()
+        """The oldest unpublished events (id, topic, key, payload), locked with ``SKIP LOCKED``
+        when ``lock``: read in the order of the unpublished index, however large the backlog.
+
+        The planner's estimate of unpublished rows comes from statistics taken when there were
+        few; with a backlog it would sort all of them for every batch. Sorting is turned off
+        for the rest of the relay's transaction, so the partial index gives them in order.
+        """
+        if lock and self.conn.dialect.name == "postgresql":
+            self.conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        q = _UNPUBLISHED_LOCKED if lock else _UNPUBLISHED
+        return self.conn.execute(q, {"limit": limit}).mappings().all()
 
     def mark_published(self, ids: list[int], now: datetime) -> None:
-        if ids:
+        if not ids:
+            return
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(_MARK_PUBLISHED, {"ids": ids, "now": now})
+        else:
             self.conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published_at=now))
 
     def older_elsewhere(self, rows: Sequence[RowMapping]) -> dict[str, int]:
@@ -422,17 +455,8 @@ class OutboxRepository:
         if not rows:
             return {}
         ids = [row["id"] for row in rows]
-        q = (
-            sa.select(outbox.c.key, sa.func.min(outbox.c.id))
-            .where(
-                outbox.c.published_at.is_(None),
-                outbox.c.id < max(ids),
-                outbox.c.key.in_(sorted({row["key"] for row in rows})),
-                outbox.c.id.not_in(ids),
-            )
-            .group_by(outbox.c.key)
-        )
-        return {str(key): int(first) for key, first in self.conn.execute(q)}
+        values = {"newest": max(ids), "keys": sorted({row["key"] for row in rows}), "ids": ids}
+        return {str(key): int(first) for key, first in self.conn.execute(_OLDER_ELSEWHERE, values)}
 
     def prune_published(self, before: datetime, limit: int) -> int:
         """Delete up to ``limit`` events published before ``before``, oldest first."""

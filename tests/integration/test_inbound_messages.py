@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from engine.events import inbound as inbound_module
 from engine.events.consumer import InboundLoop, Record
 from engine.events.early import expire_kept, sweep_kept
 from engine.events.known import KnownMessages
@@ -370,3 +371,60 @@ def test_a_payload_schema_refuses_over_http_and_dead_letters_from_kafka(
     assert letter["reason"] == "invalid_payload"
     assert "payload/divisor" in letter["error"]
     assert _view(client, tokens, waiting["session_id"])["step"]["text"] == "late"
+
+
+def test_a_poll_is_received_in_one_transaction_and_a_failing_message_on_its_own(
+    client: Any,
+    services: Any,
+    tokens: dict[str, str],
+    deploy: Any,
+    key: str,
+    inbound: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop, consumer = inbound
+    deploy(WAIT, key)
+    sessions = [
+        _step(client, tokens, _start(client, tokens, key, f"batch{n}-{key}"))["session_id"]
+        for n in range(4)
+    ]
+    first = _message(f"batch0-{key}", payload={"status": "b0", "divisor": 1})
+    failing = _message(f"batch1-{key}", payload={"status": "b1", "divisor": 0})
+    early = _message(f"batch-nobody-{key}")
+    messages = [
+        first,
+        dict(first),  # a repeat inside the same poll
+        failing,
+        _message(f"batch2-{key}", payload={"status": "b2", "divisor": 1}),
+        early,
+        _message(f"batch3-{key}", payload={"status": "b3", "divisor": 1}),
+    ]
+    for message in messages:
+        consumer.send(message)
+    batches: list[int] = []
+    receive_all = inbound_module._receive_all
+
+    def counted(engine: Any, batch: Any, keep_for: Any, uow: Any) -> Any:
+        batches.append(len(batch))
+        return receive_all(engine, batch, keep_for, uow)
+
+    monkeypatch.setattr(inbound_module, "_receive_all", counted)
+    assert loop.run_once(0) == len(messages)
+    assert consumer.committed[-len(messages) :] == list(
+        range(consumer.offset - len(messages), consumer.offset)
+    )
+    texts = [_view(client, tokens, sid)["step"]["text"] for sid in sessions]
+    assert texts[0] == "b0" and texts[2:] == ["b2", "b3"]
+    assert _view(client, tokens, sessions[1])["step"]["id"] == "wait_crm"  # its script failed
+    [letter] = _letters(services, failing["message_id"])
+    assert letter["reason"] == "delivery_failed"
+    with services.database.unit_of_work() as uow:
+        kept = uow.conn.execute(
+            sa.select(pending_messages.c.id).where(
+                pending_messages.c.message_id == early["message_id"]
+            )
+        ).all()
+    assert len(kept) == 1
+    # The first run stops at the failing message and is done again without it; the failing
+    # one is tried once more in a run of its own, then handled alone; the rest is one run.
+    assert batches == [6, 2, 4, 3]
