@@ -27,7 +27,7 @@ lint: install
 	$(BIN)/ruff check .
 
 typecheck: install
-	$(BIN)/mypy cuebook engine integrations web player editor_api
+	$(BIN)/mypy cuebook engine integrations web player editor_api importers
 
 imports: install
 	$(BIN)/lint-imports
