@@ -23,6 +23,14 @@ from engine.persistence.tables import (
     scripts,
 )
 
+# Each script with its published version.
+_WITH_PUBLISHED = scripts.join(
+    script_versions,
+    sa.and_(
+        script_versions.c.script_id == scripts.c.id,
+        script_versions.c.number == scripts.c.published_version,
+    ),
+)
 # Read by every session start and ticket create: built once.
 _PUBLISHED = (
     sa.select(
@@ -32,15 +40,7 @@ _PUBLISHED = (
         script_versions.c.number,
         scripts.c.release_split,
     )
-    .select_from(
-        scripts.join(
-            script_versions,
-            sa.and_(
-                script_versions.c.script_id == scripts.c.id,
-                script_versions.c.number == scripts.c.published_version,
-            ),
-        )
-    )
+    .select_from(_WITH_PUBLISHED)
     .where(scripts.c.key == sa.bindparam("key", type_=scripts.c.key.type))
 )
 
@@ -152,15 +152,7 @@ class ScriptRepository:
             sa.select(
                 scripts.c.key, script_versions.c.id.label("version_id"), script_versions.c.number
             )
-            .select_from(
-                scripts.join(
-                    script_versions,
-                    sa.and_(
-                        script_versions.c.script_id == scripts.c.id,
-                        script_versions.c.number == scripts.c.published_version,
-                    ),
-                )
-            )
+            .select_from(_WITH_PUBLISHED)
             .where(script_versions.c.process_id == process_id)
             .order_by(scripts.c.id)
             .limit(1)
