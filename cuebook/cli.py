@@ -456,8 +456,7 @@ def worker(ctx: _Ctx, interval: float, once: bool, metrics_port: int | None) -> 
             outbox=timedelta(seconds=events.outbox_retention) if events.outbox_retention else None,
             seen=timedelta(seconds=events.seen_retention),
         ),
-        say=click.echo,
-        warn=lambda message: click.echo(message, err=True),
+        **_worker_output(ctx.settings),
         **batching,
     )
     restore = _stop_on_signals(stop)
@@ -471,6 +470,16 @@ def worker(ctx: _Ctx, interval: float, once: bool, metrics_port: int | None) -> 
             inbound.consumer.close()
     if stop.is_set():
         click.echo("worker stopped", err=True)
+
+
+def _worker_output(settings: Settings) -> dict[str, Any]:
+    """Progress on stdout and failures on stderr as plain lines, or through the JSON log."""
+    if settings.log_format == "json":
+        import logging
+
+        log = logging.getLogger("cuebook.worker")
+        return {"say": log.info, "warn": log.warning}
+    return {"say": click.echo, "warn": lambda message: click.echo(message, err=True)}
 
 
 def _kafka_relay(settings: Settings) -> tuple[Any, dict[str, Any]]:

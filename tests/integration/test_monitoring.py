@@ -4,7 +4,11 @@ the gauges read at scrape time, the worker's loop lag."""
 
 from __future__ import annotations
 
+import json
+import signal
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
@@ -25,6 +30,7 @@ from engine.migrations import upgrade
 from engine.persistence.database import normalize_url
 from engine.worker import Worker
 from tests.conftest import BUNDLES, SAMPLES, auth
+from tests.support.worker_env import worker_env
 
 pytestmark = pytest.mark.postgres
 
@@ -272,3 +278,39 @@ def test_the_release_split_of_each_script_is_a_gauge(
     )
     assert resp.status_code == 200, resp.get_json()
     assert weights() == {"1": 90, "2": 10}
+
+
+def test_the_worker_serves_its_metrics(settings: Any, tmp_path: Path) -> None:
+    port = closed_port()
+    name = f"cuebook-metrics-{uuid.uuid4().hex[:8]}"
+    env = worker_env(settings, name, CUEBOOK_LOG_FORMAT="json")
+    with (tmp_path / "worker.err").open("wb") as err:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "cuebook"), "worker", "--metrics-port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            cwd=tmp_path,
+        )
+    try:
+        text = ""
+        deadline = time.monotonic() + 30
+        while "cuebook_worker_last_pass_timestamp_seconds " not in text:
+            assert time.monotonic() < deadline, (tmp_path / "worker.err").read_text()
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            except httpx.TransportError:
+                time.sleep(0.2)
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        for name in ("cuebook_timers_due", "cuebook_live_sessions", "cuebook_outbox_lag_seconds"):
+            assert name in families, name
+        ready = {s.labels["check"]: s.value for s in families["cuebook_ready"].samples}
+        assert ready == {"database": 1.0, "migrations": 1.0, "kafka": 1.0}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0, (tmp_path / "worker.err").read_text()
+    lines = (tmp_path / "worker.err").read_text().splitlines()
+    assert lines[-1] == "worker stopped"
+    for line in lines[:-1]:  # the JSON log's lines
+        assert json.loads(line)["logger"].startswith("cuebook"), line
