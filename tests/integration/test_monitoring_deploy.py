@@ -18,6 +18,7 @@ from tests.conftest import BUNDLES, ROOT, auth
 pytestmark = pytest.mark.postgres
 
 RULES = ROOT / "deploy" / "prometheus" / "cuebook-alerts.yml"
+TESTS = RULES.with_name("cuebook-alerts.test.yml")
 DASHBOARD = ROOT / "deploy" / "grafana" / "cuebook.json"
 LEVELS = {"infrastructure", "integrations", "business"}
 SUFFIXES = {
@@ -47,12 +48,13 @@ def exposed(text: str) -> set[str]:
     return names
 
 
-def test_promtool_accepts_the_rules() -> None:
+@pytest.mark.parametrize("check", [["check", "rules", RULES.name], ["test", "rules", TESTS.name]])
+def test_promtool_accepts_the_rules_and_they_fire_as_tested(check: list[str]) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool is not installed (make monitoring-deps)")
     done = subprocess.run(
-        [promtool, "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60
+        [promtool, *check], capture_output=True, text=True, timeout=60, cwd=RULES.parent
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
