@@ -47,6 +47,9 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+CONNECT_TIMEOUT_S = 5
+
+
 class Database:
     """One per process: an engine with a connection pool."""
 
@@ -63,8 +66,12 @@ class Database:
             # No pre-ping: it would cost a round trip per request; stale connections are
             # recycled instead, and a request that hits a dropped one fails cleanly.
             kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=900)
+            # A host that drops packets must not hold a request (or /readyz) for the
+            # operating system's TCP timeout: a connection attempt gives up after 5 s.
+            connect: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
             if schema:
-                kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+                connect["options"] = f"-csearch_path={schema}"
+            kwargs["connect_args"] = connect
         self.schema = schema
         # hide_parameters: errors and logs never carry row values (answers, state).
         self.engine = sa.create_engine(url, hide_parameters=True, **kwargs)
