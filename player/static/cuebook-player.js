@@ -333,6 +333,10 @@
       var lang = languageOf(view);
       var heading = el("h2", { tabindex: "-1", lang: ended ? null : lang }, [title]);
       this.root.appendChild(heading);
+      if (!ended && step.item) {
+        var item = "Item " + step.item.index + (step.item.count ? " of " + step.item.count : "");
+        this.root.appendChild(el("p", { "class": "item" }, [item]));
+      }
       var errors = {};
       var others = [];
       (details || []).forEach(function (d) {

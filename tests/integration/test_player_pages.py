@@ -551,3 +551,20 @@ def test_a_handoff_reason_is_in_the_readers_language(
         ru,
     )
     assert '<button type="submit" class="secondary">Взять разговор</button>' in ru
+
+
+def test_a_multi_instance_step_says_which_item_on_the_page(
+    browser: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(SAMPLES / "mass_outage", key)
+    sign_in(browser, tokens["operator"])
+    started = browser.post(
+        "/api/v1/sessions",
+        json={"script": key, "variables": {"district": "Центральный"}},
+        headers={"Authorization": f"Bearer {tokens['operator']}"},
+    )
+    url = f"/player/sessions/{started.get_json()['session_id']}"
+    page = browser.get(url, headers={"Accept-Language": "ru"})
+    assert page.status_code == 200
+    assert the(page.text, "p", id="step-item")
+    assert "Пункт 1 из 2" in page.text and "роутер работает?" in page.text
