@@ -50,6 +50,10 @@ def message_names(bundle_zip: bytes) -> set[str]:
         return set()
 
 
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
 def payload_details(validator: Draft202012Validator, payload: Any) -> list[Detail]:
     """Where and how ``payload`` breaks the schema: paths start at ``payload``."""
     errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
@@ -139,7 +143,7 @@ class KnownMessages:
         self._names |= names
         for name in names:
             schema = schemas.get(name)
-            validator = None if schema is None else Draft202012Validator(schema)
+            validator = None if schema is None else _validator(schema)
             self._schemas = {
                 **self._schemas,
                 name: {**self._schemas.get(name, {}), script_id: validator},
