@@ -428,3 +428,16 @@ def test_a_poll_is_received_in_one_transaction_and_a_failing_message_on_its_own(
     # The first run stops at the failing message and is done again without it; the failing
     # one is tried once more in a run of its own, then handled alone; the rest is one run.
     assert batches == [6, 2, 4, 3]
+
+
+def test_a_message_over_http_for_one_session_waits_for_it(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(WAIT, key)
+    view = _start(client, tokens, key, f"by-id-{key}")  # at "ask": not waiting yet
+    message = {"name": "crm_update", "session_id": view["session_id"],
+               "payload": {"status": "by id", "divisor": 1}}  # fmt: skip
+    kept = _post(client, tokens, message)
+    assert kept.status_code == 202 and kept.get_json()["outcome"] == "kept"
+    _step(client, tokens, view)
+    assert _view(client, tokens, view["session_id"])["step"]["text"] == "by id"
