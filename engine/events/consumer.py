@@ -114,18 +114,12 @@ class InboundLoop:
         for record in records[: self.batch]:
             try:
                 run.append((record, checked(record.value, self.known)))
-            except Refused:
+            except Exception:  # refused (or the known names unreadable): handled on its own
                 break
         if len(run) < 2:
             return []
-        try:
-            received = receive_many(
-                self.database, self.engine, [m for _, m in run], keep_for=self.keep_for
-            )
-        except Exception as exc:
-            if _unreachable(exc):
-                raise DatabaseDown(str(exc)) from exc
-            raise
+        messages = [message for _, message in run]
+        received = receive_many(self.database, self.engine, messages, keep_for=self.keep_for)
         return [(record, r.outcome) for (record, _), r in zip(run, received, strict=False)]
 
     def handle(self, record: Record) -> str:
