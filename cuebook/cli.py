@@ -200,6 +200,38 @@ def release_cmd(ctx: _Ctx, key: str, shares: tuple[str, ...]) -> None:
     click.echo(f"{key}: new sessions start on {split}")
 
 
+@main.command("migrate")
+@click.argument("key")
+@click.argument("from_number", type=int, metavar="FROM")
+@click.argument("to_number", type=int, metavar="TO")
+@click.option("--map", "map_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON file: {old element id: new element id}")  # fmt: skip
+@click.option("--apply", "apply", is_flag=True, help="move them (default: only the plan)")
+@pass_ctx
+def migrate_cmd(
+    ctx: _Ctx, key: str, from_number: int, to_number: int, map_file: Path | None, apply: bool
+) -> None:
+    """Move KEY's open sessions from version FROM to TO; without --apply, print the plan."""
+    from engine.sessions.moving import MoveRequest, move_sessions
+
+    try:
+        element_map = json.loads(map_file.read_text()) if map_file else {}
+        if not isinstance(element_map, dict):
+            raise click.UsageError("--map must hold a JSON object of element ids")
+        request = MoveRequest(key, from_number, to_number, element_map, dry_run=not apply)
+        plan = move_sessions(ctx.svc.database, ctx.svc.engine, request, actor="cli").as_dict()
+    except CuebookError as exc:
+        _fail(exc)
+        return
+    verb = "moved" if apply else "can move"
+    click.echo(f"{key}: {plan['movable']} of {plan['sessions']} open sessions {verb} "
+               f"from version {from_number} to {to_number}")  # fmt: skip
+    for element in plan["elements"]:
+        click.echo(f"  at {element['element']}: {element['movable']} of {element['sessions']}")
+        for blocked in element["blocked"]:
+            click.echo(f"    {blocked['sessions']} stay: {blocked['reason']}")
+
+
 @main.group("versions")
 def versions_group() -> None:
     """A script's versions."""

@@ -302,6 +302,32 @@ class InstanceRepository:
         )
         return res.rowcount == 1
 
+    def open_of_version(self, version_id: int) -> list[str]:
+        """Ids of the open instances of one version (one read for a whole move)."""
+        q = sa.select(instances.c.id).where(
+            instances.c.version_id == version_id,
+            instances.c.status.not_in(("completed", "failed")),
+        )
+        return sorted(str(i) for i in self.conn.execute(q).scalars())
+
+    def still_open_of_version(
+        self, ids: Sequence[str], version_id: int, *, lock: bool
+    ) -> Sequence[RowMapping]:
+        """Those of ``ids`` still open on the version, in id order (locked when they will be
+        changed)."""
+        q = (
+            sa.select(instances)
+            .where(
+                instances.c.id.in_(list(ids)),
+                instances.c.version_id == version_id,
+                instances.c.status.not_in(("completed", "failed")),
+            )
+            .order_by(instances.c.id)
+        )
+        if lock and self.lock_rows:
+            q = q.with_for_update()
+        return self.conn.execute(q).mappings().all()
+
     def due_timers(self, now: datetime, limit: int) -> list[str]:
         q = (
             sa.select(instances.c.id)
