@@ -13,6 +13,7 @@ from engine.events.known import KnownMessages
 from web.auth import roles
 from web.bodies import RequestQuery, parse_query
 from web.context import actor, services
+from web.described import an_object, described
 
 bp = Blueprint("dead_letters", __name__, url_prefix="/api/v1/dead-letters")
 
@@ -29,6 +30,11 @@ class DeadLettersPage(RequestQuery):
 
 @bp.get("")
 @roles("admin")
+@described(
+    summary="Dead letters, oldest first",
+    query=DeadLettersPage,
+    responses={200: an_object("`dead_letters` and the `next` cursor (an id).")},
+)
 def index() -> Any:
     page = parse_query(DeadLettersPage)
     with services().database.unit_of_work() as uow:
@@ -41,6 +47,11 @@ def index() -> Any:
 
 @bp.post("/<int:letter_id>/retry")
 @roles("admin")
+@described(
+    summary="Deliver a dead letter again",
+    responses={200: an_object("The letter, the outcome and the sessions reached.")},
+    errors=(409, 502),
+)
 def retry(letter_id: int) -> Any:
     svc = services()
     keep_for = timedelta(seconds=svc.settings.events.early_message_ttl)

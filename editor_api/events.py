@@ -15,12 +15,19 @@ from engine.outbox import read_events
 from web.auth import roles
 from web.bodies import parse_query
 from web.context import services
+from web.described import an_object, described
 
 bp = Blueprint("events", __name__, url_prefix="/api/v1/events")
 
 
 @bp.get("")
 @roles("admin")
+@described(
+    summary="The event log after a cursor",
+    query=EventsPage,
+    responses={200: an_object("`events`, oldest first, and the `next` cursor.")},
+    errors=(400,),
+)
 def index() -> Any:
     page = parse_query(EventsPage)
     with services().database.unit_of_work() as uow:
@@ -29,6 +36,10 @@ def index() -> Any:
 
 
 @bp.get("/schemas")
+@described(
+    summary="Every event type's JSON Schema",
+    responses={200: an_object("`schemas` by type and version, and `inbound`.")},
+)
 def schemas() -> Any:
     """Every event type's JSON Schema, by type and schema version, and the inbound
     message's (any signed-in role)."""
@@ -41,6 +52,10 @@ def schemas() -> Any:
 
 
 @bp.get("/schemas/<kind>/<int:version>")
+@described(
+    summary="One event type's JSON Schema",
+    responses={200: an_object("A JSON Schema document.")},
+)
 def schema(kind: str, version: int) -> Any:
     """One event type's JSON Schema at one version, as a plain JSON Schema document."""
     contract = contracts().get((kind, version))

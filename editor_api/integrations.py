@@ -16,9 +16,11 @@ from engine.functions import (
     save_function,
 )
 from integrations import CallFailed, Invoker
+from integrations.schema import FUNCTION_SCHEMA
 from web.auth import roles
 from web.bodies import json_object, parse_body
 from web.context import actor, services
+from web.described import an_object, described
 
 bp = Blueprint("integrations", __name__, url_prefix="/api/v1/integrations")
 EDITORS = ("methodologist",)
@@ -34,6 +36,10 @@ def _saved(name: str) -> None:
 
 @bp.get("")
 @roles(*EDITORS)
+@described(
+    summary="The integration functions",
+    responses={200: an_object("`functions`: each function's name, version, description.")},
+)
 def index() -> Any:
     with services().database.unit_of_work() as uow:
         return jsonify({"functions": list_functions(uow)})
@@ -41,6 +47,12 @@ def index() -> Any:
 
 @bp.post("")
 @roles(*EDITORS)
+@described(
+    summary="Create an integration function",
+    body=FUNCTION_SCHEMA,
+    responses={201: an_object("The function as stored: its spec, version and who saved it.")},
+    errors=(409,),
+)
 def create() -> Any:
     svc = services()
     with svc.database.unit_of_work() as uow:
@@ -53,6 +65,10 @@ def create() -> Any:
 
 @bp.get("/<name>")
 @roles(*EDITORS)
+@described(
+    summary="One integration function",
+    responses={200: an_object("The function as stored: its spec, version and who saved it.")},
+)
 def show(name: str) -> Any:
     with services().database.unit_of_work() as uow:
         return jsonify(get_function(uow, name))
@@ -60,6 +76,12 @@ def show(name: str) -> Any:
 
 @bp.put("/<name>")
 @roles(*EDITORS)
+@described(
+    summary="Save a new version of an integration function",
+    body=FUNCTION_SCHEMA,
+    responses={200: an_object("The function as stored: its spec, version and who saved it.")},
+    errors=(409,),
+)
 def replace(name: str) -> Any:
     svc = services()
     with svc.database.unit_of_work() as uow:
@@ -72,6 +94,7 @@ def replace(name: str) -> Any:
 
 @bp.delete("/<name>")
 @roles(*EDITORS)
+@described(summary="Delete an integration function", responses={204: None})
 def remove(name: str) -> Any:
     svc = services()
     with svc.database.unit_of_work() as uow:
@@ -82,6 +105,11 @@ def remove(name: str) -> Any:
 
 @bp.post("/<name>/test")
 @roles(*EDITORS)
+@described(
+    summary="Call a function once with sample parameters",
+    body=FunctionTrial,
+    responses={200: an_object("`ok`, the rendered request, status, timing, results or error.")},
+)
 def try_out(name: str) -> Any:
     """Call the function with sample parameters: the rendered request (secrets masked),
     status, timing, and the mapped results or the error."""
@@ -116,6 +144,10 @@ def try_out(name: str) -> Any:
 
 @bp.get("/<name>/stats")
 @roles(*EDITORS)
+@described(
+    summary="A function's call statistics",
+    responses={200: an_object("Calls, failures, cache hits and latency of this process.")},
+)
 def stats(name: str) -> Any:
     with services().database.unit_of_work() as uow:
         get_function(uow, name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from engine.errors import Detail, MalformedInput
 from engine.model import StepView
@@ -18,10 +18,12 @@ from engine.sessions import (
     submit_step,
 )
 from player.renderers import RENDERERS, render, renderer_for
-from player.requests import GoBack, StartSession, TakeStep
+from player.requests import GoBack, RenderChoice, StartSession, TakeStep
+from player.responses import SessionHistory, SessionStep, WebStep
 from web.auth import roles
-from web.bodies import parse_body
+from web.bodies import parse_body, parse_query
 from web.context import actor, services
+from web.described import described
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions")
 CLIENTS = ("operator", "bot")
@@ -29,7 +31,7 @@ CLIENTS = ("operator", "bot")
 
 def _requested_render() -> str | None:
     """The ``render`` query parameter, checked before anything changes."""
-    kind = request.args.get("render")
+    kind = parse_query(RenderChoice).render
     if kind is not None:
         renderer_for(kind)
     return kind
@@ -42,6 +44,13 @@ def _rendered(view: StepView, kind: str | None = None) -> Any:
 
 @bp.post("")
 @roles(*CLIENTS)
+@described(
+    summary="Start a session",
+    body=StartSession,
+    query=RenderChoice,
+    responses={201: SessionStep, 200: SessionStep},
+    errors=(404, 409, 502),
+)
 def start() -> Any:
     kind = _requested_render()
     body = parse_body(StartSession)
@@ -61,6 +70,12 @@ def start() -> Any:
 
 @bp.get("/<session_id>")
 @roles(*CLIENTS)
+@described(
+    summary="The session's current step",
+    query=RenderChoice,
+    responses={200: SessionStep},
+    errors=(400,),
+)
 def show(session_id: str) -> Any:
     kind = _requested_render()
     svc = services()
@@ -70,6 +85,13 @@ def show(session_id: str) -> Any:
 
 @bp.post("/<session_id>/steps")
 @roles(*CLIENTS)
+@described(
+    summary="Answer the waiting step",
+    body=TakeStep,
+    query=RenderChoice,
+    responses={200: SessionStep},
+    errors=(409, 502),
+)
 def step(session_id: str) -> Any:
     kind = _requested_render()
     reply = parse_body(TakeStep).reply()
@@ -86,6 +108,7 @@ def step(session_id: str) -> Any:
 
 @bp.get("/<session_id>/history")
 @roles(*CLIENTS)
+@described(summary="The session's history", responses={200: SessionHistory})
 def history(session_id: str) -> Any:
     entries = session_history(services().database, session_id)
     return jsonify({"session_id": session_id, "history": entries})
@@ -93,6 +116,13 @@ def history(session_id: str) -> Any:
 
 @bp.post("/<session_id>/back")
 @roles(*CLIENTS)
+@described(
+    summary="Go back to the previous step",
+    body=GoBack,
+    query=RenderChoice,
+    responses={200: SessionStep},
+    errors=(409, 502),
+)
 def back(session_id: str) -> Any:
     kind = _requested_render()
     token = parse_body(GoBack).step_token
@@ -103,6 +133,7 @@ def back(session_id: str) -> Any:
 
 @bp.post("/<session_id>/claim")
 @roles("operator")
+@described(summary="Take a handed-off session", responses={200: WebStep}, errors=(409, 502))
 def take(session_id: str) -> Any:
     svc = services()
     view = claim(svc.database, svc.engine, session_id, actor())
@@ -111,6 +142,7 @@ def take(session_id: str) -> Any:
 
 @bp.post("/<session_id>/handback")
 @roles("operator")
+@described(summary="Hand a session back to its bot", responses={200: WebStep}, errors=(409, 502))
 def give_back(session_id: str) -> Any:
     svc = services()
     view = hand_back(svc.database, svc.engine, session_id, actor())

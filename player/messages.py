@@ -12,9 +12,11 @@ from engine.events.known import KnownMessages
 from engine.messages import send_to_session
 from player.renderers import render
 from player.requests import CorrelatedMessage, MessageToSession
+from player.responses import MessageReceived, SessionStep
 from web.auth import roles
 from web.bodies import parse_body
 from web.context import actor, services
+from web.described import described
 
 bp = Blueprint("messages", __name__, url_prefix="/api/v1")
 SENDERS = ("operator", "bot")
@@ -22,6 +24,12 @@ SENDERS = ("operator", "bot")
 
 @bp.post("/sessions/<session_id>/messages")
 @roles(*SENDERS)
+@described(
+    summary="A message to one session",
+    body=MessageToSession,
+    responses={200: SessionStep},
+    errors=(409, 502),
+)
 def to_session(session_id: str) -> Any:
     body = parse_body(MessageToSession)
     svc = services()
@@ -39,6 +47,12 @@ def to_session(session_id: str) -> Any:
 
 @bp.post("/messages")
 @roles(*SENDERS)
+@described(
+    summary="A message correlated by session key",
+    body=CorrelatedMessage,
+    responses={200: MessageReceived, 202: MessageReceived},
+    errors=(404, 409, 502),
+)
 def correlated() -> Any:
     """200 when delivered (or a repeat of a message id), 202 when kept for a session that
     does not wait for it yet."""

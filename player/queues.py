@@ -9,15 +9,18 @@ from flask import Blueprint, jsonify
 
 from engine.tickets import group_queue
 from player.requests import QueuePage
+from player.responses import QueuePageOut
 from web.auth import roles
 from web.bodies import parse_query
 from web.context import services
+from web.described import described
 
 bp = Blueprint("queues", __name__, url_prefix="/api/v1/queues")
 
 
 @bp.get("/<group>")
 @roles("operator")
+@described(summary="A group's queue", query=QueuePage, responses={200: QueuePageOut}, errors=(400,))
 def waiting(group: str) -> Any:
     page = parse_query(QueuePage)
     svc = services()

@@ -8,6 +8,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from engine.sessions import Reply
+from player.renderers import RENDERERS
 from web.bodies import TEXT_MAX, RequestBody, RequestQuery, Text
 
 
@@ -106,6 +107,16 @@ class SignalBody(RequestBody):
     script: Text | None = Field(
         None, description="Only the sessions of this script (by key); all scripts if absent."
     )
+
+
+class RenderChoice(RequestQuery):
+    """``?render=``: the channel JSON to answer with (default: the session's channel).
+
+    An unknown renderer is a 400 naming the choices (``player.renderers.renderer_for``)."""
+
+    render: (
+        Annotated[Text, Field(max_length=20, json_schema_extra={"enum": sorted(RENDERERS)})] | None
+    ) = Field(None, description="web, chat or ivr.")
 
 
 class QueuePage(RequestQuery):

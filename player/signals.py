@@ -8,15 +8,23 @@ from flask import Blueprint, jsonify
 
 from engine.signals import broadcast_signal
 from player.requests import SignalBody
+from player.responses import SignalSent
 from web.auth import roles
 from web.bodies import parse_body
 from web.context import actor, services
+from web.described import described
 
 bp = Blueprint("signals", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/signals/<name>")
 @roles("admin", "bot")
+@described(
+    summary="A signal to every session waiting for it",
+    body=SignalBody,
+    responses={200: SignalSent},
+    errors=(502,),
+)
 def send(name: str) -> Any:
     """200 with the sessions the signal reached (none waiting is not an error: a broadcast)."""
     body = parse_body(SignalBody)

@@ -22,6 +22,14 @@ from engine.tickets import (
     transfer,
     transfer_ticket,
 )
+from player.responses import (
+    HeldWork,
+    OpenedTicket,
+    TicketOut,
+    TicketPageOut,
+    TicketRoute,
+    WorkItemOut,
+)
 from player.ticket_requests import (
     AddComment,
     CompleteWork,
@@ -35,6 +43,7 @@ from player.ticket_requests import (
 from web.auth import roles
 from web.bodies import parse_body, parse_query
 from web.context import actor, services
+from web.described import an_object, described
 
 bp = Blueprint("tickets", __name__, url_prefix="/api/v1")
 CLIENTS = ("operator", "bot")
@@ -43,6 +52,12 @@ PEOPLE = ("operator",)
 
 @bp.post("/tickets")
 @roles(*CLIENTS)
+@described(
+    summary="Open a ticket (or join the open one of the same problem)",
+    body=OpenTicket,
+    responses={201: OpenedTicket, 200: OpenedTicket},
+    errors=(404, 409, 502),
+)
 def open_ticket() -> Any:
     request = parse_body(OpenTicket).request()
     svc = services()
@@ -54,6 +69,12 @@ def open_ticket() -> Any:
 
 @bp.get("/tickets")
 @roles(*CLIENTS)
+@described(
+    summary="Tickets, newest first",
+    query=TicketPage,
+    responses={200: TicketPageOut},
+    errors=(400,),
+)
 def tickets() -> Any:
     page = parse_query(TicketPage)
     found = list_tickets(
@@ -69,6 +90,7 @@ def tickets() -> Any:
 
 @bp.get("/tickets/<ticket_id>")
 @roles(*CLIENTS)
+@described(summary="One ticket", responses={200: TicketOut})
 def show(ticket_id: str) -> Any:
     svc = services()
     return jsonify(get_ticket(svc.database, svc.engine, ticket_id))
@@ -76,6 +98,7 @@ def show(ticket_id: str) -> Any:
 
 @bp.get("/tickets/<ticket_id>/route")
 @roles(*CLIENTS)
+@described(summary="A ticket's route", responses={200: TicketRoute})
 def route(ticket_id: str) -> Any:
     svc = services()
     return jsonify(ticket_route(svc.database, svc.engine, ticket_id))
@@ -83,6 +106,12 @@ def route(ticket_id: str) -> Any:
 
 @bp.post("/tickets/<ticket_id>/comments")
 @roles(*CLIENTS)
+@described(
+    summary="Comment on a ticket",
+    body=AddComment,
+    responses={201: TicketOut},
+    errors=(409, 502),
+)
 def comment(ticket_id: str) -> Any:
     said = parse_body(AddComment).comment()
     svc = services()
@@ -91,6 +120,12 @@ def comment(ticket_id: str) -> Any:
 
 @bp.post("/tickets/<ticket_id>/transfer")
 @roles(*PEOPLE)
+@described(
+    summary="Move a ticket to another group",
+    body=TransferTicket,
+    responses={200: TicketOut},
+    errors=(409, 502),
+)
 def move(ticket_id: str) -> Any:
     body = parse_body(TransferTicket)
     svc = services()
@@ -101,6 +136,10 @@ def move(ticket_id: str) -> Any:
 
 @bp.get("/tickets/<ticket_id>/groups")
 @roles(*CLIENTS)
+@described(
+    summary="The groups a ticket may move to",
+    responses={200: an_object("A routing script's groups (key, title, calendar, transfers_to).")},
+)
 def groups_for_ticket(ticket_id: str) -> Any:
     svc = services()
     return jsonify(ticket_groups(svc.database, svc.engine, ticket_id))
@@ -108,6 +147,12 @@ def groups_for_ticket(ticket_id: str) -> Any:
 
 @bp.get("/groups")
 @roles(*CLIENTS)
+@described(
+    summary="A routing script's groups",
+    query=GroupsQuery,
+    responses={200: an_object("A routing script's groups (key, title, calendar, transfers_to).")},
+    errors=(404, 409),
+)
 def groups() -> Any:
     query = parse_query(GroupsQuery)
     svc = services()
@@ -117,6 +162,7 @@ def groups() -> Any:
 
 @bp.get("/work-items")
 @roles(*PEOPLE)
+@described(summary="Work items a person holds", query=WorkPage, responses={200: HeldWork})
 def held() -> Any:
     page = parse_query(WorkPage)
     svc = services()
@@ -125,6 +171,7 @@ def held() -> Any:
 
 @bp.get("/work-items/<item_id>")
 @roles(*PEOPLE)
+@described(summary="One work item", responses={200: WorkItemOut})
 def work_item(item_id: str) -> Any:
     svc = services()
     return jsonify(get_work_item(svc.database, svc.engine, item_id))
@@ -132,6 +179,7 @@ def work_item(item_id: str) -> Any:
 
 @bp.post("/work-items/<item_id>/claim")
 @roles(*PEOPLE)
+@described(summary="Claim a work item", responses={200: WorkItemOut}, errors=(409,))
 def take(item_id: str) -> Any:
     svc = services()
     return jsonify(claim(svc.database, svc.engine, item_id, actor()))
@@ -139,6 +187,7 @@ def take(item_id: str) -> Any:
 
 @bp.post("/work-items/<item_id>/release")
 @roles(*PEOPLE)
+@described(summary="Release a work item", responses={200: WorkItemOut}, errors=(409,))
 def give_back(item_id: str) -> Any:
     svc = services()
     return jsonify(release(svc.database, svc.engine, item_id, actor()))
@@ -146,6 +195,12 @@ def give_back(item_id: str) -> Any:
 
 @bp.post("/work-items/<item_id>/transfer")
 @roles(*PEOPLE)
+@described(
+    summary="Transfer a work item's ticket to another group",
+    body=TransferWork,
+    responses={200: TicketOut},
+    errors=(409, 502),
+)
 def hand_over(item_id: str) -> Any:
     body = parse_body(TransferWork)
     svc = services()
@@ -154,6 +209,12 @@ def hand_over(item_id: str) -> Any:
 
 @bp.post("/work-items/<item_id>/complete")
 @roles(*PEOPLE)
+@described(
+    summary="Complete a work item with its form's answer",
+    body=CompleteWork,
+    responses={200: TicketOut},
+    errors=(409, 502),
+)
 def finish(item_id: str) -> Any:
     body = parse_body(CompleteWork)
     svc = services()
