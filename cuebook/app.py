@@ -22,16 +22,19 @@ from player.signals import bp as signals_bp
 from player.tickets import bp as tickets_bp
 from player.web import bp as player_bp
 from player.web import install_language
+from web.api_docs import bp as api_docs_bp
 from web.auth import install_auth
 from web.context import Services
 from web.cors import install_cors
 from web.errors import register_error_handlers
 from web.json_provider import OrjsonProvider
+from web.paths import install_path_rules
 
 
 def create_app(settings: Settings | None = None, svc: Services | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    install_path_rules(app)  # before any route: a NUL in a path segment names nothing
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
@@ -78,5 +81,6 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(tickets_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(player_bp)
+    app.register_blueprint(api_docs_bp)
     install_cors(app)
     return app

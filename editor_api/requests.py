@@ -74,3 +74,26 @@ class ComparePage(VersionPair):
         description="Seconds a waiting session stays untouched before it counts abandoned "
         "(default: CUEBOOK_ABANDONED_AFTER).",
     )
+
+
+class DeployOptions(RequestQuery):
+    """POST /api/v1/scripts/{key}/versions: the bundle's upload options (also a form field)."""
+
+    publish: Annotated[Text, Field(max_length=10)] | None = Field(
+        None, description="1, true, yes or on: publish the new version at once."
+    )
+
+
+# POST /api/v1/scripts/{key}/versions: the bundle's files, one form field each.
+BUNDLE_UPLOAD: dict[str, Any] = {
+    "type": "object",
+    "required": ["files"],
+    "properties": {
+        "files": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "description": "The bundle: .bpmn, .dmn, cuebook.json, forms, ... (or one .zip).",
+        },
+        "publish": {"type": "string", "description": "As the publish query argument."},
+    },
+}

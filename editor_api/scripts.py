@@ -7,7 +7,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from editor_api.requests import ComparePage, ReleaseBody, VersionPair
+from editor_api.requests import (
+    BUNDLE_UPLOAD,
+    ComparePage,
+    DeployOptions,
+    ReleaseBody,
+    VersionPair,
+)
 from engine.analytics import compare_versions
 from engine.bpmn.bundle import bundle_from_files
 from engine.errors import Detail, MalformedInput, ValidationFailed
@@ -25,6 +31,7 @@ from engine.versions import (
 from web.auth import roles
 from web.bodies import parse_body, parse_query
 from web.context import actor, services
+from web.described import Content, an_object, described
 
 bp = Blueprint("scripts", __name__, url_prefix="/api/v1/scripts")
 AUTHORS = ("methodologist",)
@@ -34,6 +41,9 @@ DIAGRAM_READERS = ("methodologist", "operator")
 
 @bp.get("")
 @roles(*READERS)
+@described(
+    summary="The scripts", responses={200: an_object("`scripts`: key, title, published version.")}
+)
 def index() -> Any:
     with services().database.unit_of_work() as uow:
         return jsonify({"scripts": list_scripts(uow)})
@@ -41,6 +51,10 @@ def index() -> Any:
 
 @bp.get("/<key>/versions")
 @roles(*READERS)
+@described(
+    summary="A script's versions",
+    responses={200: an_object("`script` and its `versions`, newest first.")},
+)
 def versions(key: str) -> Any:
     with services().database.unit_of_work() as uow:
         return jsonify({"script": key, "versions": list_versions(uow, key)})
@@ -48,6 +62,11 @@ def versions(key: str) -> Any:
 
 @bp.get("/<key>/versions/diff")
 @roles(*DIAGRAM_READERS)
+@described(
+    summary="What changed between two versions",
+    query=VersionPair,
+    responses={200: an_object("Elements, flows, forms, decisions and calls changed.")},
+)
 def diff(key: str) -> Any:
     """What changed from version a to version b: elements, flows, forms, decisions, calls."""
     pair = parse_query(VersionPair)
@@ -57,6 +76,11 @@ def diff(key: str) -> Any:
 
 @bp.get("/<key>/versions/compare")
 @roles(*AUTHORS)
+@described(
+    summary="Two versions' sessions side by side",
+    query=ComparePage,
+    responses={200: an_object("Outcomes and time per step of each version.")},
+)
 def compare(key: str) -> Any:
     """Two versions' sessions side by side: outcomes and time per step."""
     query = parse_query(ComparePage)
@@ -78,6 +102,12 @@ def compare(key: str) -> Any:
 
 @bp.put("/<key>/release")
 @roles(*AUTHORS)
+@described(
+    summary="Split new sessions between versions by weight",
+    body=ReleaseBody,
+    responses={200: an_object("The release now in force.")},
+    errors=(409,),
+)
 def release(key: str) -> Any:
     """Split new sessions between versions by weight (one version at 100: a publish)."""
     body = parse_body(ReleaseBody)
@@ -91,6 +121,10 @@ def release(key: str) -> Any:
 
 @bp.get("/<key>/versions/<int:number>")
 @roles(*READERS)
+@described(
+    summary="One version",
+    responses={200: an_object("The version, its files and its pinned callees.")},
+)
 def version(key: str, number: int) -> Any:
     """One version, with the versions of other scripts its call activities are pinned to."""
     with services().database.unit_of_work() as uow:
@@ -99,6 +133,10 @@ def version(key: str, number: int) -> Any:
 
 @bp.get("/<key>/versions/<int:number>/diagram")
 @roles(*DIAGRAM_READERS)
+@described(
+    summary="The BPMN XML of a version",
+    responses={200: Content("application/xml", {"type": "string"})},
+)
 def diagram(key: str, number: int) -> Response:
     """The BPMN XML of the version's primary process file (for bpmn-js)."""
     with services().database.unit_of_work() as uow:
@@ -112,6 +150,16 @@ def _truthy(value: str | None) -> bool:
 
 @bp.post("/<key>/versions")
 @roles(*AUTHORS)
+@described(
+    summary="Deploy a bundle as a new version",
+    body=Content("multipart/form-data", BUNDLE_UPLOAD),
+    query=DeployOptions,
+    responses={
+        201: an_object("The version deployed (created: true)."),
+        200: an_object("The same content was deployed before: that version."),
+    },
+    errors=(409,),
+)
 def create_version(key: str) -> Any:
     uploads = request.files.getlist("files")
     if not uploads:
@@ -125,7 +173,7 @@ def create_version(key: str) -> Any:
             raise ValidationFailed(f"file {name} given twice", [Detail(name, "given twice")])
         files[name] = upload.read()
     bundle = bundle_from_files(files)
-    publish = _truthy(request.args.get("publish") or request.form.get("publish"))
+    publish = _truthy(parse_query(DeployOptions).publish or request.form.get("publish"))
     svc = services()
     with svc.database.unit_of_work() as uow:
         result = deploy(
@@ -142,6 +190,11 @@ def create_version(key: str) -> Any:
 
 @bp.post("/<key>/versions/<int:number>/publish")
 @roles(*AUTHORS)
+@described(
+    summary="Publish a version",
+    responses={200: an_object("`script` and its `published_version`.")},
+    errors=(409,),
+)
 def publish(key: str, number: int) -> Any:
     svc = services()
     with svc.database.unit_of_work() as uow:
@@ -151,6 +204,11 @@ def publish(key: str, number: int) -> Any:
 
 @bp.post("/<key>/rollback")
 @roles(*AUTHORS)
+@described(
+    summary="Publish the previous release again",
+    responses={200: an_object("`script` and its `published_version`.")},
+    errors=(409,),
+)
 def roll_back(key: str) -> Any:
     svc = services()
     with svc.database.unit_of_work() as uow:

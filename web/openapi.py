@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter, Rule
 from engine.tokens import ROLES
 from web.auth import PUBLIC_ATTR, ROLES_ATTR
 from web.described import JSON, Content, Description, ErrorBody, Shape, description_of
+from web.paths import SEGMENT_PATTERN
 
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"
@@ -187,7 +188,7 @@ def _converted(converter: Any) -> dict[str, Any]:
         if converter.max is not None:
             schema["maximum"] = converter.max
         return schema
-    return {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+    return {"type": "string", "minLength": 1, "pattern": SEGMENT_PATTERN}
 
 
 def _query_parameters(model: type[BaseModel], components: _Components) -> list[dict[str, Any]]:
