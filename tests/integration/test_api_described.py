@@ -18,6 +18,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from tests.conftest import BUNDLES, SAMPLES, auth
@@ -170,8 +171,8 @@ def live_api(settings: Any, tokens: dict[str, str], tmp_path_factory: Any) -> It
 
 
 @pytest.fixture(scope="module")
-def real_ids(live_api: str, tokens: dict[str, str]) -> dict[str, Any]:
-    """A published chat script with a session on it, and a ticket with a work item: path
+def real_ids(live_api: str, tokens: dict[str, str]) -> dict[str, list[Any]]:
+    """A published script with sessions on each channel, and a ticket with a work item: path
     parameters that name things that exist, so the requests reach past the look-up."""
     client = httpx.Client(base_url=live_api, headers=auth(tokens["admin"]), timeout=30)
     script, routing = (f"api{uuid.uuid4().hex[:10]}" for _ in range(2))
@@ -179,8 +180,11 @@ def real_ids(live_api: str, tokens: dict[str, str]) -> dict[str, Any]:
         files = [("files", (p.name, p.read_bytes())) for p in sorted(folder.iterdir())]
         resp = client.post(f"/api/v1/scripts/{key}/versions?publish=true", files=files)
         assert resp.status_code == 201, resp.text
-    session = client.post("/api/v1/sessions", json={"script": script, "channel": "chat"})
-    assert session.status_code == 201, session.text
+    sessions = []
+    for channel in ("chat", "ivr", "web") * 2:
+        session = client.post("/api/v1/sessions", json={"script": script, "channel": channel})
+        assert session.status_code == 201, session.text
+        sessions.append(session.json()["session_id"])
     ticket = client.post(
         "/api/v1/tickets",
         json={"script": routing, "channel": "chat", "type": "complaint", "customer_key": "c1"},
@@ -189,12 +193,12 @@ def real_ids(live_api: str, tokens: dict[str, str]) -> dict[str, Any]:
     opened = ticket.json()
     client.close()
     return {
-        "key": script,
-        "number": 1,
-        "session_id": session.json()["session_id"],
-        "ticket_id": opened["id"],
-        "item_id": opened["work_items"][0]["id"],
-        "group": opened["group"],
+        "key": [script],
+        "number": [1],
+        "session_id": sessions,
+        "ticket_id": [opened["id"]],
+        "item_id": [opened["work_items"][0]["id"]],
+        "group": [opened["group"]],
     }
 
 
@@ -211,24 +215,38 @@ CHECKS = [
 ]
 
 
-def _naming(ids: dict[str, Any]) -> Any:
-    def named(case: Any) -> Any:
-        for name in case.path_parameters or {}:
-            if name in ids:
-                case.path_parameters[name] = ids[name]
+def _cases(operation: Any, mode: GenerationMode, ids: dict[str, list[Any]] | None) -> Any:
+    """The operation's cases; with ``ids``, each path parameter one of the real ones."""
+    cases = operation.as_strategy(generation_mode=mode)
+    names = [name for name in ids or {} if "{" + name + "}" in operation.path]
+    if not ids or not names:
+        return cases
+    real = st.fixed_dictionaries({name: st.sampled_from(ids[name]) for name in names})
+
+    def named(pair: tuple[Any, dict[str, Any]]) -> Any:
+        case, chosen = pair
+        case.path_parameters = {**(case.path_parameters or {}), **chosen}
         return case
 
-    return named
+    return st.tuples(cases, real).map(named)
+
+
+def _current_token(case: Any, base: str, token: str) -> None:
+    """A step or back on a real session answers its current step (not a stale one)."""
+    session = (case.path_parameters or {}).get("session_id")
+    if session and isinstance(case.body, dict) and "step_token" in case.body:
+        view = httpx.get(f"{base}/api/v1/sessions/{session}", headers=auth(token), timeout=30)
+        if view.status_code == 200 and view.json().get("step_token"):
+            case.body["step_token"] = view.json()["step_token"]
 
 
 def _drive(
-    operation: Any, mode: GenerationMode, token: str, ids: dict[str, Any] | None = None
+    operation: Any, mode: GenerationMode, token: str, ids: dict[str, list[Any]] | None = None
 ) -> str | None:
     """EXAMPLES_PER_OPERATION requests that fit the operation's schema (positive) or break it
-    (negative), with generated path parameters or ``ids``; the first failure."""
-    cases = operation.as_strategy(generation_mode=mode)
+    (negative), with generated path parameters or real ``ids``; the first failure."""
 
-    @given(case=cases.map(_naming(ids)) if ids else cases)
+    @given(case=_cases(operation, mode, ids))
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
         deadline=None,
@@ -238,6 +256,8 @@ def _drive(
         suppress_health_check=list(HealthCheck),
     )
     def run(case: Any) -> None:
+        if ids:
+            _current_token(case, operation.schema.get_base_url(), token)
         case.call_and_validate(headers=auth(token), checks=CHECKS, timeout=30)
 
     try:
@@ -250,7 +270,7 @@ def _drive(
 
 @pytest.mark.timeout(900)
 def test_every_operation_keeps_to_the_document(
-    api_schema: Any, tokens: dict[str, str], real_ids: dict[str, Any]
+    api_schema: Any, tokens: dict[str, str], real_ids: dict[str, list[Any]]
 ) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 50
