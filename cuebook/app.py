@@ -13,6 +13,7 @@ from editor_api.analytics import bp as analytics_bp
 from editor_api.dead_letters import bp as dead_letters_bp
 from editor_api.events import bp as events_bp
 from editor_api.integrations import bp as integrations_bp
+from editor_api.migrations import bp as migrations_bp
 from editor_api.scripts import bp as scripts_bp
 from player.api import bp as sessions_bp
 from player.customers import bp as customers_bp
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
         return None
 
     app.register_blueprint(scripts_bp)
+    app.register_blueprint(migrations_bp)
     app.register_blueprint(analytics_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(dead_letters_bp)

@@ -97,3 +97,27 @@ BUNDLE_UPLOAD: dict[str, Any] = {
         "publish": {"type": "string", "description": "As the publish query argument."},
     },
 }
+
+
+class MoveVariables(RequestBody):
+    """What becomes of a moved session's variables."""
+
+    rename: dict[str, Text] = Field(
+        default_factory=dict, description="Old variable name -> new name."
+    )
+    defaults: dict[str, Any] = Field(
+        default_factory=dict, description="Variables the new version reads, set if absent."
+    )
+
+
+class MoveBody(RequestBody):
+    """POST /api/v1/scripts/{key}/migrations: move open sessions to another version."""
+
+    from_: int = Field(alias="from", ge=1, le=MAX_VERSION, description="The version moved from.")
+    to: int = Field(ge=1, le=MAX_VERSION, description="The version moved to.")
+    map: dict[str, Text] = Field(
+        default_factory=dict,
+        description="Element of the old version -> its counterpart in the new one.",
+    )
+    variables: MoveVariables = Field(default_factory=MoveVariables)
+    dry_run: bool = Field(True, description="Only say what would move (the default).")
