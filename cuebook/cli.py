@@ -449,6 +449,9 @@ def chat_cmd(key: str, api: str, token: str) -> None:
             ask=lambda p: click.prompt(p, prompt_suffix="", default="", show_default=False),
             say=click.echo,
         )
+    except (click.Abort, EOFError):  # the input ended: the person left the conversation
+        click.echo("")
+        return
     except (RuntimeError, httpx.HTTPError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -30,7 +30,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, Th
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
-from engine.errors import Detail, NotWaitingForSignal, ValidationFailed
+from engine.errors import Detail, NotWaitingForSignal, ScriptNotFound, ValidationFailed
 from engine.events.inbound import InboundMessage, deliver_in
 from engine.persistence.database import Database, UnitOfWork
 from engine.persistence.signals import SignalWaits
@@ -141,6 +141,8 @@ def broadcast_signal(
     returns the ids of the sessions it reached."""
     check_signal(name, payload)
     with database.unit_of_work() as uow:
+        if script_key is not None and uow.scripts.get(script_key) is None:
+            raise ScriptNotFound(f"script {script_key!r} not found")
         candidates = SignalWaits(uow.conn).waiting(name, script_key, exclude)
     reached = []
     for session_id in candidates:

@@ -328,9 +328,13 @@ class Runner:
         return dict(workflow.data)
 
     def back_target(self, compiled: CompiledScript, task: Any) -> Any | None:
-        """The previous human step, if it allows going back to it (and is still in the tree)."""
+        """The previous human step, if it allows going back to it (and is still in the tree).
+        Never back past an event the session waited for (a message, a signal, a timer): it
+        would wait again for what already came."""
         node = task.parent
         while node is not None:
+            if isinstance(node.task_spec, CatchingEvent) and node.has_state(TaskState.COMPLETED):
+                return None
             if isinstance(
                 node.task_spec, UserTaskMixin | ManualTaskMixin | NoneTaskMixin
             ) and node.has_state(TaskState.COMPLETED):

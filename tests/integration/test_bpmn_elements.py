@@ -196,7 +196,8 @@ def test_the_mass_outage_sample_waits_for_its_district_and_checks_each_device(
     ours = start(client, bot, key, channel="chat", variables={"district": "Северный"})
     other = start(client, bot, key, channel="chat", variables={"district": "Заречный"})
     calm = start(client, bot, key, channel="chat", variables={"district": "Центральный"})
-    assert calm["step"]["id"] == "check_devices"  # no outage there: straight to the check
+    assert calm["step"]["id"] == "no_outage"  # no outage there: told so, then the check
+    assert step(client, bot, calm, {})["step"]["id"] == "check_devices"
     for view in (ours, other):
         assert view["step"]["id"] == "tell_outage"
         view = step(client, bot, view, {})
@@ -215,6 +216,11 @@ def test_the_mass_outage_sample_waits_for_its_district_and_checks_each_device(
     assert other["step"]["id"] == "wait_fix"  # another district's repair: waits on
     ours = reload(client, services, bot, ours)
     assert ours["step"]["id"] == "fixed_notice"
+    assert ours["step"]["can_go_back"] is False  # never back past the signal it waited for
+    unknown = client.post(
+        "/api/v1/signals/outage_fixed", json={"script": "no-such-script"}, headers=auth(admin)
+    )
+    assert unknown.status_code == 404
     ours = step(client, bot, ours, {})
     chat = client.get(
         f"/api/v1/sessions/{ours['session_id']}?render=chat", headers=auth(bot)

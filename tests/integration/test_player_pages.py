@@ -563,7 +563,14 @@ def test_a_multi_instance_step_says_which_item_on_the_page(
         json={"script": key, "variables": {"district": "Центральный"}},
         headers={"Authorization": f"Bearer {tokens['operator']}"},
     )
-    url = f"/player/sessions/{started.get_json()['session_id']}"
+    view = started.get_json()
+    told = browser.post(
+        f"/api/v1/sessions/{view['session_id']}/steps",
+        json={"step_token": view["step_token"], "answer": {}},
+        headers={"Authorization": f"Bearer {tokens['operator']}"},
+    )
+    assert told.status_code == 200
+    url = f"/player/sessions/{view['session_id']}"
     page = browser.get(url, headers={"Accept-Language": "ru"})
     assert page.status_code == 200
     assert the(page.text, "p", id="step-item")
