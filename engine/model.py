@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 SessionStatus = Literal["waiting", "completed", "handed_off", "failed"]
-StepKind = Literal["form", "choice", "message", "handoff", "end"]
+StepKind = Literal["form", "choice", "message", "wait", "handoff", "end"]
 Channel = Literal["web", "chat", "ivr", "ticket"]
 CHANNELS: tuple[str, ...] = ("web", "chat", "ivr")  # what a session may be started on
 TICKET_CHANNEL = "ticket"  # the instance of a ticket's routing workflow (not a session)

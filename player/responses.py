@@ -39,7 +39,10 @@ class ItemOut(Answer):
 
 class WebStepDetail(Answer):
     id: str = Field(description="The BPMN element id of the waiting task.")
-    kind: str = Field(description="form, choice, message, handoff or end.")
+    kind: str = Field(
+        description="form, choice, message (a text to confirm), wait (an event moves the "
+        "session on: nothing to answer), handoff or end."
+    )
     title: str
     text: str = Field(description="The step's text (Markdown).")
     text_html: str

@@ -303,10 +303,11 @@ class Runner:
             source = compiled.end_texts.get(element, "")
             text = self.renderer.render(source, data, where=element) if source else ""
             return Step(id=element, kind="end", title="", text=text)
+        # Waiting for an event (a message, a signal, a timer, a condition): nobody answers.
         element = position.waiting_for[0] if position.waiting_for else ""
         source = compiled.end_texts.get(element, "")  # a catch event's instructionsForEndUser
         text = self.renderer.render(source, data, where=element) if source else ""
-        return Step(id=element, kind="message", title="", text=text)
+        return Step(id=element, kind="wait", title=_name_of(compiled, element), text=text)
 
     def waiting_data(self, state: str) -> dict[str, Any]:
         """The data of the task a saved instance waits at, read from its state as JSON
@@ -349,6 +350,15 @@ class Runner:
             workflow.reset_from_task_id(task.id, data=data)
         except SpiffWorkflowException as exc:
             raise engine_error(exc) from exc
+
+
+def _name_of(compiled: CompiledScript, element: str) -> str:
+    """The name an element is drawn with ("" if none, or not found)."""
+    for spec in (compiled.spec, *compiled.subprocess_specs.values()):
+        task_spec = spec.task_specs.get(element)
+        if task_spec is not None:
+            return str(task_spec.bpmn_name or "")
+    return ""
 
 
 def _set_data(task: Any, name: str, value: Any, seen: set[int]) -> None:

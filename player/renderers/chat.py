@@ -105,6 +105,8 @@ def _waiting(step: Step, phrases: Phrases) -> tuple[dict[str, Any], list[dict[st
                 "ui_schema": step.ui_schema or {},
             }
             return entry, []
+    if step.kind == "wait":  # waits for an event, not for the customer: nothing to press
+        return dict(_NO_INPUT), []
     return dict(_NO_INPUT), [{"value": None, "label": phrases.proceed}]
 
 

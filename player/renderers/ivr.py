@@ -133,6 +133,9 @@ def _ask(prompt: _Prompt, step: Step, phrases: Phrases, policy: ReplyPolicy) -> 
     if step.kind == "message":
         prompt.expects, prompt.max_digits = "ack", 1
         return
+    if step.kind == "wait":  # an event moves the session on, not a key press
+        prompt.expects, prompt.max_digits = "none", 0
+        return
     if step.kind == "choice":
         _offer(prompt, step.options, phrases)
     else:

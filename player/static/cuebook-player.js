@@ -372,6 +372,18 @@
         this.root.appendChild(el("p", { "class": "waiting" }, ["This conversation waits for a person to take it."]));
         return;
       }
+      if (step.kind === "wait") {
+        // An event moves the session on (a message, a signal, a timer): look again shortly.
+        this.root.appendChild(el("p", { "class": "waiting", role: "status" }, ["Waiting for an event…"]));
+        var token = view.step_token;
+        clearTimeout(this.waitTimer);
+        this.waitTimer = setTimeout(function () {
+          if (self.view && self.view.step_token === token) {
+            self.run(self.api("/" + encodeURIComponent(view.session_id) + "?render=web", "GET"), false);
+          }
+        }, 5000);
+        return;
+      }
       var form = el("form", { novalidate: true });
       var schema = step.schema || {};
       var options = optionsOf(step);

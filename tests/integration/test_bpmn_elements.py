@@ -201,8 +201,14 @@ def test_the_mass_outage_sample_waits_for_its_district_and_checks_each_device(
     for view in (ours, other):
         assert view["step"]["id"] == "tell_outage"
         view = step(client, bot, view, {})
-        assert view["step"]["id"] == "wait_fix"
+        assert view["step"]["id"] == "wait_fix" and view["step"]["kind"] == "wait"
+        assert view["step"]["title"] == "Авария устранена"
         assert "Ждём восстановления" in view["step"]["text"]
+    sid = ours["session_id"]
+    chat = client.get(f"/api/v1/sessions/{sid}?render=chat", headers=auth(bot)).get_json()
+    assert chat["buttons"] == [] and chat["input"]["type"] == "none"  # nothing to press
+    ivr = client.get(f"/api/v1/sessions/{sid}?render=ivr", headers=auth(bot)).get_json()
+    assert ivr["expects"] == "none"
 
     sent = client.post(
         "/api/v1/signals/outage_fixed",

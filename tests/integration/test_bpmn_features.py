@@ -52,7 +52,7 @@ def test_gateways_dmn_timers_and_messages(
     view = step(client, op, view, {}).get_json()
     # Joined, inclusive branches, DMN, subprocess: now waiting on the timer.
     assert view["status"] == "waiting"
-    assert view["step"]["id"] == "pause" and view["step"]["kind"] == "message"
+    assert view["step"]["id"] == "pause" and view["step"]["kind"] == "wait"
     refused = step(client, op, view, {})
     assert refused.status_code == 409 and "event" in refused.get_json()["error"]["message"]
     left = [h["element"] for h in history(client, op, sid) if h["event"] == "left"]

@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
 from cuebook.cli import main
+from engine.persistence.signals import SignalWaits
 from tests.conftest import BUNDLES, SAMPLES
+from tests.support.waiting import wait_until
 
 
 def test_validate_ok_and_problems(tmp_path: Path) -> None:
@@ -99,6 +102,43 @@ def test_deploy_publish_token_and_chat(cli_env: None, server: str, key: str) -> 
     assert talk.exit_code == 0, talk.output
     assert "[1]" in talk.output
     assert "completed" in talk.output.splitlines()[-1]
+
+
+def test_chat_waits_for_an_event_then_goes_on(
+    cli_env: None, server: str, key: str, tokens: dict[str, str], services: Any
+) -> None:
+    """A conversation waiting for a signal is read again until the signal moves it; the
+    end of the person's input ends the chat quietly."""
+    runner = CliRunner()
+    deployed = runner.invoke(main, ["deploy", str(SAMPLES / "mass_outage"), "--script", key])
+    assert deployed.exit_code == 0, deployed.output
+    assert runner.invoke(main, ["publish", key, "1"]).exit_code == 0
+
+    def waiting_one() -> bool:
+        with services.database.unit_of_work() as uow:
+            return bool(SignalWaits(uow.conn).waiting("outage_fixed", key))
+
+    def fix_the_outage() -> None:
+        wait_until(waiting_one, "a session waiting for the signal", timeout=20)
+        httpx.post(
+            f"{server}/api/v1/signals/outage_fixed",
+            json={"script": key, "payload": {"district": "Северный"}},
+            headers={"Authorization": f"Bearer {tokens['admin']}"},
+            timeout=10,
+        )
+
+    fixer = threading.Thread(target=fix_the_outage, daemon=True)
+    fixer.start()
+    talk = runner.invoke(
+        main,
+        ["chat", key, "--api", server, "--token", tokens["bot"]],
+        input="ок\nок\nда\n",  # then the input ends at the second device
+    )
+    fixer.join(timeout=25)
+    assert talk.exit_code == 0, talk.output
+    assert "waiting for an event" in talk.output
+    assert "Связь в районе Северный восстановлена" in talk.output
+    assert "Пункт 2 из 2." in talk.output and "error" not in talk.output
 
 
 def test_integrations_import_and_export(cli_env: None, tmp_path: Path) -> None:

@@ -575,3 +575,21 @@ def test_a_multi_instance_step_says_which_item_on_the_page(
     assert page.status_code == 200
     assert the(page.text, "p", id="step-item")
     assert "Пункт 1 из 2" in page.text and "роутер работает?" in page.text
+
+
+def test_a_session_waiting_for_an_event_offers_nothing_to_press(
+    browser: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(SAMPLES / "mass_outage", key)
+    sign_in(browser, tokens["operator"])
+    op = {"Authorization": f"Bearer {tokens['operator']}"}
+    view = browser.post("/api/v1/sessions", json={"script": key}, headers=op).get_json()
+    browser.post(
+        f"/api/v1/sessions/{view['session_id']}/steps",
+        json={"step_token": view["step_token"], "answer": {}},
+        headers=op,
+    )
+    page = browser.get(f"/player/sessions/{view['session_id']}", headers={"Accept-Language": "ru"})
+    assert the(page.text, "article")["data-step-kind"] == "wait"
+    assert "Сценарий ждёт события" in page.text and 'http-equiv="refresh"' in page.text
+    assert not tags(page.text, "input", name="step_token")  # no answer form on the page
