@@ -326,6 +326,16 @@ def list_scripts(uow: UnitOfWork) -> list[dict[str, Any]]:
     ]
 
 
+def startable_scripts(uow: UnitOfWork, cache: SpecCache) -> list[dict[str, Any]]:
+    """The published scripts a session can start on (routing scripts open tickets instead)."""
+    found = []
+    for script in list_scripts(uow):
+        release = uow.scripts.published_version_id(script["key"])
+        if release is not None and cache.get(uow, release["version_id"]).routing is None:
+            found.append(script)
+    return found
+
+
 def list_versions(uow: UnitOfWork, key: str) -> list[dict[str, Any]]:
     script = uow.scripts.get(key)
     if script is None:

@@ -48,7 +48,7 @@ from engine.sessions import (
     submit_step,
 )
 from engine.tokens import hash_token
-from engine.versions import list_scripts
+from engine.versions import startable_scripts
 from player.forms import answer_from_form, field_errors, fields
 from player.renderers.markdown import markdown_html
 from player.renderers.phrases import language_of
@@ -288,8 +288,9 @@ def signout() -> BaseResponse:
 @bp.get("/")
 @public
 def index() -> Response:
-    with services().database.unit_of_work() as uow:
-        scripts = [s for s in list_scripts(uow) if s["published_version"] is not None]
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        scripts = startable_scripts(uow, svc.engine.specs)
     return _page("player/scripts.html", scripts=scripts)
 
 

@@ -593,3 +593,14 @@ def test_a_session_waiting_for_an_event_offers_nothing_to_press(
     assert the(page.text, "article")["data-step-kind"] == "wait"
     assert "Сценарий ждёт события" in page.text and 'http-equiv="refresh"' in page.text
     assert not tags(page.text, "input", name="step_token")  # no answer form on the page
+
+
+def test_the_scripts_page_lists_only_scripts_a_session_can_start(
+    browser: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(SAMPLES / "mass_outage", f"{key}-talk")
+    deploy(SAMPLES / "ticket_routing", f"{key}-route")
+    sign_in(browser, tokens["operator"])
+    page = browser.get("/player/").text
+    assert f"{key}-talk" in page
+    assert f"{key}-route" not in page  # routing scripts open tickets, not sessions
