@@ -61,9 +61,7 @@ bp = Blueprint("player", __name__, url_prefix="/player", template_folder="templa
 STATIC = Path(__file__).resolve().parent / "static"
 LOCALE = Path(__file__).resolve().parent / "locale"
 PLAYER_ROLES = frozenset({"operator", "admin"})
-OPEN_ENDPOINTS = frozenset(
-    {"player.signin_form", "player.signin", "player.asset", "player.vendor"}
-)
+OPEN_ENDPOINTS = frozenset({"player.signin_form", "player.signin", "player.asset", "player.vendor"})
 ASSET_MAX_AGE = 3600
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^\*$")
 

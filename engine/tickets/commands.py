@@ -27,6 +27,7 @@ from engine.persistence.tables import (
     tickets,
     work_items,
 )
+from engine.releases import chosen_version
 from engine.service_calls import calls_outside_the_lock
 from engine.sessions import Actor, Engine, resume
 from engine.sessions.journal import Journal, dumps
@@ -98,7 +99,7 @@ def create_ticket_in(
     if customer_key is None and request.identity is not None:
         customer_key = resolve_customer(uow, request.identity, now)
     assert customer_key is not None
-    release, compiled = routing_script(uow, engine, script)
+    release, compiled = routing_script(uow, engine, script, customer_key)
     rules = compiled.routing
     assert rules is not None
     if rules.types and request.type not in rules.types:
@@ -116,9 +117,14 @@ def create_ticket_in(
     return ticket_view(ticket, rules, items), False
 
 
-def routing_script(uow: UnitOfWork, engine: Engine, script: str) -> tuple[Any, CompiledScript]:
-    """The published version of a routing script (422 naming ``script`` otherwise)."""
+def routing_script(
+    uow: UnitOfWork, engine: Engine, script: str, customer_key: str | None = None
+) -> tuple[Any, CompiledScript]:
+    """The published version of a routing script (422 naming ``script`` otherwise); with a
+    customer key, the version its release gives that customer (the sessions' rule)."""
     release = uow.scripts.published_version_id(script)
+    if customer_key is not None:
+        release = chosen_version(release, customer_key)
     if release is None:
         known = uow.scripts.get(script) is not None
         raise ValidationFailed(
