@@ -50,7 +50,7 @@ def index() -> Any:
 @described(
     summary="Deliver a dead letter again",
     responses={200: an_object("The letter, the outcome and the sessions reached.")},
-    errors=(409, 502),
+    errors=(409, 422, 502),  # 422: the letter is still refused (not JSON, an unknown name)
 )
 def retry(letter_id: int) -> Any:
     svc = services()

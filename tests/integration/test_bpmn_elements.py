@@ -95,7 +95,7 @@ def test_signals_escalation_conditions_send_and_receive(
 
     reply = client.post(
         "/api/v1/messages",
-        json={"name": "customer_reply", "correlation_key": f"{key}-vip", "payload": {}},
+        json={"name": "callback_reply", "correlation_key": f"{key}-vip", "payload": {}},
         headers=auth(bot),
     )
     assert reply.status_code == 200 and reply.get_json()["delivered_to"] == [vip["session_id"]]
@@ -103,7 +103,7 @@ def test_signals_escalation_conditions_send_and_receive(
         if view is plain:
             client.post(
                 "/api/v1/messages",
-                json={"name": "customer_reply", "correlation_key": f"{key}-plain"},
+                json={"name": "callback_reply", "correlation_key": f"{key}-plain"},
                 headers=auth(bot),
             )
     plain = reload(client, services, op, plain)
