@@ -49,9 +49,12 @@ def deliver_message(name: str, payload: Any) -> Any:
     return trigger
 
 
-def _check(name: str, payload: Any) -> None:
-    if not name:
-        raise ValidationFailed("a message needs a name", [Detail("name", "is required")])
+def check_event(name: str, payload: Any, what: str = "message") -> None:
+    """A message's or a signal's name (1-200 characters) and JSON payload."""
+    if not name or len(name) > 200:
+        raise ValidationFailed(
+            f"a {what} needs a name of up to 200 characters", [Detail("name", "is required")]
+        )
     if payload is not None and not isinstance(payload, dict | list | str | int | float | bool):
         raise ValidationFailed("payload must be JSON", [Detail("payload", "must be JSON")])
 
@@ -69,7 +72,7 @@ def send_to_session(
     """Deliver a message to one session (refused if it does not wait for it, or if ``known``
     gives a payload schema for it that the payload breaks); service tasks it reaches are
     called outside the row lock."""
-    _check(name, payload)
+    check_event(name, payload)
     details = known.payload_problems(name, payload) if known is not None else []
     if details:
         raise ValidationFailed(

@@ -30,8 +30,9 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, Th
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
-from engine.errors import Detail, NotWaitingForSignal, ScriptNotFound, ValidationFailed
+from engine.errors import NotWaitingForSignal, ScriptNotFound
 from engine.events.inbound import InboundMessage, deliver_in
+from engine.messages import check_event
 from engine.persistence.database import Database, UnitOfWork
 from engine.persistence.signals import SignalWaits
 from engine.service_calls import calls_outside_the_lock
@@ -118,15 +119,6 @@ def keep_waits(uow: UnitOfWork, compiled: Any, session: Any, workflow: Any, ende
     SignalWaits(uow.conn).replace(session.id, session.script_key, names)
 
 
-def check_signal(name: str, payload: Any) -> None:
-    if not name or len(name) > 200:
-        raise ValidationFailed(
-            "a signal needs a name of up to 200 characters", [Detail("name", "is required")]
-        )
-    if payload is not None and not isinstance(payload, dict | list | str | int | float | bool):
-        raise ValidationFailed("payload must be JSON", [Detail("payload", "must be JSON")])
-
-
 def broadcast_signal(
     database: Database,
     engine: Engine,
@@ -139,7 +131,7 @@ def broadcast_signal(
 ) -> list[str]:
     """Deliver the signal to every open session waiting for it (of one script, when given);
     returns the ids of the sessions it reached."""
-    check_signal(name, payload)
+    check_event(name, payload, "signal")
     with database.unit_of_work() as uow:
         if script_key is not None and uow.scripts.get(script_key) is None:
             raise ScriptNotFound(f"script {script_key!r} not found")
