@@ -25,6 +25,8 @@ def read_reply(
         return interpret_digits(step, reply.digits, engine.policy, validator=validator)
     if reply.speech is not None:
         return interpret_speech(step, reply.speech, engine.policy, validator=validator)
+    if step.kind == "message":  # the Continue button's own value: an acknowledgement
+        return Interpretation({})
     raise MalformedInput(
         "a step needs one of: answer, text, digits, speech", [Detail("answer", "missing")]
     )

@@ -253,3 +253,28 @@ def test_a_data_store_is_a_table_the_bundle_ships(
     assert "home100" not in saved  # the table is read while the task runs, never saved
     view = step(client, op, reload(client, services, op, view), {})
     assert view["status"] == "completed"
+
+
+def test_a_message_step_takes_the_continue_buttons_own_value(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    deploy(BUNDLES / "elements_flow", key)
+    bot = tokens["bot"]
+    view = start(client, bot, key, channel="chat", variables={"customer": {"name": "Ivanova"}})
+    chat = client.get(f"/api/v1/sessions/{view['session_id']}?render=chat", headers=auth(bot))
+    (button,) = chat.get_json()["buttons"]
+    assert button["value"] is None  # what a bot platform sends back as the answer
+    sent = client.post(
+        f"/api/v1/sessions/{view['session_id']}/steps?render=web",
+        json={"step_token": view["step_token"], "answer": button["value"]},
+        headers=auth(bot),
+    )
+    assert sent.status_code == 200, sent.get_json()
+    assert sent.get_json()["step"]["id"] == "confirm"
+    again = client.post(
+        f"/api/v1/sessions/{view['session_id']}/steps",
+        json={"step_token": sent.get_json()["step_token"]},
+        headers=auth(bot),
+    )
+    assert again.status_code == 400  # a form step still needs an answer
+    assert "answer, text, digits, speech" in again.get_json()["error"]["message"]
