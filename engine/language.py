@@ -101,6 +101,7 @@ REPLY_REASONS = (
     N_("{reply} fits several options: {options}"),
     N_("{reply} matches no option"),
     N_("not understood {misses} times at step {step}"),
+    N_("step {step} needs a person"),
 )
 # The form's validator (jsonschema) on a single field's value.
 FORM_REASONS = (
