@@ -75,6 +75,7 @@ class Handoff:
     queue: str
     reason: str
     code: str = ""
+    assignee: str | None = None  # the person who claimed it, once claimed
 
 
 @dataclass(frozen=True)

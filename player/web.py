@@ -350,6 +350,7 @@ def _step_page(
         script_title=script_title,
         step_number=steps_taken + 1,
         lang=language_of(view),
+        reader=actor().name,
     )
 
 

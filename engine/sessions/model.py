@@ -141,4 +141,9 @@ class Session:
     def handoff(self) -> Handoff | None:
         if not self.with_person:
             return None
-        return Handoff(self.handoff_queue or "", self.handoff_reason or "", self.handoff_code or "")
+        return Handoff(
+            self.handoff_queue or "",
+            self.handoff_reason or "",
+            self.handoff_code or "",
+            self.assignee,
+        )

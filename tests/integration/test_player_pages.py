@@ -363,9 +363,12 @@ def test_a_handed_off_chat_is_taken_over_then_continued(
     early = post_step(browser, url, page, name="Ann")
     assert early.status_code == 409
     assert "claim it first" in early.text
+    assert "Take this conversation" in page
     claimed = browser.post(url + "/claim", data={"csrf_token": csrf(page)})
     assert claimed.status_code == 303
     page = browser.get(url).text
+    assert "You are taking this conversation." in page  # and nothing left to take
+    assert "Take this conversation" not in page
     assert post_step(browser, url, page, name="Ann").status_code == 303
     menu = browser.get(url).text
     assert "<p>Ann, turn 0: again or stop?</p>" in menu
