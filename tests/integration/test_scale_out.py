@@ -1,0 +1,685 @@
+"""Scale-out and faults with real processes: ``cuebook serve`` (gunicorn) and ``cuebook
+worker`` processes sharing one PostgreSQL schema.
+
+- Two servers and two workers: sessions step alternately through both servers (each
+  process's live-workflow cache never serves a state another process has moved on), a new
+  version and a canary split made through one server reach the other at once, running
+  sessions finish on their version, and every timer fires exactly once.
+- kill -9 of a server under load: every step answered 200 is in the history exactly once
+  (a step whose answer was lost is retried on the other server with the same step token),
+  and every session can still be read and stepped to its end.
+- kill -9 of a worker in the middle of a batch of due timers: another worker fires the
+  rest, each timer exactly once.
+- SIGTERM to a server while a step is in flight: the step completes (200) before the
+  server exits (0).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from engine.persistence.tables import history, instances, outbox
+from engine.releases import BUCKETS, bucket_of
+from tests.conftest import BUNDLES, auth, bundle_upload
+from tests.support.waiting import join_all, wait_until
+from tests.support.worker_env import worker_env
+
+CUEBOOK = Path(sys.executable).parent / "cuebook"
+MENU = BUNDLES / "menu_loop"
+TIMERS = BUNDLES / "timers"
+HUMAN_STEPS = ("name", "menu", "after")
+
+pytestmark = pytest.mark.postgres
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Process:
+    """A ``cuebook`` subprocess in a process group of its own (its PID is the group's id),
+    with its output in a file."""
+
+    def __init__(self, settings: Any, folder: Path, name: str, *args: str) -> None:
+        self.name = name
+        self.log_path = folder / f"{name}.log"
+        var = folder / f"{name}-var"
+        var.mkdir()
+        env = worker_env(settings, name)
+        env["CUEBOOK_VAR_DIR"] = str(var)
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(CUEBOOK), *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=folder,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def crash(self) -> None:
+        """kill -9 the process and every process it started (gunicorn's workers)."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
+        wait_until(lambda: not _group_alive(self.pid), f"{self.name}'s processes to die")
+
+    def stop(self, within: float = 25.0) -> int | None:
+        """SIGTERM, then kill -9 of the group if it has not exited ``within`` seconds."""
+        if self.alive():
+            self.process.terminate()
+            try:
+                return self.process.wait(timeout=within)
+            except subprocess.TimeoutExpired:
+                pass
+        if _group_alive(self.pid):
+            self.crash()
+        return self.process.returncode
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Server(Process):
+    def __init__(self, settings: Any, folder: Path, name: str, workers: int = 1) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        super().__init__(
+            settings,
+            folder,
+            name,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+        )
+
+    def ready(self) -> bool:
+        if not self.alive():
+            pytest.fail(f"{self.name} exited with {self.process.returncode}:\n{self.output()}")
+        try:
+            return httpx.get(self.base + "/readyz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def client(self, token: str) -> httpx.Client:
+        return httpx.Client(base_url=self.base, headers=auth(token), timeout=20)
+
+
+class Worker(Process):
+    def __init__(self, settings: Any, folder: Path, name: str) -> None:
+        super().__init__(settings, folder, name, "worker", "--interval", "0.05")
+
+    def fired(self) -> int:
+        lines = self.output().splitlines()
+        return sum(int(line.split()[1]) for line in lines if line.startswith("fired "))
+
+
+@pytest.fixture()
+def processes(is_postgres: bool) -> Iterator[list[Process]]:
+    """The processes a test starts; each still running at the end is stopped by its PID."""
+    if not is_postgres:
+        pytest.skip("several processes share a PostgreSQL database")
+    assert CUEBOOK.is_file(), f"no cuebook command next to {sys.executable}"
+    started: list[Process] = []
+    yield started
+    for process in started:
+        process.stop(within=10)
+
+
+def _servers(settings: Any, folder: Path, started: list[Process], count: int) -> list[Server]:
+    servers = [Server(settings, folder, f"serve-{uuid.uuid4().hex[:8]}") for _ in range(count)]
+    started.extend(servers)
+    for server in servers:
+        wait_until(server.ready, f"{server.name} to be ready", timeout=30, every=0.1)
+    return servers
+
+
+def _worker_connected(services: Any, worker: Worker) -> bool:
+    if not worker.alive():
+        pytest.fail(f"{worker.name} exited with {worker.process.returncode}:\n{worker.output()}")
+    q = sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+    with services.database.engine.connect() as conn:
+        return int(conn.execute(q, {"name": worker.name}).scalar_one()) > 0
+
+
+def _workers(
+    settings: Any, services: Any, folder: Path, started: list[Process], count: int
+) -> list[Worker]:
+    workers = [Worker(settings, folder, f"worker-{uuid.uuid4().hex[:8]}") for _ in range(count)]
+    started.extend(workers)
+    for worker in workers:
+        wait_until(partial(_worker_connected, services, worker), f"{worker.name} to connect")
+    return workers
+
+
+def _outputs(processes: Sequence[Process]) -> str:
+    return "\n".join(f"--- {p.name}:\n{p.output()[-3000:]}" for p in processes)
+
+
+# --- what the database says ---------------------------------------------------------------
+
+
+def _human_steps_taken(services: Any, ids: list[str]) -> dict[str, list[tuple[str, Any]]]:
+    """Per session, the human steps its history says were taken: (element, answer), in order."""
+    q = (
+        sa.select(history.c.instance_id, history.c.element, history.c.answer)
+        .where(
+            history.c.instance_id.in_(ids),
+            history.c.event == "left",
+            history.c.element.in_(HUMAN_STEPS),
+        )
+        .order_by(history.c.id)
+    )
+    taken: dict[str, list[tuple[str, Any]]] = {sid: [] for sid in ids}
+    with services.database.engine.connect() as conn:
+        for sid, element, answer in conn.execute(q):
+            taken[sid].append((element, json.loads(answer) if answer else None))
+    return taken
+
+
+def _versions(services: Any, ids: list[str]) -> dict[str, int]:
+    q = sa.select(instances.c.id, instances.c.version_number).where(instances.c.id.in_(ids))
+    with services.database.engine.connect() as conn:
+        return {sid: number for sid, number in conn.execute(q)}
+
+
+def _waiting_at(services: Any, ids: list[str], element: str) -> int:
+    q = sa.select(sa.func.count()).where(
+        instances.c.id.in_(ids), instances.c.current_element == element
+    )
+    with services.database.engine.connect() as conn:
+        return int(conn.execute(q).scalar_one())
+
+
+def _timers_fired(services: Any, ids: list[str]) -> tuple[Counter[Any], Counter[Any]]:
+    """(history rows the timer wrote, events) per session."""
+    rows = sa.select(history.c.instance_id, history.c.element).where(
+        history.c.instance_id.in_(ids), history.c.actor == "timer", history.c.event == "left"
+    )
+    events = sa.select(outbox.c.key).where(
+        outbox.c.key.in_(ids), outbox.c.topic == "session.timer_fired"
+    )
+    with services.database.engine.connect() as conn:
+        left = Counter(tuple(row) for row in conn.execute(rows))
+        fired = Counter(conn.execute(events).scalars())
+    return left, fired
+
+
+def _assert_each_timer_fired_once(services: Any, ids: list[str]) -> None:
+    left, fired = _timers_fired(services, ids)
+    for sid in ids:
+        assert left[(sid, "at_date")] == 1, f"session {sid}: the timer left at_date {left}"
+        assert left[(sid, "compute")] == 1, f"session {sid}: compute ran {left}"
+        assert fired[sid] == 1, f"session {sid}: {fired[sid]} session.timer_fired events"
+    assert sum(left.values()) == 2 * len(ids) and sum(fired.values()) == len(ids)
+
+
+# --- clients --------------------------------------------------------------------------------
+
+
+class Dialogue:
+    """One menu_loop session driven over HTTP: the answers a server acknowledged (200), in
+    order, and the turn count each step's text must show."""
+
+    def __init__(self, view: dict[str, Any], turns: int, first: int = 0) -> None:
+        self.sid: str = view["session_id"]
+        self.first = first
+        self.view = view
+        self.turns = turns
+        self.acknowledged: list[tuple[str, Any]] = []
+        self.version: int = view["version"]["number"]
+
+    def server(self) -> int:
+        """0 or 1: the server of the next step, the other one than the previous step's
+        (the session was started on server ``first``)."""
+        return (self.first + len(self.acknowledged) + 1) % 2
+
+    @property
+    def done(self) -> bool:
+        return self.view["status"] != "waiting"
+
+    def next_answer(self) -> dict[str, Any]:
+        step = self.view["step"]["id"]
+        if step == "name":
+            return {"name": f"N{self.sid[:6]}"}
+        assert step == "menu", self.view
+        made = sum(1 for element, _ in self.acknowledged if element == "menu")
+        return {"choice": "again" if made < self.turns else "stop"}
+
+    def take(self, client: httpx.Client) -> httpx.Response:
+        """Send the next answer; on a 200, record it and check the text shows the turn."""
+        element, answer = self.view["step"]["id"], self.next_answer()
+        resp = client.post(
+            f"/api/v1/sessions/{self.sid}/steps",
+            json={"step_token": self.view["step_token"], "answer": answer},
+        )
+        if resp.status_code != 200:
+            return resp
+        self.acknowledged.append((element, answer))
+        view = resp.json()
+        made = sum(1 for element, _ in self.acknowledged if element == "menu")
+        assert view["version"]["number"] == self.version, view
+        if view["status"] == "waiting":
+            assert view["step"]["id"] == "menu", view
+            assert view["step"]["text"] == f"N{self.sid[:6]}, turn {made}: again or stop?", (
+                f"a stale state served by {client.base_url}",
+                view,
+            )
+        else:
+            assert view["status"] == "completed", view
+            assert view["step"]["text"] == f"Bye, N{self.sid[:6]}: {made} turns.", view
+        self.view = view
+        return resp
+
+
+def _start(client: httpx.Client, script: str, **extra: Any) -> dict[str, Any]:
+    resp = client.post("/api/v1/sessions", json={"script": script, **extra})
+    assert resp.status_code == 201, resp.text
+    return resp.json()  # type: ignore[no-any-return]
+
+
+def _deploy_http(
+    client: httpx.Client, key: str, folder: Path, replace: dict[str, bytes] | None = None
+) -> int:
+    upload = bundle_upload(folder, replace)["files"]
+    files = [("files", (name, stream.read())) for stream, name in upload]
+    resp = client.post(f"/api/v1/scripts/{key}/versions", files=files)
+    assert resp.status_code == 201, resp.text
+    return int(resp.json()["number"])
+
+
+def _welcome_bundle() -> dict[str, bytes]:
+    """menu_loop with another greeting: the version a session runs is visible in its text."""
+    bpmn = (MENU / "menu_loop.bpmn").read_bytes().replace(b"Hello!", b"Welcome!")
+    assert b"Welcome!" in bpmn
+    return {"menu_loop.bpmn": bpmn}
+
+
+# --- two servers, two workers ---------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_two_servers_and_two_workers_share_one_database(
+    services: Any,
+    settings: Any,
+    tokens: dict[str, str],
+    deploy: Any,
+    processes: list[Process],
+    tmp_path: Path,
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    menu_key, timer_key = f"menu{tag}", f"timer{tag}"
+    deploy(MENU, menu_key)
+    deploy(TIMERS, timer_key)
+    servers = _servers(settings, tmp_path, processes, 2)
+    workers = _workers(settings, services, tmp_path, processes, 2)
+    bots = [server.client(tokens["bot"]) for server in servers]
+    methodologists = [server.client(tokens["methodologist"]) for server in servers]
+    try:
+        # Timers due a few seconds ahead, so they fire while the dialogues run.
+        when = datetime.now(UTC) + timedelta(seconds=4)
+        timer_ids = []
+        for n in range(10):
+            view = _start(
+                bots[n % 2], timer_key, variables={"when": when.isoformat(), "divisor": 2}
+            )
+            assert view["step"]["id"] == "at_date", view
+            timer_ids.append(view["session_id"])
+
+        dialogues: list[Dialogue] = []
+        for n in range(15):
+            view = _start(bots[n % 2], menu_key)
+            assert view["version"]["number"] == 1
+            assert view["step"]["text"] == "Hello! What is your name?"
+            dialogue = Dialogue(view, turns=n % 4, first=n % 2)
+            assert dialogue.take(bots[dialogue.server()]).status_code == 200
+            dialogues.append(dialogue)
+
+        # Version 2 through one server, the split through the other.
+        assert _deploy_http(methodologists[1], menu_key, MENU, _welcome_bundle()) == 2
+        split = {"versions": [{"number": 1, "weight": 50}, {"number": 2, "weight": 50}]}
+        resp = methodologists[0].put(f"/api/v1/scripts/{menu_key}/release", json=split)
+        assert resp.status_code == 200, resp.text
+        listed = methodologists[1].get("/api/v1/scripts").json()
+        [script] = [s for s in listed["scripts"] if s["key"] == menu_key]
+        assert script["release"] == split["versions"], script
+
+        expected: dict[str, int] = {sid.sid: 1 for sid in dialogues}
+        callers = [f"call-{tag}-{n}" for n in range(400)]
+        by_version = {
+            number: [c for c in callers if (bucket_of(menu_key, c) >= BUCKETS // 2) + 1 == number]
+            for number in (1, 2)
+        }
+        chosen = by_version[1][:7] + by_version[2][:8]
+        for n, caller in enumerate(chosen):
+            number = 1 if caller in by_version[1] else 2
+            view = _start(bots[n % 2], menu_key, session_key=caller)
+            assert view["version"]["number"] == number, (caller, view)
+            greeting = "Hello!" if number == 1 else "Welcome!"
+            assert view["step"]["text"] == f"{greeting} What is your name?", view
+            dialogues.append(Dialogue(view, turns=n % 4, first=n % 2))
+            expected[view["session_id"]] = number
+
+        failures: list[str] = []
+
+        def drive(mine: list[Dialogue]) -> None:
+            try:
+                while not all(d.done for d in mine):
+                    for dialogue in mine:
+                        if not dialogue.done:
+                            resp = dialogue.take(bots[dialogue.server()])
+                            assert resp.status_code == 200, (dialogue.sid, resp.text)
+            except BaseException as exc:
+                failures.append(repr(exc))
+
+        threads = [
+            threading.Thread(target=drive, args=(dialogues[n::3],), name=f"client-{n}")
+            for n in range(3)
+        ]
+        for thread in threads:
+            thread.start()
+        join_all(threads, "the dialogues", timeout=60)
+        assert failures == []
+
+        wait_until(
+            lambda: _waiting_at(services, timer_ids, "after") == len(timer_ids),
+            "every timer to fire",
+            timeout=30,
+            every=0.1,
+            explain=lambda: _outputs(workers),
+        )
+        for n, sid in enumerate(timer_ids):
+            # The server that started it holds it live at its first lock_version: it must
+            # read the row the worker moved on, not its own copy.
+            client = bots[(n // 2) % 2]
+            view = client.get(f"/api/v1/sessions/{sid}").json()
+            assert view["step"]["id"] == "after", view
+            resp = client.post(
+                f"/api/v1/sessions/{sid}/steps", json={"step_token": view["step_token"]}
+            )
+            assert resp.status_code == 200 and resp.json()["status"] == "completed", resp.text
+    finally:
+        for client in bots + methodologists:
+            client.close()
+
+    taken = _human_steps_taken(services, [d.sid for d in dialogues])
+    for dialogue in dialogues:
+        assert dialogue.done
+        assert taken[dialogue.sid] == dialogue.acknowledged, dialogue.sid
+    assert _versions(services, list(expected)) == expected
+    _assert_each_timer_fired_once(services, timer_ids)
+    after = _human_steps_taken(services, timer_ids)
+    assert all(steps == [("after", {})] for steps in after.values()), after
+    for process in processes:
+        assert process.stop() == 0, process.output()
+        assert "Traceback" not in process.output(), process.output()
+
+
+# --- kill -9 ------------------------------------------------------------------------------
+
+
+def _lock_waits(services: Any, name: str) -> int:
+    """Backends of the process named ``name`` waiting for a lock."""
+    q = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE application_name = :name AND wait_event_type = 'Lock'"
+    )
+    with services.database.engine.connect() as conn:
+        return int(conn.execute(q, {"name": name}).scalar_one())
+
+
+@contextmanager
+def _row_locked(services: Any, sid: str) -> Iterator[None]:
+    """Hold the instance row lock from another connection until the block ends."""
+    with services.database.engine.connect() as conn, conn.begin():
+        locked = sa.select(instances.c.id).where(instances.c.id == sid).with_for_update()
+        assert conn.execute(locked).scalar_one() == sid
+        yield
+
+
+@pytest.mark.timeout(120)
+def test_a_server_killed_under_load_loses_no_acknowledged_step(
+    services: Any,
+    settings: Any,
+    tokens: dict[str, str],
+    deploy: Any,
+    key: str,
+    processes: list[Process],
+    tmp_path: Path,
+) -> None:
+    deploy(MENU, key)
+    doomed, survivor = _servers(settings, tmp_path, processes, 2)
+    setup = survivor.client(tokens["bot"])
+    dialogues = [Dialogue(_start(setup, key), turns=8 + n % 5, first=1) for n in range(12)]
+    in_flight = Dialogue(_start(setup, key), turns=1, first=1)
+    setup.close()
+    killed = threading.Event()
+    failures: list[str] = []
+    rerouted: list[str] = []
+
+    def drive(mine: list[Dialogue]) -> None:
+        clients = [doomed.client(tokens["bot"]), survivor.client(tokens["bot"])]
+        try:
+            while not all(d.done for d in mine):
+                for dialogue in mine:
+                    if dialogue.done:
+                        continue
+                    server = dialogue.server()
+                    try:
+                        resp = dialogue.take(clients[server])
+                    except httpx.TransportError as exc:
+                        assert killed.is_set() and server == 0, repr(exc)
+                        rerouted.append(type(exc).__name__)
+                        resp = dialogue.take(clients[1])
+                    assert resp.status_code == 200, (dialogue.sid, resp.text)
+        except BaseException as exc:
+            failures.append(repr(exc))
+        finally:
+            for client in clients:
+                client.close()
+
+    threads = [
+        threading.Thread(target=drive, args=(dialogues[n::4],), name=f"client-{n}")
+        for n in range(4)
+    ]
+    outcome: list[Any] = []
+    doomed_client = doomed.client(tokens["bot"])
+    try:
+        with _row_locked(services, in_flight.sid):
+            # One step certainly in flight on the doomed server when it dies.
+            stepping = threading.Thread(
+                target=lambda: outcome.append(_attempt(in_flight, doomed_client)),
+                name="in-flight",
+            )
+            stepping.start()
+            wait_until(
+                lambda: _lock_waits(services, doomed.name) == 1,
+                "the step to wait on the row lock",
+            )
+            for thread in threads:
+                thread.start()
+            wait_until(
+                lambda: sum(len(d.acknowledged) for d in dialogues) >= 40,
+                "40 steps under load",
+                timeout=30,
+                explain=lambda: "\n".join(failures),
+            )
+            killed.set()
+            doomed.crash()
+        join_all([stepping], "the step in flight", timeout=20)
+        join_all(threads, "the clients", timeout=60)
+    finally:
+        doomed_client.close()
+    assert failures == []
+    assert len(outcome) == 1 and isinstance(outcome[0], httpx.TransportError), outcome
+    assert rerouted, "no step was sent to the killed server"
+    print("steps rerouted after the kill:", Counter(rerouted))
+    assert in_flight.acknowledged == []
+
+    with survivor.client(tokens["bot"]) as client:
+        again = client.get(f"/api/v1/sessions/{in_flight.sid}").json()
+        assert again["step_token"] == in_flight.view["step_token"], "the lost step was applied"
+        while not in_flight.done:
+            assert in_flight.take(client).status_code == 200
+        for dialogue in dialogues:
+            view = client.get(f"/api/v1/sessions/{dialogue.sid}").json()
+            assert view["status"] == "completed", view
+    everyone = [*dialogues, in_flight]
+    taken = _human_steps_taken(services, [d.sid for d in everyone])
+    for dialogue in everyone:
+        assert taken[dialogue.sid] == dialogue.acknowledged, dialogue.sid
+    assert "Traceback" not in survivor.output(), survivor.output()
+
+
+def _attempt(dialogue: Dialogue, client: httpx.Client) -> Any:
+    try:
+        return dialogue.take(client)
+    except httpx.TransportError as exc:
+        return exc
+
+
+def _due_after_starting(client: Any, token: str, key: str, count: int) -> datetime:
+    """A due instant far enough ahead that ``count`` sessions start before it."""
+    far = datetime.now(UTC) + timedelta(days=1)
+    began = time.monotonic()
+    _start_timers(client, token, key, 1, far)
+    one = time.monotonic() - began
+    return datetime.now(UTC) + timedelta(seconds=max(2.0, 3 * count * one + 1.0))
+
+
+def _start_timers(client: Any, token: str, key: str, count: int, when: datetime) -> list[str]:
+    ids = []
+    for _ in range(count):
+        resp = client.post(
+            "/api/v1/sessions",
+            json={"script": key, "variables": {"when": when.isoformat(), "divisor": 2}},
+            headers=auth(token),
+        )
+        assert resp.status_code == 201, resp.get_json()
+        ids.append(resp.get_json()["session_id"])
+    return ids
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_killed_in_a_timer_batch_leaves_each_timer_to_fire_once(
+    client: Any,
+    services: Any,
+    settings: Any,
+    tokens: dict[str, str],
+    deploy: Any,
+    key: str,
+    processes: list[Process],
+    tmp_path: Path,
+) -> None:
+    count = 200
+    deploy(TIMERS, key)
+    [first] = _workers(settings, services, tmp_path, processes, 1)
+    when = _due_after_starting(client, tokens["bot"], key, count)
+    ids = _start_timers(client, tokens["bot"], key, count, when)
+    assert datetime.now(UTC) < when, "starting the sessions took longer than the timers wait"
+    wait_until(
+        lambda: _waiting_at(services, ids, "after") > 0,
+        "the first timer",
+        timeout=30,
+        every=0.01,
+        explain=first.output,
+    )
+    first.crash()
+    fired_before = _waiting_at(services, ids, "after")
+    assert fired_before < count, "the batch was over before the kill"
+    [second] = _workers(settings, services, tmp_path, processes, 1)
+    wait_until(
+        lambda: _waiting_at(services, ids, "after") == count,
+        f"all {count} timers to fire",
+        timeout=60,
+        every=0.1,
+        explain=lambda: _outputs([first, second]),
+    )
+    _assert_each_timer_fired_once(services, ids)
+    assert second.fired() >= count - fired_before - 1, second.output()
+    assert second.stop() == 0, second.output()
+    assert "Traceback" not in second.output(), second.output()
+
+
+# --- graceful shutdown --------------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+def test_sigterm_lets_the_step_in_flight_finish(
+    services: Any,
+    settings: Any,
+    tokens: dict[str, str],
+    deploy: Any,
+    key: str,
+    processes: list[Process],
+    tmp_path: Path,
+) -> None:
+    deploy(MENU, key)
+    [server] = _servers(settings, tmp_path, processes, 1)
+    with server.client(tokens["bot"]) as client:
+        dialogue = Dialogue(_start(client, key), turns=0)
+        outcome: list[Any] = []
+        stepping = threading.Thread(
+            target=lambda: outcome.append(_attempt(dialogue, client)), name="in-flight"
+        )
+        with _row_locked(services, dialogue.sid):
+            stepping.start()
+            wait_until(
+                lambda: _lock_waits(services, server.name) == 1,
+                "the step to wait on the row lock",
+            )
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            assert server.alive(), "the server exited with a step in flight"
+            assert outcome == []
+        join_all([stepping], "the step in flight", timeout=20)
+    assert len(outcome) == 1 and isinstance(outcome[0], httpx.Response), outcome
+    assert outcome[0].status_code == 200, outcome[0].text
+    assert server.process.wait(timeout=25) == 0, server.output()
+    assert _human_steps_taken(services, [dialogue.sid])[dialogue.sid] == dialogue.acknowledged
+    assert dialogue.acknowledged == [("name", {"name": f"N{dialogue.sid[:6]}"})]
