@@ -1,6 +1,6 @@
 """Hot deploy under load: publishes and canary splits while bot conversations run.
 
-    python bench/deploy.py [--conversations 200] [--rounds 10] [--rate 100] [--baseline 15]
+    python bench/deploy.py [--conversations 200] [--rounds 10] [--rate 100] [--baseline 20]
 
 Two gunicorn servers (``cuebook serve``, ``--workers`` each) on one fresh PostgreSQL
 schema. A separate process runs ``--conversations`` bot conversations of the menu_loop
@@ -18,7 +18,8 @@ the time from the call's return to that moment is the figure.
 
 Prints: conversation steps (p50/p99) before any change, between changes and during
 changes (from a call until its propagation ends, plus a second; split into the time the
-probes ran, which adds their own starts to the load, and the second after), failed
+probes ran, which adds their own starts to the load, and the second after), and in a
+control window each round where the same probes run with no change (their own cost); failed
 requests of every kind, and per kind of change the call's own time, the propagation time
 p50/p99/max, the time to the first probe on the new release, and how many probes landed
 on the old release after the call returned (a start reads the release from the database,
@@ -317,6 +318,13 @@ def rounds(
             old = new - 1
             time.sleep(gap_s)
 
+            control = Change("control", 0.0, 0.0)
+            control.began = control.returned = time.monotonic()
+            anyone = keys_moved(r, "control", lambda b: True)
+            propagate(control, old, anyone, servers, token, pool)
+            changes.append(control)
+            time.sleep(gap_s)
+
             canary = Change("canary split", 0.0, 0.0)
             versions = [
                 {"number": old, "weight": 100 - canary_weight},
@@ -353,10 +361,16 @@ def report(
     baseline_end: float,
     warmup_s: float,
 ) -> None:
+    controls = [c for c in changes if c.kind == "control"]
+    changes = [c for c in changes if c.kind != "control"]
     windows = [(c.began, c.ended + 1.0) for c in changes]
+    control_windows = [(c.began, c.ended + 1.0) for c in controls]
 
     def during(t: float) -> bool:
         return any(a <= t <= b for a, b in windows)
+
+    def probed(t: float) -> bool:
+        return any(a <= t <= b for a, b in control_windows)
 
     warm = load_began + warmup_s
     first_change = changes[0].began if changes else float("inf")
@@ -365,7 +379,12 @@ def report(
     steps = [r for r in ok if r[3] == "step"]
     before = [r[1] for r in steps if warm <= r[0] < min(baseline_end, first_change)]
     in_changes = [r[1] for r in steps if during(r[0])]
-    between = [r[1] for r in steps if first_change <= r[0] <= last_window and not during(r[0])]
+    between = [
+        r[1]
+        for r in steps
+        if first_change <= r[0] <= last_window and not during(r[0]) and not probed(r[0])
+    ]
+    in_controls = [r[1] for r in steps if probed(r[0])]
     starts_during = [r[1] for r in ok if r[3] == "start" and during(r[0])]
     starts_else = [r[1] for r in ok if r[3] == "start" and r[0] >= warm and not during(r[0])]
     failed = [r for r in records if r[2] not in (200, 201)]
@@ -375,6 +394,7 @@ def report(
     print("conversation steps")
     print(line("  baseline (before any change)", before))
     print(line("  between changes", between))
+    print(line("  control: probes alone, no change (+ 1 s)", in_controls))
     print(line("  during changes (call .. propagated + 1 s)", in_changes))
     probing = [r[1] for r in steps if any(c.began <= r[0] <= c.ended for c in changes)]
     after = [r[1] for r in steps if any(c.ended < r[0] <= c.ended + 1.0 for c in changes)]
@@ -385,13 +405,18 @@ def report(
         f"  step p99 during / without changes: {percentile(in_changes, 99):.2f} / "
         f"{base_p99:.2f} ms = {percentile(in_changes, 99) / base_p99:.2f}x (target <= 1.2x)"
     )
+    control_p99 = percentile(in_controls, 99)
+    print(
+        f"  step p99 during changes / during control probes: {percentile(in_changes, 99):.2f}"
+        f" / {control_p99:.2f} ms = {percentile(in_changes, 99) / control_p99:.2f}x"
+    )
     print("conversation starts")
     print(line("  without changes", starts_else))
     print(line("  during changes", starts_during))
-    probe_failed = sum(c.failed for c in changes)
+    probe_failed = sum(c.failed for c in changes + controls)
     print(
         f"failed requests: conversations {len(failed)} of {len(records)}, probes "
-        f"{probe_failed} of {sum(c.probes for c in changes)}, publish/release calls 0 "
+        f"{probe_failed} of {sum(c.probes for c in changes + controls)}, publish/release calls 0 "
         f"(a failed call stops the run) (target 0)"
     )
     if failed:
@@ -399,8 +424,8 @@ def report(
         for r in failed:
             kinds[f"{r[3]} {r[2]}"] = kinds.get(f"{r[3]} {r[2]}", 0) + 1
         print(f"  by kind and status: {kinds}")
-    for kind in ("canary split", "publish"):
-        mine = [c for c in changes if c.kind == kind]
+    for kind in ("canary split", "publish", "control"):
+        mine = [c for c in changes + controls if c.kind == kind]
         calls = [(c.returned - c.began) * 1000 for c in mine]
         done = [c.propagation_ms for c in mine if c.propagation_ms == c.propagation_ms]
         print(f"{kind} x{len(mine)}")
