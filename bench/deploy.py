@@ -429,7 +429,8 @@ def report(
         calls = [(c.returned - c.began) * 1000 for c in mine]
         done = [c.propagation_ms for c in mine if c.propagation_ms == c.propagation_ms]
         print(f"{kind} x{len(mine)}")
-        print(line("  the call itself", calls))
+        if kind != "control":
+            print(line("  the call itself", calls))
         print(line("  return -> every worker starts on it", done))
         print(line("  return -> the first probe on it returns", [c.first_ms for c in mine]))
         print(
