@@ -359,14 +359,20 @@ def list_versions(uow: UnitOfWork, key: str) -> list[dict[str, Any]]:
     ]
 
 
-def version_detail(uow: UnitOfWork, key: str, number: int) -> dict[str, Any]:
-    """One version: what the list says, its files, and the callees it is pinned to."""
+def _script_version(uow: UnitOfWork, key: str, number: int) -> tuple[Any, Any]:
+    """The script and its version ``number`` (ScriptNotFound / VersionNotFound naming them)."""
     script = uow.scripts.get(key)
     if script is None:
         raise ScriptNotFound(f"script {key!r} not found")
     row = uow.scripts.version(script["id"], number)
     if row is None:
         raise VersionNotFound(f"script {key!r} has no version {number}")
+    return script, row
+
+
+def version_detail(uow: UnitOfWork, key: str, number: int) -> dict[str, Any]:
+    """One version: what the list says, its files, and the callees it is pinned to."""
+    script, row = _script_version(uow, key, number)
     bundle = bundle_from_zip(row["bundle"])
     return {
         "script": key,
@@ -414,12 +420,7 @@ def version_diff(uow: UnitOfWork, key: str, a: int, b: int) -> dict[str, Any]:
 
 
 def _primary_file(uow: UnitOfWork, key: str, number: int) -> tuple[bytes, Any]:
-    script = uow.scripts.get(key)
-    if script is None:
-        raise ScriptNotFound(f"script {key!r} not found")
-    version = uow.scripts.version(script["id"], number)
-    if version is None:
-        raise VersionNotFound(f"script {key!r} has no version {number}")
+    _script, version = _script_version(uow, key, number)
     bundle = bundle_from_zip(version["bundle"])
     process_id = version["process_id"]
     tag = f"{{{BPMN_NS}}}process"
