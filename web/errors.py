@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import (
@@ -23,6 +23,7 @@ from engine.errors import (
 )
 
 log = logging.getLogger("cuebook.web")
+DATABASE_RETRY_AFTER_S = 5
 
 # The engine's error families, each to one status (the first match wins).
 STATUS: list[tuple[type[CuebookError], int]] = [
@@ -86,6 +87,18 @@ def register_error_handlers(app: Flask) -> None:
         return _reply(
             409, "conflict", "the request conflicts with a change made at the same time; retry"
         )
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(exc: Exception) -> Any:
+        # The database is out of reach (restarting, failing over): nothing was changed, and
+        # the pool replaces the broken connections, so the same request can be sent again.
+        log.warning("database unavailable: %s", str(exc).splitlines()[0][:200])
+        resp = _reply(
+            503, "database_unavailable", "the database is out of reach; retry in a few seconds"
+        )
+        resp.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -169,6 +169,11 @@ def _responses(
         answers[str(status)] = {"description": HTTPStatus(status).phrase, "content": _ERROR}
     if described.query is not None:
         answers["414"] = {"description": "The request line is over the server's limit (4 KB)."}
+    answers["503"] = {
+        "description": "The database is out of reach: nothing changed; retry after the "
+        "Retry-After header's seconds.",
+        "content": _ERROR,
+    }
     return answers
 
 
