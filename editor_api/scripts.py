@@ -22,6 +22,7 @@ from engine.versions import (
     list_scripts,
     list_versions,
     publish_version,
+    release_history,
     release_versions,
     rollback,
     version_detail,
@@ -117,6 +118,20 @@ def release(key: str) -> Any:
             uow, key, body.versions, actor=actor().name, now=svc.engine.clock()
         )
     return jsonify(released)
+
+
+@bp.get("/<key>/releases")
+@roles(*READERS)
+@described(
+    summary="A script's release history",
+    responses={
+        200: an_object("`releases`: action, versions with weights, actor, time; newest first.")
+    },
+)
+def releases(key: str) -> Any:
+    """Every publish, canary split and rollback of the script, newest first."""
+    with services().database.unit_of_work() as uow:
+        return jsonify({"script": key, "releases": release_history(uow, key)})
 
 
 @bp.get("/<key>/versions/<int:number>")

@@ -283,6 +283,22 @@ def _shares_of(number: int | None, split: str | None) -> list[dict[str, int]]:
     return [] if number is None else [{"number": int(number), "weight": 100}]
 
 
+def release_history(uow: UnitOfWork, key: str) -> list[dict[str, Any]]:
+    """Every publish, split and rollback of a script, newest first, with who and when."""
+    script = uow.scripts.get(key)
+    if script is None:
+        raise ScriptNotFound(f"script {key!r} not found")
+    return [
+        {
+            "action": row["action"],
+            "versions": _shares_of(row["version_number"], row["split"]),
+            "actor": row["actor"],
+            "released_at": row["released_at"].isoformat(),
+        }
+        for row in uow.scripts.releases(script["id"])
+    ]
+
+
 def release_of(script: Any) -> dict[str, Any]:
     """What a script's release is now: its published version and the split, if any."""
     return {

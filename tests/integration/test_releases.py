@@ -151,6 +151,17 @@ def test_publish_after_a_split_and_rollbacks(
     ]
     assert {r.actor for r in rows} == {"test-methodologist"}
     assert all(r.released_at is not None for r in rows)
+    history = client.get(f"/api/v1/scripts/{key}/releases", headers=m).get_json()["releases"]
+    assert [h["action"] for h in history] == [r.action for r in reversed(rows)]  # newest first
+    assert history[-2]["versions"] == [{"number": 1, "weight": 80}, {"number": 2, "weight": 20}]
+    assert history[0] == {
+        "action": "publish",
+        "versions": [{"number": 1, "weight": 100}],
+        "actor": "test-methodologist",
+        "released_at": history[0]["released_at"],
+    }
+    missing = client.get("/api/v1/scripts/no-such-script/releases", headers=m)
+    assert missing.status_code == 404
 
 
 def test_bad_releases_are_refused(client: Any, tokens: dict[str, str], two_versions: str) -> None:
