@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from engine.persistence.tables import history, instances, outbox
 from engine.releases import BUCKETS, bucket_of
 from tests.conftest import BUNDLES, auth, bundle_upload
+from tests.support.timer_sessions import due_after_starting, start_timer_sessions
 from tests.support.waiting import join_all, wait_until
 from tests.support.worker_env import worker_env
 
@@ -583,28 +584,6 @@ def _attempt(dialogue: Dialogue, client: httpx.Client) -> Any:
         return exc
 
 
-def _due_after_starting(client: Any, token: str, key: str, count: int) -> datetime:
-    """A due instant far enough ahead that ``count`` sessions start before it."""
-    far = datetime.now(UTC) + timedelta(days=1)
-    began = time.monotonic()
-    _start_timers(client, token, key, 1, far)
-    one = time.monotonic() - began
-    return datetime.now(UTC) + timedelta(seconds=max(2.0, 3 * count * one + 1.0))
-
-
-def _start_timers(client: Any, token: str, key: str, count: int, when: datetime) -> list[str]:
-    ids = []
-    for _ in range(count):
-        resp = client.post(
-            "/api/v1/sessions",
-            json={"script": key, "variables": {"when": when.isoformat(), "divisor": 2}},
-            headers=auth(token),
-        )
-        assert resp.status_code == 201, resp.get_json()
-        ids.append(resp.get_json()["session_id"])
-    return ids
-
-
 @pytest.mark.timeout(120)
 def test_a_worker_killed_in_a_timer_batch_leaves_each_timer_to_fire_once(
     client: Any,
@@ -619,8 +598,8 @@ def test_a_worker_killed_in_a_timer_batch_leaves_each_timer_to_fire_once(
     count = 200
     deploy(TIMERS, key)
     [first] = _workers(settings, services, tmp_path, processes, 1)
-    when = _due_after_starting(client, tokens["bot"], key, count)
-    ids = _start_timers(client, tokens["bot"], key, count, when)
+    when = due_after_starting(client, tokens["bot"], key, count)
+    ids = start_timer_sessions(client, tokens["bot"], key, count, when)
     assert datetime.now(UTC) < when, "starting the sessions took longer than the timers wait"
     wait_until(
         lambda: _waiting_at(services, ids, "after") > 0,

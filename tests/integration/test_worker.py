@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,40 +26,13 @@ import sqlalchemy as sa
 from engine.persistence.tables import history, instances, outbox
 from engine.relay import PublishFailed
 from engine.worker import Worker
-from tests.conftest import BUNDLES, auth
+from tests.conftest import BUNDLES
+from tests.support.timer_sessions import due_after_starting, start_timer_sessions
 from tests.support.waiting import join_all, wait_until
 from tests.support.worker_env import worker_env
 
 TIMERS = BUNDLES / "timers"
 CUEBOOK = Path(sys.executable).parent / "cuebook"
-
-
-def _start_timer_sessions(
-    client: Any, token: str, key: str, count: int, when: datetime
-) -> list[str]:
-    """``count`` sessions of the timers bundle, all waiting on one due instant."""
-    ids = []
-    for _ in range(count):
-        resp = client.post(
-            "/api/v1/sessions",
-            json={"script": key, "variables": {"when": when.isoformat(), "divisor": 2}},
-            headers=auth(token),
-        )
-        assert resp.status_code == 201, resp.get_json()
-        view = resp.get_json()
-        assert view["step"]["id"] == "at_date", view
-        ids.append(view["session_id"])
-    return ids
-
-
-def _due_after_starting(client: Any, token: str, key: str, count: int) -> datetime:
-    """A due instant far enough ahead that ``count`` sessions start before it, on a busy
-    machine too: one start is timed (with a due time that never comes) and the lead scaled."""
-    far = datetime.now(UTC) + timedelta(days=1)
-    began = time.monotonic()
-    _start_timer_sessions(client, token, key, 1, far)
-    one = time.monotonic() - began
-    return datetime.now(UTC) + timedelta(seconds=max(2.0, 3 * count * one + 1.0))
 
 
 def _waiting_at(services: Any, ids: list[str], element: str) -> int:
@@ -108,8 +81,8 @@ def test_a_full_pass_goes_on_at_once_rather_than_waiting(
     """A backlog of due timers is worked through pass after pass; the interval is waited
     only when a pass found fewer due than it could fire."""
     deploy(TIMERS, key)
-    when = _due_after_starting(client, tokens["bot"], key, 5)
-    ids = _start_timer_sessions(client, tokens["bot"], key, 5, when)
+    when = due_after_starting(client, tokens["bot"], key, 5)
+    ids = start_timer_sessions(client, tokens["bot"], key, 5, when)
     wait_until(lambda: datetime.now(UTC) > when, "the timers fall due", timeout=120)
     worker = Worker(services.database, services.engine, None, services.engine.clock, interval=60)
     worker.timers_per_pass = 2
@@ -128,8 +101,8 @@ def test_a_failing_relay_does_not_stop_the_timers(
     client: Any, services: Any, tokens: dict[str, str], deploy: Any, key: str
 ) -> None:
     deploy(TIMERS, key)
-    when = _due_after_starting(client, tokens["bot"], key, 1)
-    [sid] = _start_timer_sessions(client, tokens["bot"], key, 1, when)
+    when = due_after_starting(client, tokens["bot"], key, 1)
+    [sid] = start_timer_sessions(client, tokens["bot"], key, 1, when)
     refusing = Refusing()
     said: list[str] = []
     warned: list[str] = []
@@ -260,8 +233,8 @@ def test_two_worker_processes_fire_each_timer_exactly_once(
     for name in names:
         workers.append(WorkerProcess(settings, tmp_path, name, "--interval", "0.05"))
     wait_until(lambda: _connected(services, workers), "both workers to connect", timeout=30)
-    when = _due_after_starting(client, tokens["bot"], key, count)
-    ids = _start_timer_sessions(client, tokens["bot"], key, count, when)
+    when = due_after_starting(client, tokens["bot"], key, count)
+    ids = start_timer_sessions(client, tokens["bot"], key, count, when)
     assert datetime.now(UTC) < when, "starting the sessions took longer than the timers wait"
     assert _waiting_at(services, ids, "at_date") == count, "a timer fired before it was due"
 
@@ -314,8 +287,8 @@ def test_sigterm_lets_the_pass_in_progress_finish(
     worker = WorkerProcess(settings, tmp_path, name, "--interval", "0.05")
     workers.append(worker)
     wait_until(lambda: _connected(services, [worker]), "the worker to connect", timeout=30)
-    when = _due_after_starting(client, tokens["bot"], key, count)
-    ids = _start_timer_sessions(client, tokens["bot"], key, count, when)
+    when = due_after_starting(client, tokens["bot"], key, count)
+    ids = start_timer_sessions(client, tokens["bot"], key, count, when)
     assert datetime.now(UTC) < when, "starting the sessions took longer than the timers wait"
 
     wait_until(
