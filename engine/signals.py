@@ -30,7 +30,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, Th
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
-from engine.errors import NotWaitingForSignal, ScriptNotFound
+from engine.errors import NotWaitingForSignal, ScriptNotFound, SessionNotFound
 from engine.events.inbound import InboundMessage, deliver_in
 from engine.messages import check_event
 from engine.persistence.database import Database, UnitOfWork
@@ -140,16 +140,15 @@ def broadcast_signal(
     for session_id in candidates:
 
         def deliver(uow: UnitOfWork, session_id: str = session_id) -> bool:
-            row = uow.instances.get(session_id, for_update=True)
-            if row is None:
-                return False
-            compiled = engine.specs.get(uow, row["version_id"])
-            workflow = engine.runner.restore(compiled, row["state"])
-            if _signal_definition(workflow, name) is None:
-                return False
+            # A session that stopped waiting (or ended) meanwhile is skipped unchanged.
             trigger = deliver_signal(name, payload)
-            resume(uow, engine, session_id, trigger, actor=actor, event="signal_received")
-            return True
+            try:
+                view = resume(
+                    uow, engine, session_id, trigger, actor=actor, event="signal_received"
+                )
+            except (NotWaitingForSignal, SessionNotFound):
+                return False
+            return view is not None
 
         if calls_outside_the_lock(database, engine.calls, deliver):
             reached.append(session_id)
@@ -177,8 +176,11 @@ def sent_events(database: Database) -> Callable[..., None]:
         compiled = engine.specs.get(uow, session.version_id)
         keep_waits(uow, compiled, session, workflow, outcome.status.ended)
         _, thrown = _signals_of(compiled)
-        left = [h["element"] for h in journal.history if h["event"] == "left"]
-        signals = [thrown[e] for e in left if e in thrown]
+        signals = [
+            thrown[h["element"]]
+            for h in journal.history
+            if thrown and h["event"] == "left" and h["element"] in thrown
+        ]
         messages = _thrown_messages(workflow)
         for message in messages:
             journal.emit("message_sent", message=message.event_definition.name)
