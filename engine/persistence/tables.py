@@ -362,3 +362,95 @@ signal_waits = sa.Table(
     sa.Column("script_key", sa.String(100), nullable=False),
     sa.Index("ix_signal_waits_name_script_key", "name", "script_key"),
 )
+
+# ---- the operator workspace: who serves which group, whether they are free, what they
+# were offered, and the call-backs they promised.
+
+operators = sa.Table(
+    "operators",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # The operator's API token (role operator): the actor the rest of the system knows.
+    sa.Column("token_id", sa.Integer, sa.ForeignKey("api_tokens.id"), nullable=False, unique=True),
+    sa.Column("login", sa.String(200), nullable=False, unique=True),  # = the token's name
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("languages", sa.Text, nullable=False, server_default="[]"),  # JSON list
+    sa.Column("channels", sa.Text, nullable=False, server_default="[]"),  # JSON list; [] = any
+    sa.Column("capacity_conversations", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("capacity_tickets", sa.Integer, nullable=False, server_default="5"),
+    sa.Column("presence", sa.String(20), nullable=False, server_default="offline"),
+    sa.Column("presence_since", TS, nullable=True),
+    sa.Column("last_seen_at", TS, nullable=True),  # the last heartbeat
+    sa.Column("idle_since", TS, nullable=True),  # when their last item ended (longest idle)
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Index("ix_operators_presence_idle_since", "presence", "idle_since"),
+)
+
+operator_skills = sa.Table(
+    "operator_skills",
+    metadata,
+    sa.Column("operator_id", sa.Integer, sa.ForeignKey("operators.id"), primary_key=True),
+    sa.Column("group", sa.String(100), primary_key=True),
+    sa.Column("level", sa.Integer, nullable=False, server_default="1"),
+    sa.Index("ix_operator_skills_group", "group"),
+)
+
+presence_spans = sa.Table(
+    "presence_spans",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("operator_id", sa.Integer, sa.ForeignKey("operators.id"), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("ended_at", TS, nullable=True),  # NULL: the state they are in now
+    sa.Index("ix_presence_spans_operator_id_started_at", "operator_id", "started_at"),
+)
+
+_PENDING = "status = 'pending'"
+
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("item_kind", sa.String(20), nullable=False),  # conversation | ticket
+    sa.Column("item_id", sa.String(36), nullable=False),  # instance id or work item id
+    sa.Column("group", sa.String(100), nullable=False),
+    sa.Column("operator_id", sa.Integer, sa.ForeignKey("operators.id"), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # pending accepted declined expired
+    sa.Column("offered_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("decided_at", TS, nullable=True),
+    # At most one pending offer per item: two servers cannot offer it twice at once.
+    sa.Index(
+        "uq_offers_pending_item",
+        "item_kind",
+        "item_id",
+        unique=True,
+        postgresql_where=sa.text(_PENDING),
+        sqlite_where=sa.text(_PENDING),
+    ),
+    sa.Index("ix_offers_operator_id_status", "operator_id", "status"),
+    sa.Index("ix_offers_status_expires_at", "status", "expires_at"),
+)
+
+callbacks = sa.Table(
+    "callbacks",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("customer_key", sa.String(200), nullable=True),
+    sa.Column("phone", sa.String(50), nullable=True),
+    sa.Column("due_at", TS, nullable=False),
+    sa.Column("operator_id", sa.Integer, sa.ForeignKey("operators.id"), nullable=True),
+    sa.Column("group", sa.String(100), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("instance_id", sa.String(36), nullable=True),  # the session that asked for it
+    sa.Column("ticket_id", sa.String(36), nullable=True),  # the work item it became
+    sa.Column("status", sa.String(20), nullable=False),  # scheduled fired done cancelled
+    sa.Column("created_by", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("fired_at", TS, nullable=True),
+    sa.Index("ix_callbacks_status_due_at", "status", "due_at"),
+    sa.Index("ix_callbacks_operator_id_status", "operator_id", "status"),
+)
