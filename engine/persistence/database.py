@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from engine.persistence.operators import OfferRepository, OperatorRepository
 from engine.persistence.repositories import (
     FunctionRepository,
     HistoryRepository,
@@ -73,6 +74,9 @@ class Database:
                 connect["options"] = f"-csearch_path={schema}"
             kwargs["connect_args"] = connect
         self.schema = schema
+        # Told, after a commit, the groups whose queues gained an item in it (operator
+        # assignment listens here; see UnitOfWork.entered_queue).
+        self.on_queued: Callable[[set[str]], None] | None = None
         # hide_parameters: errors and logs never carry row values (answers, state).
         self.engine = sa.create_engine(url, hide_parameters=True, **kwargs)
         if self.is_sqlite:
@@ -90,6 +94,8 @@ class Database:
                 yield uow
             for callback in uow.committed:
                 callback()
+            if uow.queued and self.on_queued is not None:
+                self.on_queued(uow.queued)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -110,8 +116,17 @@ class UnitOfWork:
         self.tickets = TicketRepository(conn)
         self.work_items = WorkItemRepository(conn)
         self.customers = CustomerRepository(conn)
+        self.operators = OperatorRepository(conn, lock_rows=not is_sqlite)
+        self.offers = OfferRepository(conn, lock_rows=not is_sqlite)
         self.committed: list[Callable[[], None]] = []
+        self.queued: set[str] = set()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after this transaction commits (never if it rolls back)."""
         self.committed.append(callback)
+
+    def entered_queue(self, group: str) -> None:
+        """An item (a handed-off conversation, an open work item) now waits in ``group``'s
+        queue: once this transaction commits, the database's ``on_queued`` listener is told
+        (a set add here; the listener does its work off the request's path)."""
+        self.queued.add(group)

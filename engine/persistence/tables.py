@@ -454,3 +454,8 @@ callbacks = sa.Table(
     sa.Index("ix_callbacks_status_due_at", "status", "due_at"),
     sa.Index("ix_callbacks_operator_id_status", "operator_id", "status"),
 )
+
+# Assignment's reads (migration 0009): the conversations an operator holds, and who was
+# already offered an item.
+sa.Index("ix_instances_assignee_status", instances.c.assignee, instances.c.status)
+sa.Index("ix_offers_item", offers.c.item_kind, offers.c.item_id, offers.c.operator_id)
