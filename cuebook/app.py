@@ -10,6 +10,7 @@ from cuebook.monitoring import install_monitoring
 from cuebook.settings import Settings
 from cuebook.wiring import build_services
 from editor_api.analytics import bp as analytics_bp
+from editor_api.authoring import bp as authoring_bp
 from editor_api.dead_letters import bp as dead_letters_bp
 from editor_api.events import bp as events_bp
 from editor_api.integrations import bp as integrations_bp
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(events_bp)
     app.register_blueprint(dead_letters_bp)
     app.register_blueprint(integrations_bp)
+    app.register_blueprint(authoring_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(queues_bp)
     app.register_blueprint(messages_bp)

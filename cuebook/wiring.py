@@ -25,6 +25,7 @@ from engine.tickets.sla import DECLARATIONS as SLA_DECLARATIONS
 from engine.tickets.sla import GroupCalendars, sla_functions
 from engine.versions import SpecCache
 from integrations import AllowList, Invoker, InvokerConfig, SecretStore
+from player.renderers import RENDERERS
 from web.context import Services
 
 
@@ -87,4 +88,5 @@ def build_services(settings: Settings) -> Services:
         invoker=invoker,
         catalog=catalog,
         builtins=builtins,
+        renderers=RENDERERS,
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, g
 
 from engine.builtin_functions import BuiltinFunctions
 from engine.functions import FunctionCatalog
+from engine.model import StepView
 from engine.persistence.database import Database
 from engine.sessions import Actor, Engine
 from integrations import Invoker
@@ -24,6 +26,9 @@ class Services:
     invoker: Invoker
     catalog: FunctionCatalog
     builtins: BuiltinFunctions
+    # Each channel's renderer (player/renderers), for the editor's step previews: the editor
+    # blueprints may not import player, so the composition root hands them over.
+    renderers: Mapping[str, Callable[[StepView], dict[str, Any]]] = field(default_factory=dict)
 
 
 def services() -> Services:
