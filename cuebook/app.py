@@ -19,6 +19,8 @@ from editor_api.scripts import bp as scripts_bp
 from player.api import bp as sessions_bp
 from player.customers import bp as customers_bp
 from player.messages import bp as messages_bp
+from player.offers import bp as offers_bp
+from player.operators import bp as operators_bp
 from player.queues import bp as queues_bp
 from player.signals import bp as signals_bp
 from player.tickets import bp as tickets_bp
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(signals_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(customers_bp)
+    app.register_blueprint(operators_bp)
+    app.register_blueprint(offers_bp)
     app.register_blueprint(player_bp)
     app.register_blueprint(api_docs_bp)
     install_cors(app)

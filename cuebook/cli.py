@@ -487,6 +487,7 @@ def worker(ctx: _Ctx, interval: float, once: bool, metrics_port: int | None) -> 
         utc_now,
         interval=interval,
         inbound=inbound,
+        operators=svc.operators,
         retention=Retention(
             outbox=timedelta(seconds=events.outbox_retention) if events.outbox_retention else None,
             seen=timedelta(seconds=events.seen_retention),
@@ -578,3 +579,9 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     for signum in signals:
         signal.signal(signum, on_signal)
     return restore
+
+
+# `cuebook operators ...` lives in its own module.
+from cuebook.operators_cli import operators  # noqa: E402
+
+main.add_command(operators)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cuebook.logs import log_format
 from engine.language import DEFAULT_LANGUAGE, SUPPORTED, normalise
+from engine.operators.model import STRATEGIES, OperatorSettings
 
 DEFAULT_DB = "sqlite:///var/cuebook.db"
 
@@ -81,6 +82,27 @@ class EventSettings:
         )
 
 
+def operator_settings(env: Mapping[str, str]) -> OperatorSettings:
+    """Assignment by offers: ``CUEBOOK_OFFER_TIMEOUT`` (seconds to accept, 20),
+    ``CUEBOOK_HEARTBEAT_TIMEOUT`` (seconds of silence before offline, 90),
+    ``CUEBOOK_ASSIGNMENT_STRATEGY`` (longest_idle | least_loaded),
+    ``CUEBOOK_OFFER_DECLINE_COOLDOWN`` (seconds before a declined item is offered to the
+    same operator again, 300), ``CUEBOOK_OFFER_STREAM_SECONDS`` (one event stream's length,
+    25)."""
+    strategy = env.get("CUEBOOK_ASSIGNMENT_STRATEGY", "").strip() or "longest_idle"
+    if strategy not in STRATEGIES:
+        raise ValueError(
+            f"CUEBOOK_ASSIGNMENT_STRATEGY={strategy!r}: use one of {', '.join(STRATEGIES)}"
+        )
+    return OperatorSettings(
+        offer_timeout=_seconds(env, "CUEBOOK_OFFER_TIMEOUT", 20.0),
+        heartbeat_timeout=_seconds(env, "CUEBOOK_HEARTBEAT_TIMEOUT", 90.0),
+        strategy=strategy,
+        decline_cooldown=_seconds(env, "CUEBOOK_OFFER_DECLINE_COOLDOWN", 300.0),
+        stream_seconds=_seconds(env, "CUEBOOK_OFFER_STREAM_SECONDS", 25.0) or 25.0,
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DB
@@ -100,6 +122,7 @@ class Settings:
     ticket_script: str = "ticket_routing"
     abandoned_after: float = 1800.0  # a waiting session untouched this long counts abandoned
     log_format: str = "text"  # CUEBOOK_LOG_FORMAT: text, or json (one object per line)
+    operators: OperatorSettings = field(default_factory=OperatorSettings)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -133,5 +156,6 @@ class Settings:
             ticket_script=env.get("CUEBOOK_TICKET_SCRIPT") or "ticket_routing",
             abandoned_after=_seconds(env, "CUEBOOK_ABANDONED_AFTER", 1800.0),
             log_format=log_format(env.get("CUEBOOK_LOG_FORMAT")),
+            operators=operator_settings(env),
             env=env,
         )

@@ -14,6 +14,7 @@ from engine.builtin_functions import BuiltinFunctions
 from engine.events.early import early_delivery
 from engine.functions import FunctionCatalog
 from engine.metrics import count_database_errors
+from engine.operators import build_workspace
 from engine.persistence.database import Database
 from engine.replies import ReplyPolicy
 from engine.service_calls import ServiceCaller
@@ -89,4 +90,5 @@ def build_services(settings: Settings) -> Services:
         catalog=catalog,
         builtins=builtins,
         renderers=RENDERERS,
+        operators=build_workspace(database, engine, settings.operators),
     )

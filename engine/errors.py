@@ -272,3 +272,43 @@ class IntegrationFailed(CuebookError):
     """An integration function could not be completed (after retries, or breaker open)."""
 
     code: str = "integration_failed"
+
+# -- the operator workspace -----------------------------------------------------------------
+
+
+@dataclass
+class OperatorNotFound(DoesNotExist):
+    """No operator profile has this id, or the token has none."""
+
+
+@dataclass
+class OfferNotFound(DoesNotExist):
+    """No offer has this id."""
+
+
+@dataclass
+class OperatorExists(WrongState):
+    """Creating an operator under a login (or token) that already has a profile."""
+
+    code: str = "operator_exists"
+
+
+@dataclass
+class OfferClosed(WrongState):
+    """The offer was accepted, declined or withdrawn already, or is another operator's."""
+
+    code: str = "offer_closed"
+
+
+@dataclass
+class OfferExpired(WrongState):
+    """The offer's time to answer passed; the item went back to its queue."""
+
+    code: str = "offer_expired"
+
+
+@dataclass
+class WouldStrandWork(WrongState):
+    """A presence or capacity change that would leave accepted work with nobody."""
+
+    code: str = "would_strand_work"

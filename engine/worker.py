@@ -23,11 +23,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from engine.events.consumer import InboundLoop
 from engine.events.early import expire_kept, sweep_kept
 from engine.events.metrics import RELAY_BACKOFF, RELAY_FAILURES, RELAYED
 from engine.metrics import WORKER_LAST_PASS, WORKER_LOOP_LAG
+from engine.operators.upkeep import upkeep
 from engine.persistence.database import Database
 from engine.persistence.inbound import InboundRepository
 from engine.relay import Publisher, drain_outbox, prune_outbox
@@ -91,6 +93,9 @@ class Worker:
     say: Callable[[str], None] = field(default=log.info)
     warn: Callable[[str], None] = field(default=log.warning)
     _chores_at: float | None = None
+    # The operator workspace (engine.operators.Workspace): offers expired, silent operators
+    # set offline, ready operators offered what waits; every pass. None: not done here.
+    operators: Any = None
 
     def run(self, stop: threading.Event, *, once: bool = False) -> int:
         """Run until ``stop`` is set (or one pass of everything with ``once``); return the
@@ -115,6 +120,7 @@ class Worker:
                 fired = self._fire_timers()
                 self._report(PassResult(fired=fired))
                 self._chores()
+                self._upkeep_operators()
                 passes += 1
                 if fired < self.timers_per_pass:  # a full pass: more are due, go on at once
                     stop.wait(self.interval)
@@ -131,6 +137,7 @@ class Worker:
             self._fire_timers(), max(0, self._relay()), self._receive(self.interval)
         )
         self._chores(force=True)
+        self._upkeep_operators()
         self._report(result)
         return result
 
@@ -228,6 +235,17 @@ class Worker:
             backoff.succeeded()
             if received:
                 self.say(f"received {received} message(s)")
+
+    def _upkeep_operators(self) -> None:
+        if self.operators is None:
+            return
+        try:
+            done = upkeep(self.operators)
+        except Exception as exc:  # like a timer pass: the next pass tries again
+            self.warn(f"operator upkeep failed: {exc}")
+            return
+        if done.expired or done.silenced:
+            self.say(f"expired {done.expired} offer(s), {done.silenced} operator(s) went offline")
 
     # -- chores ---------------------------------------------------------------------------
 

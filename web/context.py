@@ -26,6 +26,7 @@ class Services:
     invoker: Invoker
     catalog: FunctionCatalog
     builtins: BuiltinFunctions
+    operators: Any = None  # engine.operators.Workspace: profiles, presence, offers
     # Each channel's renderer (player/renderers), for the editor's step previews: the editor
     # blueprints may not import player, so the composition root hands them over.
     renderers: Mapping[str, Callable[[StepView], dict[str, Any]]] = field(default_factory=dict)

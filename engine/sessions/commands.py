@@ -166,6 +166,8 @@ def start_session_in(
     uow.history.add_many(journal.history)
     uow.outbox.add_many(journal.events)
     uow.after_commit(lambda: engine.live.put(session.id, 0, workflow))
+    if outcome.handoff is not None:
+        uow.entered_queue(outcome.handoff.queue)
     metrics.SESSIONS_STARTED.labels(script, channel).inc()
     return view_of(session, outcome.step, language=language_of(engine, compiled)), True
 

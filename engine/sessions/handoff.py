@@ -74,6 +74,7 @@ def hand_off(
     values: dict[str, Any] = {"status": Status.HANDED_OFF.value, "updated_at": now, "misses": 0}
     values.update(handoff_values(handoff, now))
     uow.instances.update(session.id, **values)
+    uow.entered_queue(handoff.queue)
     journal = Journal(session.id, session.script_key, session.channel, now)
     journal.handed_off(step.id, handoff, actor=actor.name)
     journal.handoff_event(handoff)
@@ -129,25 +130,30 @@ def miss(
 def claim(database: Database, engine: Engine, session_id: str, actor: Actor) -> StepView:
     """An operator takes a handed-off session: of two claiming at once, one wins."""
     with database.unit_of_work() as uow:
-        session = load_session(uow, session_id, for_update=False)
-        if not session.with_person:
-            raise NotWithPerson(
-                f"session {session_id} is not waiting for a person (status {session.status.value})"
-            )
-        now = engine.clock()
-        if not uow.instances.claim(session_id, actor.name, now):
-            raise ClaimedByAnother(f"session {session_id} is already claimed")
-        journal = Journal(session.id, session.script_key, session.channel, now)
-        journal.note(
-            "claimed",
-            element=session.current_element or "",
-            kind=session.handoff_queue or "",
-            actor=actor.name,
+        return claim_in(uow, engine, session_id, actor)
+
+
+def claim_in(uow: UnitOfWork, engine: Engine, session_id: str, actor: Actor) -> StepView:
+    """``claim`` inside the caller's unit of work (an accepted offer claims this way)."""
+    session = load_session(uow, session_id, for_update=False)
+    if not session.with_person:
+        raise NotWithPerson(
+            f"session {session_id} is not waiting for a person (status {session.status.value})"
         )
-        journal.emit("claimed", queue=session.handoff_queue, operator=actor.name)
-        uow.history.add_many(journal.history)
-        uow.outbox.add_many(journal.events)
-        return get_session_in(uow, engine, session_id, channel="web", for_person=True)
+    now = engine.clock()
+    if not uow.instances.claim(session_id, actor.name, now):
+        raise ClaimedByAnother(f"session {session_id} is already claimed")
+    journal = Journal(session.id, session.script_key, session.channel, now)
+    journal.note(
+        "claimed",
+        element=session.current_element or "",
+        kind=session.handoff_queue or "",
+        actor=actor.name,
+    )
+    journal.emit("claimed", queue=session.handoff_queue, operator=actor.name)
+    uow.history.add_many(journal.history)
+    uow.outbox.add_many(journal.events)
+    return get_session_in(uow, engine, session_id, channel="web", for_person=True)
 
 
 def hand_back(database: Database, engine: Engine, session_id: str, actor: Actor) -> StepView:

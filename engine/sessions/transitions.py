@@ -113,6 +113,7 @@ def save_transition(
             values["outcome"] = "automated"
     if outcome.handoff is not None:
         values.update(handoff_values(outcome.handoff, now))
+        uow.entered_queue(outcome.handoff.queue)
     uow.instances.write_step(session.id, values, journal.history, journal.events)
     uow.after_commit(partial(engine.live.put, session.id, values["lock_version"], workflow))
     written = replace(session, **values)

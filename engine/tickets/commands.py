@@ -217,6 +217,8 @@ def _open(
         ]
     )
     uow.after_commit(lambda: engine.live.put(ticket.instance_id, 0, workflow))
+    for item in items:
+        uow.entered_queue(item.group)
     return ticket, items
 
 

@@ -47,6 +47,8 @@ def follow_instance(
     save_ticket(uow, before, after, tickets)
     _still_open, opened = sync_work_items(uow, engine, compiled, after, workflow, tickets)
     tickets.write(uow, [work_item_row(item) for item in opened])
+    for item in opened:
+        uow.entered_queue(item.group)
 
 
 def apply_workflow(
@@ -144,6 +146,8 @@ def _follow_ticket(uow: UnitOfWork, item: WorkItem, ticket: Ticket) -> None:
         item.group, item.assignee, item.claimed_at = ticket.group, None, None
     if values:
         uow.work_items.update(item.id, **values)
+        if "group" in values:
+            uow.entered_queue(item.group)
 
 
 def _new_item(

@@ -79,22 +79,27 @@ def _ticket(uow: UnitOfWork, item: WorkItem) -> Ticket:
 
 def claim(database: Database, engine: Engine, item_id: str, actor: Actor) -> dict[str, Any]:
     with database.unit_of_work() as uow:
-        item = _open_item(uow, item_id)
-        now = engine.clock()
-        if not uow.work_items.claim(item_id, actor.name, now):
-            holder = load_item(uow, item_id)
-            if not holder.is_open:
-                raise WorkItemClosed(f"work item {item_id} is {holder.status.value}")
-            raise ClaimedByAnother(
-                f"work item {item_id} is claimed by {holder.assignee}",
-                extra={"assignee": holder.assignee},
-            )
-        item.assignee, item.claimed_at = actor.name, now
-        journal = TicketJournal(_ticket(uow, item), now, actor.name)
-        journal.entry("claimed", to_group=item.group, element=item.element)
-        journal.work_item_event("claimed", item, assignee=actor.name)
-        journal.write(uow)
-        return work_item_view(item)
+        return claim_in(uow, engine, item_id, actor)
+
+
+def claim_in(uow: UnitOfWork, engine: Engine, item_id: str, actor: Actor) -> dict[str, Any]:
+    """``claim`` inside the caller's unit of work (an accepted offer claims this way)."""
+    item = _open_item(uow, item_id)
+    now = engine.clock()
+    if not uow.work_items.claim(item_id, actor.name, now):
+        holder = load_item(uow, item_id)
+        if not holder.is_open:
+            raise WorkItemClosed(f"work item {item_id} is {holder.status.value}")
+        raise ClaimedByAnother(
+            f"work item {item_id} is claimed by {holder.assignee}",
+            extra={"assignee": holder.assignee},
+        )
+    item.assignee, item.claimed_at = actor.name, now
+    journal = TicketJournal(_ticket(uow, item), now, actor.name)
+    journal.entry("claimed", to_group=item.group, element=item.element)
+    journal.work_item_event("claimed", item, assignee=actor.name)
+    journal.write(uow)
+    return work_item_view(item)
 
 
 def release(database: Database, engine: Engine, item_id: str, actor: Actor) -> dict[str, Any]:
@@ -102,6 +107,7 @@ def release(database: Database, engine: Engine, item_id: str, actor: Actor) -> d
         item = _open_item(uow, item_id)
         _check_holder(item, actor, must_hold=True)
         uow.work_items.update(item_id, assignee=None, claimed_at=None)
+        uow.entered_queue(item.group)
         holder, item.assignee, item.claimed_at = item.assignee, None, None
         journal = TicketJournal(_ticket(uow, item), engine.clock(), actor.name)
         journal.entry("released", from_group=item.group, element=item.element)

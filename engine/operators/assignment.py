@@ -1,0 +1,148 @@
+"""Automatic assignment: the most urgent item of a group offered to the operator the rule
+(engine/operators/rule.py) picks.
+
+One offer per transaction (``offer_next``):
+
+1. any ready operator serving the group? One indexed look-up; no: stop (this is all a
+   queue change costs when nobody is ready);
+2. the heads of the group's queue sources not yet offered (work items with a due time,
+   without one, conversations), locked ``FOR UPDATE SKIP LOCKED`` on PostgreSQL: an item
+   another server is offering right now is passed over, never offered twice; merged in the
+   queue's own order (engine/tickets/queue.py ``Place``: due time, then age);
+3. for the first item someone can take: the candidates (ready, serving the group, a free
+   slot of the item's kind, not having just declined it), ranked by the rule; the first
+   whose row can be locked (``SKIP LOCKED``: another server is offering them something)
+   is counted again by a statement of its own under the lock, so every offer committed
+   before is seen and capacity is never exceeded;
+4. the offer is inserted; the partial unique index ``uq_offers_pending_item`` refuses a
+   second pending offer of the same item whatever happens above.
+
+``assign_group`` repeats this until nobody or nothing is left. A pass that found operators
+only locked by another transaction answers ``CONTENDED``; the dispatcher tries the group
+again a moment later, so an item is not left waiting behind a lock that is about to go.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from engine.operators.model import Load, Workspace, json_list, utc
+from engine.operators.rule import Candidate, Item, ranked
+from engine.persistence.database import UnitOfWork
+from engine.persistence.operators import CONVERSATION, TICKET
+from engine.tickets.queue import CONVERSATION as QUEUE_CONVERSATION
+from engine.tickets.queue import WORK_ITEM, Place
+
+HEADS_PER_SOURCE = 3
+CANDIDATES = 20
+MOST_PER_PASS = 10_000
+
+
+class Outcome(Enum):
+    OFFERED = "offered"
+    NO_OPERATOR = "no_operator"
+    NO_ITEM = "no_item"
+    CONTENDED = "contended"
+
+
+def _place(row: Any) -> Place:
+    kind = QUEUE_CONVERSATION if row["kind"] == CONVERSATION else WORK_ITEM
+    since = utc(row["since"])
+    assert since is not None
+    return Place(utc(row["due"]), since, kind, str(row["id"]))
+
+
+def candidate_of(row: Any, kind: str, item_id: str) -> Candidate:
+    load = Load.from_row(row)
+    return Candidate(
+        operator_id=int(row["id"]),
+        login=str(row["login"]),
+        idle_since=utc(row["idle_since"]),
+        level=int(row["level"]),
+        capacity={
+            CONVERSATION: int(row["capacity_conversations"]),
+            TICKET: int(row["capacity_tickets"]),
+        },
+        load={CONVERSATION: load.of(CONVERSATION), TICKET: load.of(TICKET)},
+        channels=tuple(json_list(row["channels"])),
+    )
+
+
+def offer_next(uow: UnitOfWork, ws: Workspace, group: str, now: datetime) -> Outcome:
+    """Offer one item of ``group`` to one operator, if any can take one."""
+    if not uow.operators.any_ready(group):
+        return Outcome.NO_OPERATOR
+    heads = uow.offers.heads(group, HEADS_PER_SOURCE)
+    if not heads:
+        return Outcome.NO_ITEM
+    contended = False
+    for row in sorted(heads, key=lambda r: _place(r).order()):
+        item = Item(str(row["kind"]), str(row["id"]), str(row["channel"] or ""))
+        found, was_contended = _offer_item(uow, ws, group, item, now)
+        contended = contended or was_contended
+        if found:
+            return Outcome.OFFERED
+    return Outcome.CONTENDED if contended else Outcome.NO_OPERATOR
+
+
+def _offer_item(
+    uow: UnitOfWork, ws: Workspace, group: str, item: Item, now: datetime
+) -> tuple[bool, bool]:
+    """(offered, some candidate was locked by another transaction)."""
+    settings = ws.settings
+    rows = uow.operators.candidates(
+        group,
+        item.kind,
+        item.item_id,
+        strategy=settings.strategy,
+        not_since=now - timedelta(seconds=settings.decline_cooldown),
+        limit=CANDIDATES,
+    )
+    contended = False
+    for candidate in ranked(
+        [candidate_of(r, item.kind, item.item_id) for r in rows], item, settings.strategy
+    ):
+        if not uow.operators.lock(candidate.operator_id, skip_locked=True):
+            contended = True
+            continue
+        fresh = uow.operators.load_of(candidate.operator_id)
+        if fresh is None or fresh["presence"] != "ready":
+            continue
+        capacity = fresh[
+            "capacity_conversations" if item.kind == CONVERSATION else "capacity_tickets"
+        ]
+        if Load.from_row(fresh).of(item.kind) >= int(capacity):
+            continue
+        made = uow.offers.add(
+            id=str(uuid.uuid4()),
+            item_kind=item.kind,
+            item_id=item.item_id,
+            group=group,
+            operator_id=candidate.operator_id,
+            status="pending",
+            offered_at=now,
+            expires_at=now + timedelta(seconds=settings.offer_timeout),
+        )
+        return made, contended
+    return False, contended
+
+
+def assign_group(ws: Workspace, group: str, *, most: int = MOST_PER_PASS) -> tuple[int, Outcome]:
+    """Offer ``group``'s items while someone can take one: (offers made, how it ended)."""
+    made = 0
+    outcome = Outcome.NO_ITEM
+    while made < most:
+        with ws.database.unit_of_work() as uow:
+            outcome = offer_next(uow, ws, group, ws.now())
+        if outcome is not Outcome.OFFERED:
+            break
+        made += 1
+    return made, outcome
+
+
+def assign_groups(ws: Workspace, groups: Iterable[str]) -> dict[str, tuple[int, Outcome]]:
+    return {group: assign_group(ws, group) for group in sorted(set(groups))}
