@@ -192,6 +192,16 @@ class OperatorRepository:
         )
         return self.conn.execute(q).first() is not None
 
+    def ready_groups(self) -> list[str]:
+        """The groups some ready, active operator serves."""
+        q = (
+            sa.select(s.group)
+            .select_from(operators.join(operator_skills, s.operator_id == o.id))
+            .where(o.presence == "ready", o.active.is_(True))
+            .distinct()
+        )
+        return sorted(str(g) for g in self.conn.execute(q).scalars())
+
     def candidates(
         self,
         group: str,
