@@ -36,7 +36,7 @@ from web.telemetry import install_telemetry
 def scrape_collectors(database: Database, readiness: Readiness) -> list[Collector]:
     """The gauges read from the database when scraped (never written per request)."""
     return [
-        tolerant(EventsCollector(database)),
+        tolerant(EventsCollector(database, relaying=readiness.kafka_bootstrap is not None)),
         tolerant(StateGauges(database)),
         ReadinessCollector(readiness),
     ]

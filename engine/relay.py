@@ -92,14 +92,21 @@ def _relay_batch(
 
 
 def prune_outbox(
-    database: Database, *, published_before: datetime, limit: int = 5000, batches: int = 20
+    database: Database,
+    *,
+    published_before: datetime,
+    limit: int = 5000,
+    batches: int = 20,
+    relaying: bool = True,
 ) -> int:
     """Delete events published before ``published_before`` (the retention), ``limit`` per
-    transaction; return how many went."""
+    transaction; return how many went. Without a relay (``relaying`` false: no Kafka) nothing
+    is ever published, and events are read over the events API instead: those written before
+    it go, so the table does not grow for ever."""
     total = 0
     for _ in range(batches):
         with database.unit_of_work() as uow:
-            count = uow.outbox.prune_published(published_before, limit)
+            count = uow.outbox.prune_published(published_before, limit, by_age=not relaying)
         total += count
         if count < limit:
             break

@@ -260,7 +260,11 @@ class Worker:
         try:
             now = self.clock()
             if self.retention.outbox is not None:
-                prune_outbox(self.database, published_before=now - self.retention.outbox)
+                prune_outbox(
+                    self.database,
+                    published_before=now - self.retention.outbox,
+                    relaying=self.publisher is not None,
+                )
             with self.database.unit_of_work() as uow:
                 InboundRepository(uow.conn).prune_seen(now - self.retention.seen, 5000)
             expire_kept(self.database, now)

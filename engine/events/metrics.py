@@ -35,28 +35,40 @@ EARLY = Counter(
 
 
 class EventsCollector(Collector):
-    """Gauges read from the database at scrape time, so every process shows the same lag."""
+    """Gauges read from the database at scrape time, so every process shows the same lag.
 
-    def __init__(self, database: Database, clock: Callable[[], datetime] | None = None) -> None:
+    Without Kafka (``relaying`` false) nothing publishes the outbox: its events are read over
+    the events API and pruned by age, so "unpublished" and its lag mean nothing there and are
+    not reported (an alert on them would fire for ever)."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        relaying: bool = True,
+    ) -> None:
         self.database = database
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.relaying = relaying
 
     def collect(self) -> Iterator[Any]:
         with self.database.unit_of_work() as uow:
-            waiting, oldest = uow.outbox.lag()
+            waiting, oldest = uow.outbox.lag() if self.relaying else (0, None)
             inbound = InboundRepository(uow.conn)
             dead, pending = inbound.count_dead(), inbound.count_pending()
-        lag = 0.0
-        if oldest is not None:
-            if oldest.tzinfo is None:
-                oldest = oldest.replace(tzinfo=UTC)
-            lag = max(0.0, (self.clock() - oldest).total_seconds())
-        yield GaugeMetricFamily(
-            "cuebook_outbox_unpublished_events", "Outbox events not yet published", waiting
-        )
-        yield GaugeMetricFamily(
-            "cuebook_outbox_lag_seconds", "Age of the oldest unpublished outbox event", lag
-        )
+        if self.relaying:
+            lag = 0.0
+            if oldest is not None:
+                if oldest.tzinfo is None:
+                    oldest = oldest.replace(tzinfo=UTC)
+                lag = max(0.0, (self.clock() - oldest).total_seconds())
+            yield GaugeMetricFamily(
+                "cuebook_outbox_unpublished_events", "Outbox events not yet published", waiting
+            )
+            yield GaugeMetricFamily(
+                "cuebook_outbox_lag_seconds", "Age of the oldest unpublished outbox event", lag
+            )
         yield GaugeMetricFamily(
             "cuebook_dead_letters_waiting", "Dead letters not retried yet", dead
         )

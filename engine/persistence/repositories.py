@@ -476,14 +476,11 @@ class OutboxRepository:
         values = {"newest": max(ids), "keys": sorted({row["key"] for row in rows}), "ids": ids}
         return {str(key): int(first) for key, first in self.conn.execute(_OLDER_ELSEWHERE, values)}
 
-    def prune_published(self, before: datetime, limit: int) -> int:
-        """Delete up to ``limit`` events published before ``before``, oldest first."""
-        oldest = (
-            sa.select(outbox.c.id)
-            .where(outbox.c.published_at < before)
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
+    def prune_published(self, before: datetime, limit: int, *, by_age: bool = False) -> int:
+        """Delete up to ``limit`` events published before ``before``, oldest first; with
+        ``by_age`` (no relay runs, so none is ever published) those written before it."""
+        column = outbox.c.created_at if by_age else outbox.c.published_at
+        oldest = sa.select(outbox.c.id).where(column < before).order_by(outbox.c.id).limit(limit)
         ids = [row_id for (row_id,) in self.conn.execute(oldest)]
         if ids:
             self.conn.execute(outbox.delete().where(outbox.c.id.in_(ids)))

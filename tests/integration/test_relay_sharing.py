@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from engine.events.metrics import EventsCollector
 from engine.outbox import event_row
 from engine.persistence.tables import outbox
 from engine.relay import drain_outbox, prune_outbox, relay_outbox
@@ -106,18 +107,47 @@ def test_published_events_are_pruned_after_the_retention(services: Any) -> None:
     assert left == ids[1:], "the unpublished one stays"
 
 
-def test_metrics_show_the_outbox_lag(client: Any, services: Any) -> None:
+def test_without_a_relay_events_older_than_the_retention_are_pruned(services: Any) -> None:
+    """No Kafka: nothing publishes the outbox (clients read it over the events API), so
+    events go by age, published or not, and the table does not grow for ever."""
+    now = datetime.now(UTC)
+    with services.database.unit_of_work() as uow:
+        uow.outbox.add_many(
+            [
+                event_row(
+                    "session.timer_fired", "by-age", {"script": "s"}, now - timedelta(days=9)
+                ),
+                event_row("session.timer_fired", "by-age", {"script": "s"}, now),
+            ]
+        )
+        ids = list(
+            uow.conn.execute(sa.select(outbox.c.id).where(outbox.c.key == "by-age")).scalars()
+        )
+    week_ago = now - timedelta(days=7)
+    assert prune_outbox(services.database, published_before=week_ago, relaying=False) >= 1
+    with services.database.unit_of_work() as uow:
+        left = list(
+            uow.conn.execute(sa.select(outbox.c.id).where(outbox.c.key == "by-age")).scalars()
+        )
+    assert left == ids[1:], "the event within the retention stays"
+
+
+def _scrape(collector: EventsCollector) -> dict[str, float]:
+    return {
+        sample.name: sample.value for family in collector.collect() for sample in family.samples
+    }
+
+
+def test_metrics_show_the_outbox_lag(services: Any) -> None:
     old = datetime.now(UTC) - timedelta(minutes=10)
     with services.database.unit_of_work() as uow:
         uow.outbox.add_many([event_row("session.timer_fired", "lagging", {"script": "s"}, old)])
-    text = client.get("/metrics").get_data(as_text=True)
-    values = {
-        line.split()[0]: float(line.split()[1])
-        for line in text.splitlines()
-        if line.startswith(("cuebook_outbox_", "cuebook_dead_letters_", "cuebook_early_"))
-    }
+    values = _scrape(EventsCollector(services.database, relaying=True))
     assert values["cuebook_outbox_unpublished_events"] >= 1
     assert values["cuebook_outbox_lag_seconds"] >= 600
     assert "cuebook_dead_letters_waiting" in values
     assert "cuebook_early_messages_waiting" in values
+    quiet = _scrape(EventsCollector(services.database, relaying=False))
+    assert "cuebook_outbox_lag_seconds" not in quiet, "no relay: no lag to alert on"
+    assert "cuebook_dead_letters_waiting" in quiet
     drain_outbox(services.database, Slow([], threading.Lock()), max_batches=1000)
