@@ -12,6 +12,8 @@ from cuebook.wiring import build_services
 from editor_api.analytics import bp as analytics_bp
 from editor_api.authoring import bp as authoring_bp
 from editor_api.dead_letters import bp as dead_letters_bp
+from editor_api.drafts import bp as drafts_bp
+from editor_api.editor import bp as editor_bp
 from editor_api.events import bp as events_bp
 from editor_api.integrations import bp as integrations_bp
 from editor_api.migrations import bp as migrations_bp
@@ -88,7 +90,9 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(customers_bp)
     app.register_blueprint(operators_bp)
     app.register_blueprint(offers_bp)
+    app.register_blueprint(drafts_bp)
     app.register_blueprint(player_bp)
+    app.register_blueprint(editor_bp)
     app.register_blueprint(api_docs_bp)
     install_cors(app)
     return app

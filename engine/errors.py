@@ -121,6 +121,11 @@ class WorkItemNotFound(DoesNotExist):
 
 
 @dataclass
+class DraftNotFound(DoesNotExist):
+    """No editor draft has this id (or it was deleted)."""
+
+
+@dataclass
 class CustomerNotFound(DoesNotExist):
     """No identity, ticket or conversation is known for a customer key."""
 
@@ -223,6 +228,14 @@ class WorkItemClosed(WrongState):
 @dataclass
 class TransferRefused(WrongState):
     """The routing rules do not let the ticket's group hand it to the group asked for."""
+
+
+@dataclass
+class DraftConflict(WrongState):
+    """Someone saved the draft after the revision a save started from (``extra["conflict"]``
+    says who, when and what changed since)."""
+
+    code: str = "draft_conflict"
 
 
 @dataclass

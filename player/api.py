@@ -26,7 +26,8 @@ from web.context import actor, services
 from web.described import described
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions")
-CLIENTS = ("operator", "bot")
+# Methodologists run sessions too: the editor tries out a draft through this same API.
+CLIENTS = ("operator", "bot", "methodologist")
 
 
 def _requested_render() -> str | None:

@@ -39,6 +39,10 @@ STATUS: list[tuple[type[CuebookError], int]] = [
 ]
 
 
+# What of an error's ``extra`` reaches the response (a draft conflict says what changed).
+PASSED_ON = ("element", "function", "retry", "conflict")
+
+
 def status_of(exc: CuebookError) -> int:
     for cls, status in STATUS:
         if isinstance(exc, cls):
@@ -66,7 +70,7 @@ def register_error_handlers(app: Flask) -> None:
         status = status_of(exc)
         if status >= 500:
             log.warning("%s: %s", exc.code, exc.message)
-        extra = {k: v for k, v in exc.extra.items() if k in ("element", "function", "retry")}
+        extra = {k: v for k, v in exc.extra.items() if k in PASSED_ON}
         resp = jsonify(envelope(exc.code, exc.message, [d.as_dict() for d in exc.details], **extra))
         resp.status_code = status
         if status == 401:

@@ -459,3 +459,33 @@ callbacks = sa.Table(
 # already offered an item.
 sa.Index("ix_instances_assignee_status", instances.c.assignee, instances.c.status)
 sa.Index("ix_offers_item", offers.c.item_kind, offers.c.item_id, offers.c.operator_id)
+
+# ---- the editor: a draft is a script's mutable working copy (its files as JSON, a revision
+# bumped on each save); each saved revision is kept, so a conflicting save can be told what
+# changed since the revision it started from.
+
+drafts = sa.Table(
+    "drafts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("script_key", sa.String(100), nullable=False, index=True),
+    sa.Column("files", sa.Text, nullable=False),  # JSON {file name: text}, the .bpmn included
+    sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("based_on_version", sa.Integer, nullable=True),  # NULL: a new script
+    sa.Column("created_by", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False, server_default=""),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+draft_revisions = sa.Table(
+    "draft_revisions",
+    metadata,
+    sa.Column(
+        "draft_id", sa.Integer, sa.ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("files", sa.Text, nullable=False),
+    sa.Column("saved_by", sa.String(200), nullable=False, server_default=""),
+    sa.Column("saved_at", TS, nullable=False),
+)
