@@ -60,9 +60,9 @@ pytest: install pg-up browser-deps monitoring-deps
 e2e: install pg-up browser-deps
 	CUEBOOK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m browser tests/e2e
 
-# Browser assets vendored from npm (assets/package.json, pinned by its lock file): bpmn-js's
-# and Swagger UI's prebuilt bundles, CSS, fonts and licenses are copied into web/static/vendor/
-# and committed, so nothing runs Node at run time. Run after changing assets/package.json,
+# Browser assets vendored from npm (assets/package.json, pinned by its lock file): bpmn-js's,
+# dmn-js's (the editor's decision tables) and Swagger UI's prebuilt bundles, CSS, fonts and
+# licenses are copied into web/static/vendor/ and committed, so nothing runs Node at run time. Run after changing assets/package.json,
 # then commit.
 vendor:
 	cd assets && npm ci --ignore-scripts --no-audit --no-fund

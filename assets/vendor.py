@@ -38,6 +38,12 @@ PACKAGES = {
         bundles=("bpmn-navigated-viewer.production.min.js", "bpmn-modeler.production.min.js"),
         folders=("assets",),
     ),
+    # The editor's decision tables (the properties panel opens a .dmn of the draft in it).
+    "dmn-js": Vendored(
+        source="dist",
+        bundles=("dmn-modeler.production.min.js",),
+        folders=("assets",),
+    ),
     "swagger-ui-dist": Vendored(
         source="",
         bundles=("swagger-ui-bundle.js",),
@@ -72,6 +78,26 @@ def with_dependencies(name: str, packages: dict[str, dict[str, object]]) -> set[
     return found
 
 
+def _declared_license(folder: Path) -> str:
+    """The license and author a package's package.json (or its older component.json)
+    declares (empty: none)."""
+    meta = json.loads((folder / "package.json").read_text(encoding="utf-8"))
+    license_name = meta.get("license")
+    if not license_name and (folder / "component.json").is_file():
+        license_name = json.loads((folder / "component.json").read_text(encoding="utf-8")).get(
+            "license"
+        )
+    if not isinstance(license_name, str) or not license_name:
+        return ""
+    author = meta.get("author")
+    if isinstance(author, dict):
+        author = author.get("name", "")
+    return (
+        f"{meta.get('name')} {meta.get('version')}: license {license_name}, as declared in "
+        f"its metadata (the package ships no license file); author: {author or 'unknown'}.\n"
+    )
+
+
 def copy_licenses(
     names: set[str], packages: dict[str, dict[str, object]], target: Path
 ) -> dict[str, str]:
@@ -81,7 +107,14 @@ def copy_licenses(
         folder = MODULES / name
         found = [folder / n for n in LICENSE_NAMES if (folder / n).is_file()]
         if not found:
-            sys.exit(f"{name}: no license file in {folder}")
+            declared = _declared_license(folder)
+            if not declared:
+                sys.exit(f"{name}: no license file in {folder}, none declared")
+            # A few small packages (@bpmn-io/semver-compat) ship no license text: record
+            # what their package.json declares.
+            out = target / "licenses" / f"{name.replace('/', '__')}.LICENSE.txt"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(declared, encoding="utf-8")
         for path in found:
             kind = "NOTICE" if path.name == "NOTICE" else "LICENSE"
             out = target / "licenses" / f"{name.replace('/', '__')}.{kind}.txt"
