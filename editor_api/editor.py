@@ -36,7 +36,15 @@ from engine.drafts import create_draft, draft_summaries, get_draft
 from engine.errors import CuebookError
 from engine.language import supported_or_default
 from engine.tokens import hash_token
-from engine.versions import list_scripts, list_versions, release_history, rollback
+from engine.versions import (
+    list_scripts,
+    list_versions,
+    publish_version,
+    release_history,
+    rollback,
+    version_diagram,
+    version_diff,
+)
 from web.auth import authenticate_token, authenticate_token_hash, bearer_token, public
 from web.context import actor, services
 from web.errors import status_of
@@ -278,12 +286,59 @@ def _dmn_js_version() -> str | None:
 @bp.get("/scripts/<key>")
 @public
 def script_page(key: str) -> Response:
-    """Versions (who, when), releases and what changed between two versions, on the diagram."""
+    """Versions (who, when), releases, drafts, and what changed between two versions: listed,
+    and marked on the newer one's diagram."""
     with services().database.unit_of_work() as uow:
         versions = list_versions(uow, key)
         releases = release_history(uow, key)
-        drafts = [d for d in draft_summaries(uow) if d["script"] == key]
-    return page("editor/script.html", key=key, versions=versions, releases=releases, drafts=drafts)
+        drafts = draft_summaries(uow, key)
+        a, b = _pair(versions)
+        diff = version_diff(uow, key, a, b) if a and b and a != b else None
+    return page(
+        "editor/script.html",
+        key=key,
+        title=next((v["title"] for v in reversed(versions) if v["title"]), key),
+        versions=list(reversed(versions)),
+        releases=releases,
+        drafts=drafts,
+        a=a,
+        b=b,
+        diff=diff,
+    )
+
+
+def _pair(versions: list[dict[str, Any]]) -> tuple[int | None, int | None]:
+    """The versions compared: ?a= and ?b= when both are versions of the script, else the
+    published one (or the newest) against the one before it."""
+    numbers = [int(v["number"]) for v in versions]
+    asked = [request.args.get(k, "") for k in ("a", "b")]
+    if all(x.isdigit() and int(x) in numbers for x in asked):
+        return int(asked[0]), int(asked[1])
+    published = [int(v["number"]) for v in versions if v["published"]]
+    b_asked = asked[1]
+    b = int(b_asked) if b_asked.isdigit() and int(b_asked) in numbers else None
+    if b is None:
+        b = published[0] if published else (numbers[-1] if numbers else None)
+    earlier = [n for n in numbers if b is not None and n < b]
+    return (earlier[-1] if earlier else b), b
+
+
+@bp.get("/scripts/<key>/versions/<int:number>/diagram")
+@public
+def diagram(key: str, number: int) -> Response:
+    """A version's diagram for the history page (the API's twin, with the editor's sign-in)."""
+    with services().database.unit_of_work() as uow:
+        xml = version_diagram(uow, key, number)
+    return Response(xml, content_type="application/xml")
+
+
+@bp.post("/scripts/<key>/versions/<int:number>/publish")
+@public
+def publish(key: str, number: int) -> BaseResponse:
+    svc = services()
+    with svc.database.unit_of_work() as uow:
+        publish_version(uow, key, number, actor=actor().name, now=svc.engine.clock())
+    return redirect(url_for("editor.script_page", key=key), 303)
 
 
 @bp.post("/scripts/<key>/rollback")
