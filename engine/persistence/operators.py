@@ -11,7 +11,7 @@ ix_work_items_assignee_status, ix_offers_operator_id_status).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ from engine.persistence.tables import (
 CONVERSATION = "conversation"
 TICKET = "ticket"
 PENDING = "pending"
+SEEN_EVERY = timedelta(seconds=5)
 
 o, s, f = operators.c, operator_skills.c, offers.c
 
@@ -177,7 +178,17 @@ class OperatorRepository:
         return [int(i) for i in self.conn.execute(q).scalars()]
 
     def seen(self, operator_id: int, now: datetime) -> None:
-        self.update(operator_id, last_seen_at=now)
+        """A heartbeat. Written at most every ``SEEN_EVERY``: an UPDATE locks the row, and
+        assignment passes over an operator whose row is locked (SKIP LOCKED), so a client
+        polling its offers must not keep its own row locked."""
+        self.conn.execute(
+            operators.update()
+            .where(
+                o.id == operator_id,
+                sa.or_(o.last_seen_at.is_(None), o.last_seen_at < now - SEEN_EVERY),
+            )
+            .values(last_seen_at=now)
+        )
 
     # -- assignment -------------------------------------------------------------------------
 
