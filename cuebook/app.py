@@ -10,6 +10,8 @@ from cuebook.monitoring import install_monitoring
 from cuebook.settings import Settings
 from cuebook.wiring import build_services
 from editor_api.analytics import bp as analytics_bp
+from editor_api.analytics import by_script as script_analytics_bp
+from editor_api.analytics_page import bp as analytics_page_bp
 from editor_api.authoring import bp as authoring_bp
 from editor_api.dead_letters import bp as dead_letters_bp
 from editor_api.drafts import bp as drafts_bp
@@ -78,6 +80,8 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(scripts_bp)
     app.register_blueprint(migrations_bp)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(script_analytics_bp)
+    app.register_blueprint(analytics_page_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(dead_letters_bp)
     app.register_blueprint(integrations_bp)

@@ -489,3 +489,70 @@ draft_revisions = sa.Table(
     sa.Column("saved_by", sa.String(200), nullable=False, server_default=""),
     sa.Column("saved_at", TS, nullable=False),
 )
+
+# ---- analytics: history folded once by `cuebook worker` (engine/analytics/rollup.py) into
+# counts per script, version and hour, so a script's figures read a few thousand rows
+# instead of every history row; the rows past the cursor are folded at request time.
+
+analytics_cursor = sa.Table(
+    "analytics_cursor",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("last_id", sa.BigInteger, nullable=False, server_default="0"),
+    # The next horizon: history ids up to pending_id are final once every transaction that
+    # was running at pending_xmax (a PostgreSQL transaction id) has ended.
+    sa.Column("pending_id", sa.BigInteger, nullable=True),
+    sa.Column("pending_xmax", sa.BigInteger, nullable=True),
+    sa.Column("folded_at", TS, nullable=True),
+)
+
+analytics_steps = sa.Table(
+    "analytics_steps",
+    metadata,
+    sa.Column("script_key", sa.String(100), primary_key=True),
+    sa.Column("version_number", sa.Integer, primary_key=True),
+    sa.Column("bucket", TS, primary_key=True),
+    sa.Column("element", sa.String(200), primary_key=True),
+    sa.Column("sessions", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("entered", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("exited", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("ended", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("handed_off", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+)
+
+analytics_times = sa.Table(
+    "analytics_times",
+    metadata,
+    sa.Column("script_key", sa.String(100), primary_key=True),
+    sa.Column("version_number", sa.Integer, primary_key=True),
+    sa.Column("bucket", TS, primary_key=True),
+    sa.Column("element", sa.String(200), primary_key=True),
+    sa.Column("slot", sa.SmallInteger, primary_key=True),  # engine/analytics/histogram.py
+    sa.Column("samples", sa.Integer, nullable=False, server_default="0"),
+)
+
+analytics_sessions = sa.Table(
+    "analytics_sessions",
+    metadata,
+    sa.Column("script_key", sa.String(100), primary_key=True),
+    sa.Column("version_number", sa.Integer, primary_key=True),
+    sa.Column("bucket", TS, primary_key=True),
+    sa.Column("channel", sa.String(10), primary_key=True),
+    sa.Column("started", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("completed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("handed_off", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("automated", sa.Integer, nullable=False, server_default="0"),
+)
+
+analytics_paths = sa.Table(
+    "analytics_paths",
+    metadata,
+    sa.Column("script_key", sa.String(100), primary_key=True),
+    sa.Column("version_number", sa.Integer, primary_key=True),
+    sa.Column("bucket", TS, primary_key=True),
+    sa.Column("path_hash", sa.String(16), primary_key=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("sessions", sa.Integer, nullable=False, server_default="0"),
+)

@@ -1,0 +1,162 @@
+"""The worker's analytics pass: history folded into the rollup tables, each row once.
+
+A cursor (``analytics_cursor``, one row) says up to which history id the rollup holds
+the counts; each batch adds its counts and moves the cursor in one transaction, so a
+batch counts completely or not at all. The pass locks the cursor row (``FOR UPDATE SKIP
+LOCKED``): with two workers one folds and the other skips the pass, and nothing is
+counted twice.
+
+History ids come from a sequence, so they are handed out in one order and committed in
+another: a step still running may hold id 41 while id 42 is already visible. Folding 42
+and moving the cursor past 41 would lose 41 for good. So the cursor only moves up to a
+*horizon* known to be final, found in three passes on PostgreSQL:
+
+1. note the highest visible id as the pending horizon;
+2. on a later pass, note the current snapshot's ``xmax``: every transaction that could
+   still write an id at or below the horizon had been given a transaction id by then
+   (a step takes its row lock, or inserts, within microseconds of taking an id, and a
+   pass comes seconds later);
+3. once the oldest running transaction of this database is at or past that ``xmax``, all
+   of them have ended, every id up to the horizon is committed or gone, and the rows up
+   to it fold. (A transaction left open for long holds the rollup back, never the
+   answers: the API reads the rows past the cursor live.)
+
+The rollup so trails the history by two or three passes (tens of seconds with the
+worker's chores every ten); the API folds the rows past the cursor at request time, so
+answers are current anyway. SQLite's writers take turns (each transaction starts with
+``BEGIN IMMEDIATE``), so there every visible id is final at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine.analytics.fold import fold
+from engine.analytics.rows import context_of, rows_after, store
+from engine.persistence.database import Database, UnitOfWork
+from engine.persistence.tables import analytics_cursor, history
+
+CURSOR = "history"
+
+# The oldest transaction still running that could write history: the least id the snapshot
+# sees running, leaving out those pg_stat_activity shows in another database (they cannot
+# write this history), else the snapshot's xmax. As the outbox's horizon
+# (engine/persistence/repositories.py): backend_xid is 32 bits, snapshot ids carry the epoch.
+_OLDEST_RUNNING = sa.text("""
+SELECT coalesce(
+  (SELECT min(x.xid) FROM txid_snapshot_xip(snap.s) AS x(xid)
+   WHERE x.xid % 4294967296 NOT IN (
+     SELECT a.backend_xid::text::bigint FROM pg_stat_activity AS a
+     WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database())),
+  txid_snapshot_xmax(snap.s))
+FROM txid_current_snapshot() AS snap(s)
+""")
+
+
+@dataclass(frozen=True)
+class CursorState:
+    last_id: int
+    pending_id: int | None
+    pending_xmax: int | None
+
+
+def roll_up_history(
+    database: Database, *, now: datetime, batch: int = 5000, max_batches: int = 40
+) -> int:
+    """One pass: move the horizon one stage on, then fold up to ``max_batches`` batches of
+    ``batch`` rows up to it. Returns the number of history rows folded."""
+    folded = 0
+    for _ in range(max_batches):
+        with database.unit_of_work() as uow:
+            state = claim_cursor(uow)
+            if state is None:  # another worker is folding
+                return folded
+            upto = _final_upto(uow, state)
+            if upto <= state.last_id:
+                return folded
+            rows = rows_after(uow, state.last_id, upto=upto, limit=batch)
+            store(uow, fold(rows, context_of(uow, rows, state.last_id)))
+            last = rows[-1].id if len(rows) == batch else upto
+            done = last >= (state.pending_id or 0)
+            _save(uow, last=last, pending_cleared=done, now=now)
+            folded += len(rows)
+    return folded
+
+
+def cursor_position(uow: UnitOfWork) -> int:
+    """The last history id the rollup holds (0: nothing folded yet)."""
+    found = uow.conn.execute(
+        sa.select(analytics_cursor.c.last_id).where(analytics_cursor.c.name == CURSOR)
+    ).scalar()
+    return int(found or 0)
+
+
+def claim_cursor(uow: UnitOfWork) -> CursorState | None:
+    """The cursor row, locked for this transaction (created at the first pass); None when
+    another worker holds it."""
+    c = analytics_cursor.c
+    q = sa.select(c.last_id, c.pending_id, c.pending_xmax).where(c.name == CURSOR)
+    if not uow.is_sqlite:
+        q = q.with_for_update(skip_locked=True)
+    row = uow.conn.execute(q).first()
+    if row is None:
+        if _cursor_exists(uow):
+            return None
+        uow.conn.execute(_insert_ignoring(uow).values(name=CURSOR, last_id=0))
+        row = uow.conn.execute(q).first()
+        if row is None:
+            return None
+    return CursorState(int(row[0]), row[1], row[2])
+
+
+def _cursor_exists(uow: UnitOfWork) -> bool:
+    q = sa.select(sa.literal(1)).where(analytics_cursor.c.name == CURSOR)
+    return uow.conn.execute(q).first() is not None
+
+
+def _insert_ignoring(uow: UnitOfWork) -> Any:
+    dialect: Any = sqlite if uow.is_sqlite else postgresql
+    return dialect.insert(analytics_cursor).on_conflict_do_nothing()
+
+
+def _highest_id(uow: UnitOfWork) -> int:
+    return int(uow.conn.execute(sa.select(sa.func.max(history.c.id))).scalar() or 0)
+
+
+def _final_upto(uow: UnitOfWork, state: CursorState) -> int:
+    """The highest history id safe to fold now (moving the pending horizon a stage on)."""
+    if uow.is_sqlite:
+        return _highest_id(uow)
+    c = analytics_cursor.c
+    if state.pending_id is None:
+        highest = _highest_id(uow)
+        if highest > state.last_id:
+            uow.conn.execute(
+                analytics_cursor.update().where(c.name == CURSOR).values(pending_id=highest)
+            )
+        return state.last_id
+    if state.pending_xmax is None:
+        xmax = uow.conn.execute(sa.text("SELECT txid_snapshot_xmax(txid_current_snapshot())"))
+        uow.conn.execute(
+            analytics_cursor.update()
+            .where(c.name == CURSOR)
+            .values(pending_xmax=int(xmax.scalar_one()))
+        )
+        return state.last_id
+    if int(uow.conn.execute(_OLDEST_RUNNING).scalar_one()) >= state.pending_xmax:
+        return state.pending_id
+    return state.last_id
+
+
+def _save(uow: UnitOfWork, *, last: int, pending_cleared: bool, now: datetime) -> None:
+    values: dict[str, object] = {"last_id": last, "folded_at": now}
+    if pending_cleared:
+        values.update(pending_id=None, pending_xmax=None)
+    uow.conn.execute(
+        analytics_cursor.update().where(analytics_cursor.c.name == CURSOR).values(**values)
+    )
