@@ -222,7 +222,8 @@
       return saved;
     }, function (failure) {
       if (failure.status === 409 && failure.error && failure.error.conflict) {
-        showState("conflict", fmt(text.save_failed, { message: failure.message }));
+        var c = failure.error.conflict;
+        showState("conflict", fmt(text.conflict_short, { who: c.updated_by, revision: c.current_revision }));
         showConflict(failure.error.conflict);
       } else {
         showState("failed", fmt(text.save_failed, { message: failure.message }));
@@ -241,7 +242,9 @@
       ["added", "removed", "changed"].forEach(function (kind) {
         (part[kind] || []).forEach(function (item) {
           any = true;
-          var label = item.name ? item.name + " (" + (item.id || item.file) + ")" : (item.id || item.file || "");
+          var name = item.name || (item.after && item.after.name) || (item.before && item.before.name) || "";
+          var ident = item.id || item.file || "";
+          var label = name ? name + " (" + ident + ")" : ident;
           box.appendChild(el("p", { class: "change change-" + kind, "data-test": "change", "data-section": section, "data-kind": kind, "data-id": item.id || item.file || "" }, [
             el("span", { class: "tag", text: text[section] + " · " + text[kind] }), " ", label
           ]));
@@ -277,11 +280,11 @@
   function showConflict(conflict) {
     markChanges(conflict.changes || {});
     openDialog(text.conflict_title, [
-      el("p", { text: fmt(text.conflict_text, { who: conflict.updated_by, revision: conflict.current_revision, at: new Date(conflict.updated_at).toLocaleString() }) }),
+      el("p", { text: fmt(text.conflict_text, { who: conflict.updated_by, revision: conflict.current_revision, at: new Date(conflict.updated_at).toLocaleString(document.documentElement.lang || undefined) }) }),
       changeList(conflict.changes || {})
     ], [
       { label: text.conflict_keep, test: "dialog-cancel" },
-      { label: text.conflict_reload, test: "dialog-ok", primary: true, action: function () { window.location.reload(); } }
+      { label: text.conflict_reload, test: "dialog-ok", primary: true, action: function () { dirty = false; window.location.reload(); } }
     ]);
   }
 
@@ -451,6 +454,17 @@
     Object.keys(order).forEach(function (id) {
       overlays.add(id, "cb-visit", { position: { bottom: 0, left: -8 }, html: el("div", { class: "cb-visit", text: order[id].join(",") }) });
     });
+    // The flows taken: between each element and the next one on the path.
+    trace.path.forEach(function (p, i) {
+      var next = trace.path[i + 1];
+      if (!next) return;
+      registry.filter(function (e) {
+        return e.waypoints && e.source && e.target && e.source.id === p.element && e.target.id === next.element;
+      }).forEach(function (flow) {
+        canvas.addMarker(flow.id, "cb-passed");
+        pathMarked.push(flow.id);
+      });
+    });
     var last = trace.path[trace.path.length - 1];
     if (last && trace.status === "waiting" && registry.get(last.element)) canvas.addMarker(last.element, "cb-current");
   }
@@ -506,9 +520,16 @@
     reply(words);
   });
 
+  function refit() {
+    var canvas = modeler.get("canvas");
+    canvas.resized();
+    canvas.zoom("fit-viewport", "auto");
+  }
+
   function startTest() {
     testPanel.hidden = false;
     root.classList.add("testing");
+    refit();
     chatLog.textContent = "";
     chatButtons.textContent = "";
     stepNumber = 0;
@@ -530,6 +551,7 @@
   document.getElementById("test-close").addEventListener("click", function () {
     testPanel.hidden = true;
     root.classList.remove("testing");
+    refit();
     clearPath();
     session = null;
   });
