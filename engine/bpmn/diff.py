@@ -2,7 +2,8 @@
 
 Five sections, each with ``added``, ``removed`` and ``changed`` lists:
 
-- ``elements``: BPMN elements by id, with their type and name;
+- ``elements``: BPMN elements by id, with their type and name, and where present the text
+  they say, the operator's hints and their Cuebook properties;
 - ``flows``: sequence flows by id, with source, target and condition;
 - ``forms``: JSON files (forms, groups.json; not the manifests) by name, a changed file
   listing its changes by JSON pointer;
@@ -127,9 +128,34 @@ def _bpmn(bundle: Bundle) -> dict[str, dict[str, Record]]:
                     _put(found["flows"], ident, name, _flow(node))
                 continue
             record = {"type": kind, "name": " ".join((node.get("name") or "").split())}
+            record.update(_wording(node))
             _put(found["elements"], ident, name, record)
             if kind == "serviceTask":
                 _put(found["calls"], ident, name, _call(node))
+    return found
+
+
+def _wording(node: Any) -> Record:
+    """What an element says and how it is set up, where it says anything: the text shown or
+    spoken (``text``), the operator's hints (``documentation``) and its Cuebook properties
+    (form files, handoff, ...). Absent parts are left out, so a bare element's record is only
+    its type and name."""
+    found: Record = {}
+    extensions = node.find(f"{{{BPMN_NS}}}extensionElements")
+    if extensions is not None:
+        text = _text(extensions.find(f"{{{SPIFF_NS}}}instructionsForEndUser"))
+        if text:
+            found["text"] = text
+        props = {
+            str(p.get("name")): p.get("value")
+            for p in extensions.iterfind(f"{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property")
+            if p.get("name")
+        }
+        if props:
+            found["properties"] = dict(sorted(props.items()))
+    docs = _text(node.find(f"{{{BPMN_NS}}}documentation"))
+    if docs:
+        found["documentation"] = docs
     return found
 
 

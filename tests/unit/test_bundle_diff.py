@@ -147,3 +147,25 @@ def test_json_changes_of_lists_and_escaped_keys() -> None:
         {"op": "replace", "path": "/a~1b/1", "before": 2, "after": 3}
     ]
     assert json_changes(1, 2) == [{"op": "replace", "path": "/", "before": 1, "after": 2}]
+
+
+def test_a_step_whose_text_or_hints_change_is_changed() -> None:
+    before = _bundle("service_tasks")
+    after = _edited(
+        before,
+        "service_tasks.bpmn",
+        (b"The outage service does not answer.", b"The outage service is down."),
+        (
+            b'<bpmn:userTask id="result" name="Result">',
+            b'<bpmn:userTask id="result" name="Result"><bpmn:documentation>Read it out'
+            b"</bpmn:documentation>",
+        ),
+    )
+    changed = {c["id"]: c for c in diff_bundles(before, after)["elements"]["changed"]}
+    assert sorted(changed) == ["result", "sorry"]
+    assert changed["sorry"]["before"]["text"] == "The outage service does not answer."
+    assert changed["sorry"]["after"]["text"] == "The outage service is down."
+    assert "documentation" not in changed["result"]["before"]
+    assert changed["result"]["after"]["documentation"] == "Read it out"
+    ask = diff_bundles(before, before)["elements"]
+    assert ask == {"added": [], "removed": [], "changed": []}
