@@ -21,6 +21,7 @@ from editor_api.integrations import bp as integrations_bp
 from editor_api.migrations import bp as migrations_bp
 from editor_api.scripts import bp as scripts_bp
 from player.api import bp as sessions_bp
+from player.callbacks import bp as callbacks_bp
 from player.customers import bp as customers_bp
 from player.messages import bp as messages_bp
 from player.offers import bp as offers_bp
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(signals_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(customers_bp)
+    app.register_blueprint(callbacks_bp)
     app.register_blueprint(operators_bp)
     app.register_blueprint(offers_bp)
     app.register_blueprint(drafts_bp)

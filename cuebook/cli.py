@@ -488,6 +488,7 @@ def worker(ctx: _Ctx, interval: float, once: bool, metrics_port: int | None) -> 
         interval=interval,
         inbound=inbound,
         operators=svc.operators,
+        callback_script=ctx.settings.ticket_script,
         retention=Retention(
             outbox=timedelta(seconds=events.outbox_retention) if events.outbox_retention else None,
             seen=timedelta(seconds=events.seen_retention),

@@ -15,6 +15,7 @@ from engine.events.early import early_delivery
 from engine.functions import FunctionCatalog
 from engine.metrics import count_database_errors
 from engine.operators import build_workspace
+from engine.operators.callback_firing import SCHEDULE_CALLBACK, callback_scheduler
 from engine.persistence.database import Database
 from engine.replies import ReplyPolicy
 from engine.service_calls import ServiceCaller
@@ -38,7 +39,7 @@ def builtin_declarations() -> BuiltinFunctions:
     """Every built-in ``cuebook.*`` function by name and parameters: what validation knows
     (``cuebook validate`` too, without a database); ``build_services`` binds each to its
     implementation."""
-    return BuiltinFunctions.declared([CREATE_TICKET, *SLA_DECLARATIONS])
+    return BuiltinFunctions.declared([CREATE_TICKET, *SLA_DECLARATIONS, SCHEDULE_CALLBACK])
 
 
 def function_lookup(builtins: BuiltinFunctions, catalog: FunctionCatalog) -> Any:
@@ -80,6 +81,9 @@ def build_services(settings: Settings) -> Services:
         start_hooks=(sent_events(database),),
     )
     builtins.bind(CREATE_TICKET.name, ticket_opener(database, engine, settings.ticket_script))
+    builtins.bind(
+        SCHEDULE_CALLBACK.name, callback_scheduler(database, engine, settings.ticket_script)
+    )
     for name, run in sla_functions(GroupCalendars(database, engine.specs), utc_now).items():
         builtins.bind(name, run)
     return Services(

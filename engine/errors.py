@@ -130,6 +130,11 @@ class CustomerNotFound(DoesNotExist):
     """No identity, ticket or conversation is known for a customer key."""
 
 
+@dataclass
+class CallbackNotFound(DoesNotExist):
+    """No call-back has this id."""
+
+
 # -- requests that do not fit the current state ---------------------------------------------
 
 
@@ -243,6 +248,11 @@ class IdentityTaken(WrongState):
     """A customer identity (phone, e-mail, chat id) already belongs to another customer."""
 
 
+@dataclass
+class CallbackNotScheduled(WrongState):
+    """The call-back has fired or was cancelled already, or could not become a ticket."""
+
+
 # -- who may act ----------------------------------------------------------------------------
 
 
@@ -285,6 +295,7 @@ class IntegrationFailed(CuebookError):
     """An integration function could not be completed (after retries, or breaker open)."""
 
     code: str = "integration_failed"
+
 
 # -- the operator workspace -----------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from engine.events.consumer import InboundLoop
 from engine.events.early import expire_kept, sweep_kept
 from engine.events.metrics import RELAY_BACKOFF, RELAY_FAILURES, RELAYED
 from engine.metrics import WORKER_LAST_PASS, WORKER_LOOP_LAG
+from engine.operators.callback_firing import fire_due_callbacks
 from engine.operators.upkeep import upkeep
 from engine.persistence.database import Database
 from engine.persistence.inbound import InboundRepository
@@ -42,11 +43,13 @@ log = logging.getLogger("cuebook.worker")
 
 @dataclass(frozen=True)
 class PassResult:
-    """What one pass did: timers fired, events relayed, inbound records handled."""
+    """What one pass did: timers fired, events relayed, inbound records handled, call-backs
+    fired."""
 
     fired: int = 0
     relayed: int = 0
     received: int = 0
+    called: int = 0
 
 
 @dataclass
@@ -90,6 +93,7 @@ class Worker:
     topic_prefix: str = "cuebook."
     inbound: InboundLoop | None = None
     retention: Retention = field(default_factory=Retention)
+    callback_script: str | None = "ticket_routing"  # the routing script call-backs open on
     relay_backoff: Backoff = field(default_factory=Backoff)
     say: Callable[[str], None] = field(default=log.info)
     warn: Callable[[str], None] = field(default=log.warning)
@@ -119,7 +123,7 @@ class Worker:
             while not stop.is_set():
                 previous = self._mark_pass(previous)
                 fired = self._fire_timers()
-                self._report(PassResult(fired=fired))
+                self._report(PassResult(fired=fired, called=self._fire_callbacks()))
                 self._chores()
                 self._upkeep_operators()
                 passes += 1
@@ -135,7 +139,10 @@ class Worker:
         """Everything once, in turn; a failing part never stops the others."""
         self._mark_pass(None)
         result = PassResult(
-            self._fire_timers(), max(0, self._relay()), self._receive(self.interval)
+            self._fire_timers(),
+            max(0, self._relay()),
+            self._receive(self.interval),
+            self._fire_callbacks(),
         )
         self._chores(force=True)
         self._upkeep_operators()
@@ -158,12 +165,26 @@ class Worker:
             self.say(f"relayed {result.relayed} event(s) to Kafka")
         if result.received:
             self.say(f"received {result.received} message(s)")
+        if result.called:
+            self.say(f"opened {result.called} call-back ticket(s)")
 
     def _fire_timers(self) -> int:
         try:
             return fire_due_timers(self.database, self.engine, limit=self.timers_per_pass)
         except Exception as exc:  # a pass failing must not stop the timers of the next one
             self.warn(f"timer pass failed: {exc}")
+            return 0
+
+    def _fire_callbacks(self) -> int:
+        """Due call-backs become work items (engine/operators/callback_firing.py)."""
+        if self.callback_script is None:
+            return 0
+        try:
+            return fire_due_callbacks(
+                self.database, self.engine, script=self.callback_script, limit=self.timers_per_pass
+            )
+        except Exception as exc:  # like a timer pass: the next pass tries again
+            self.warn(f"call-back pass failed: {exc}")
             return 0
 
     # -- the relay ------------------------------------------------------------------------
