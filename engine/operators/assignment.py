@@ -56,7 +56,7 @@ def _place(row: Any) -> Place:
     return Place(utc(row["due"]), since, kind, str(row["id"]))
 
 
-def candidate_of(row: Any, kind: str, item_id: str) -> Candidate:
+def candidate_of(row: Any, refused_item: str | None = None) -> Candidate:
     load = Load.from_row(row)
     return Candidate(
         operator_id=int(row["id"]),
@@ -69,6 +69,7 @@ def candidate_of(row: Any, kind: str, item_id: str) -> Candidate:
         },
         load={CONVERSATION: load.of(CONVERSATION), TICKET: load.of(TICKET)},
         channels=tuple(json_list(row["channels"])),
+        refused=frozenset({refused_item}) if refused_item else frozenset(),
     )
 
 
@@ -80,31 +81,36 @@ def offer_next(uow: UnitOfWork, ws: Workspace, group: str, now: datetime) -> Out
     if not heads:
         return Outcome.NO_ITEM
     contended = False
+    nobody_for: set[str] = set()  # kinds no operator has a free slot of (skip their heads)
     for row in sorted(heads, key=lambda r: _place(r).order()):
         item = Item(str(row["kind"]), str(row["id"]), str(row["channel"] or ""))
-        found, was_contended = _offer_item(uow, ws, group, item, now)
+        if item.kind in nobody_for:
+            continue
+        found, was_contended, some = _offer_item(uow, ws, group, item, now)
         contended = contended or was_contended
         if found:
             return Outcome.OFFERED
+        if not some:
+            nobody_for.add(item.kind)
     return Outcome.CONTENDED if contended else Outcome.NO_OPERATOR
 
 
 def _offer_item(
     uow: UnitOfWork, ws: Workspace, group: str, item: Item, now: datetime
-) -> tuple[bool, bool]:
-    """(offered, some candidate was locked by another transaction)."""
+) -> tuple[bool, bool, bool]:
+    """(offered, some candidate was locked by another transaction, there were candidates:
+    operators of the group with a free slot of the item's kind)."""
     settings = ws.settings
-    rows = uow.operators.candidates(
-        group,
-        item.kind,
-        item.item_id,
-        strategy=settings.strategy,
-        not_since=now - timedelta(seconds=settings.decline_cooldown),
-        limit=CANDIDATES,
-    )
+    rows = uow.operators.candidates(group, item.kind, strategy=settings.strategy, limit=CANDIDATES)
+    refused: set[int] = set()
+    if rows:
+        since = now - timedelta(seconds=settings.decline_cooldown)
+        refused = uow.operators.refused(item.kind, item.item_id, since)
     contended = False
     for candidate in ranked(
-        [candidate_of(r, item.kind, item.item_id) for r in rows], item, settings.strategy
+        [candidate_of(r, item.item_id if int(r["id"]) in refused else None) for r in rows],
+        item,
+        settings.strategy,
     ):
         if not uow.operators.lock(candidate.operator_id, skip_locked=True):
             contended = True
@@ -127,8 +133,8 @@ def _offer_item(
             offered_at=now,
             expires_at=now + timedelta(seconds=settings.offer_timeout),
         )
-        return made, contended
-    return False, contended
+        return made, contended, True
+    return False, contended, bool(rows)
 
 
 def assign_group(ws: Workspace, group: str, *, most: int = MOST_PER_PASS) -> tuple[int, Outcome]:
