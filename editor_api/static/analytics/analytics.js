@@ -47,7 +47,8 @@
     var shown = 0;
     steps.forEach(function (step) {
       var shape = registry.get(step.element);
-      if (!shape || shape.waypoints) return;  // a step inside a called process, or a flow
+      // Not drawn: a step inside a called process; a flow; a gateway (no one waits there).
+      if (!shape || shape.waypoints || /Gateway$/.test(shape.type)) return;
       shown++;
       canvas.addMarker(step.element, "cb-heat-" + heat(step.drop_rate));
       overlays.add(step.element, "cb-heat", {
@@ -66,6 +67,7 @@
     box.style.height = Math.round(Math.max(240, Math.min(640, inner.height * scale + 96))) + "px";
     canvas.resized();
     canvas.zoom("fit-viewport", "auto");
+    canvas.zoom(canvas.zoom() * 0.94, "auto");  // room for the labels and badges at the edges
   }
 
   function draw() {
