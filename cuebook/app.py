@@ -23,6 +23,7 @@ from editor_api.scripts import bp as scripts_bp
 from player.api import bp as sessions_bp
 from player.callbacks import bp as callbacks_bp
 from player.customers import bp as customers_bp
+from player.inbox import bp as inbox_bp
 from player.messages import bp as messages_bp
 from player.offers import bp as offers_bp
 from player.operators import bp as operators_bp
@@ -31,6 +32,7 @@ from player.signals import bp as signals_bp
 from player.tickets import bp as tickets_bp
 from player.web import bp as player_bp
 from player.web import install_language
+from player.workload import bp as workload_bp
 from web.api_docs import bp as api_docs_bp
 from web.auth import install_auth
 from web.context import Services
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
     app.register_blueprint(tickets_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(callbacks_bp)
+    app.register_blueprint(inbox_bp)
+    app.register_blueprint(workload_bp)
     app.register_blueprint(operators_bp)
     app.register_blueprint(offers_bp)
     app.register_blueprint(drafts_bp)

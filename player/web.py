@@ -20,6 +20,7 @@ from flask import (
     Blueprint,
     Flask,
     Response,
+    current_app,
     g,
     has_request_context,
     redirect,
@@ -61,6 +62,9 @@ bp = Blueprint("player", __name__, url_prefix="/player", template_folder="templa
 STATIC = Path(__file__).resolve().parent / "static"
 LOCALE = Path(__file__).resolve().parent / "locale"
 PLAYER_ROLES = frozenset({"operator", "admin"})
+# Supervisors (methodologists) sign in for the report pages, which say so with page_roles.
+SIGNIN_ROLES = PLAYER_ROLES | {"methodologist"}
+PAGE_ROLES_ATTR = "cuebook_page_roles"
 OPEN_ENDPOINTS = frozenset({"player.signin_form", "player.signin", "player.asset", "player.vendor"})
 ASSET_MAX_AGE = 3600
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^\*$")
@@ -138,6 +142,16 @@ def _safe_next(target: str | None) -> str:
     return url_for("player.index")
 
 
+def page_roles(*allowed: str) -> Any:
+    """A page for these roles (and admin) instead of the player's operators."""
+
+    def mark(view: Any) -> Any:
+        setattr(view, PAGE_ROLES_ATTR, frozenset(allowed) | {"admin"})
+        return view
+
+    return mark
+
+
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     resp = Response(render_template(template, **context), status=status)
     resp.mimetype = "text/html"
@@ -172,7 +186,15 @@ def _gate() -> BaseResponse | None:
             return _signin_page(401, _("The token is not valid."))
         target = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("player.signin_form", next=target), 303)
-    if who.role not in PLAYER_ROLES:
+    allowed = getattr(current_app.view_functions.get(request.endpoint or ""), PAGE_ROLES_ATTR, None)
+    if allowed is not None and who.role not in allowed:
+        return _page(
+            "player/error.html",
+            403,
+            title=_("Not allowed"),
+            message=_("Role %(role)s cannot open this page.", role=repr(who.role)),
+        )
+    if allowed is None and who.role not in PLAYER_ROLES:
         return _page(
             "player/error.html",
             403,
@@ -261,7 +283,7 @@ def signin() -> BaseResponse:
     who = authenticate_token(token) if token else None
     if who is None:
         return _signin_page(401, _("This token is not valid."), next_url)
-    if who.role not in PLAYER_ROLES:
+    if who.role not in SIGNIN_ROLES:
         return _signin_page(
             403,
             _("A %(role)s token cannot use the player; use an operator token.", role=who.role),
@@ -270,6 +292,8 @@ def signin() -> BaseResponse:
     session.clear()
     session["token_hash"] = hash_token(token)
     session["csrf"] = secrets.token_urlsafe(32)
+    if not next_url and who.role not in PLAYER_ROLES:  # a supervisor: to the report
+        next_url = url_for("player.workload_page")
     return redirect(_safe_next(next_url), 303)
 
 

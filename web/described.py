@@ -29,8 +29,9 @@ class Content:
     schema: dict[str, Any] | None = None
 
 
-# What a response (or a request body) is: a model, a JSON Schema, Content, or None (no body).
-Shape = type[BaseModel] | dict[str, Any] | Content | None
+# What a response (or a request body) is: a model, a JSON Schema, Content, or None (no body);
+# a tuple of them: one answer in several media types (JSON, or CSV when asked for).
+Shape = type[BaseModel] | dict[str, Any] | Content | tuple[Any, ...] | None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,11 @@ class _Components:
     def content(self, shape: Shape, mode: str) -> dict[str, Any] | None:
         if shape is None:
             return None
+        if isinstance(shape, tuple):
+            merged: dict[str, Any] = {}
+            for each in shape:
+                merged.update(self.content(each, mode) or {})
+            return merged
         if isinstance(shape, Content):
             return {shape.media: {"schema": shape.schema}} if shape.schema is not None else {}
         if isinstance(shape, dict):

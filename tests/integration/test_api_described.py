@@ -191,6 +191,8 @@ def real_ids(live_api: str, tokens: dict[str, str]) -> dict[str, list[Any]]:
     )
     assert ticket.status_code == 201, ticket.text
     opened = ticket.json()
+    draft = client.post("/api/v1/drafts", json={"script": script})
+    assert draft.status_code == 201, draft.text
     client.close()
     return {
         "key": [script],
@@ -200,6 +202,7 @@ def real_ids(live_api: str, tokens: dict[str, str]) -> dict[str, list[Any]]:
         "ticket_id": [opened["id"]],
         "item_id": [opened["work_items"][0]["id"]],
         "group": [opened["group"]],
+        "draft_id": [draft.json()["id"]],
     }
 
 

@@ -29,7 +29,7 @@ def routing_with_callbacks() -> dict[str, bytes]:
 def make_operator(
     services: Any,
     *,
-    presence: str = "available",
+    presence: str = "ready",
     groups: tuple[str, ...] = (),
     login: str | None = None,
     role: str = "operator",
