@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 
 from engine.persistence.operators import OfferRepository, OperatorRepository
 from engine.persistence.repositories import (
@@ -48,7 +50,34 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _ping_after_idle(engine: Engine, idle_s: float) -> None:
+    """A connection that sat in the pool ``idle_s`` seconds or more is pinged before use; a
+    dead one is replaced (the pool retries the checkout with a new connection).
+
+    A database restarted while a process was idle leaves that process's pooled connections
+    dead; without the ping its first request afterwards fails (a 503). A request that meets
+    the outage itself already clears the pool: SQLAlchemy invalidates every connection older
+    than a disconnect it sees. Connections in steady use are never pinged, so the hot path
+    pays no round trip (``pool_pre_ping`` would ping on every checkout).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("a pooled connection died while idle") from exc
+
+
 CONNECT_TIMEOUT_S = 5
+IDLE_PING_S = 1.0
 
 
 class Database:
@@ -64,8 +93,8 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         else:
-            # No pre-ping: it would cost a round trip per request; stale connections are
-            # recycled instead, and a request that hits a dropped one fails cleanly.
+            # No pre-ping on every checkout (a round trip per request): connections idle
+            # for a second are pinged instead (_ping_after_idle), stale ones are recycled.
             kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=900)
             # A host that drops packets must not hold a request (or /readyz) for the
             # operating system's TCP timeout: a connection attempt gives up after 5 s.
@@ -81,6 +110,8 @@ class Database:
         self.engine = sa.create_engine(url, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine)
+        else:
+            _ping_after_idle(self.engine, IDLE_PING_S)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:

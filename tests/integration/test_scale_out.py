@@ -16,20 +16,15 @@ worker`` processes sharing one PostgreSQL schema.
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,127 +32,28 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from engine.persistence.tables import history, instances, outbox
+from engine.persistence.tables import instances
 from engine.releases import BUCKETS, bucket_of
-from tests.conftest import BUNDLES, auth, bundle_upload
-from tests.support.timer_sessions import due_after_starting, start_timer_sessions
+from tests.conftest import BUNDLES, bundle_upload
+from tests.support.dialogues import Dialogue, human_steps_taken, start_session
+from tests.support.processes import (
+    CUEBOOK,
+    Process,
+    outputs,
+    start_servers,
+    start_workers,
+)
+from tests.support.timer_sessions import (
+    assert_each_timer_fired_once,
+    due_after_starting,
+    start_timer_sessions,
+)
 from tests.support.waiting import join_all, wait_until
-from tests.support.worker_env import worker_env
 
-CUEBOOK = Path(sys.executable).parent / "cuebook"
 MENU = BUNDLES / "menu_loop"
 TIMERS = BUNDLES / "timers"
-HUMAN_STEPS = ("name", "menu", "after")
 
 pytestmark = pytest.mark.postgres
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Process:
-    """A ``cuebook`` subprocess in a process group of its own (its PID is the group's id),
-    with its output in a file."""
-
-    def __init__(self, settings: Any, folder: Path, name: str, *args: str) -> None:
-        self.name = name
-        self.log_path = folder / f"{name}.log"
-        var = folder / f"{name}-var"
-        var.mkdir()
-        env = worker_env(settings, name)
-        env["CUEBOOK_VAR_DIR"] = str(var)
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [str(CUEBOOK), *args],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                cwd=folder,
-                start_new_session=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def output(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def crash(self) -> None:
-        """kill -9 the process and every process it started (gunicorn's workers)."""
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=10)
-        wait_until(lambda: not _group_alive(self.pid), f"{self.name}'s processes to die")
-
-    def stop(self, within: float = 25.0) -> int | None:
-        """SIGTERM, then kill -9 of the group if it has not exited ``within`` seconds."""
-        if self.alive():
-            self.process.terminate()
-            try:
-                return self.process.wait(timeout=within)
-            except subprocess.TimeoutExpired:
-                pass
-        if _group_alive(self.pid):
-            self.crash()
-        return self.process.returncode
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class Server(Process):
-    def __init__(self, settings: Any, folder: Path, name: str, workers: int = 1) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        super().__init__(
-            settings,
-            folder,
-            name,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(workers),
-        )
-
-    def ready(self) -> bool:
-        if not self.alive():
-            pytest.fail(f"{self.name} exited with {self.process.returncode}:\n{self.output()}")
-        try:
-            return httpx.get(self.base + "/readyz", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def client(self, token: str) -> httpx.Client:
-        return httpx.Client(base_url=self.base, headers=auth(token), timeout=20)
-
-
-class Worker(Process):
-    def __init__(self, settings: Any, folder: Path, name: str) -> None:
-        super().__init__(settings, folder, name, "worker", "--interval", "0.05")
-
-    def fired(self) -> int:
-        lines = self.output().splitlines()
-        return sum(int(line.split()[1]) for line in lines if line.startswith("fired "))
 
 
 @pytest.fixture()
@@ -172,55 +68,7 @@ def processes(is_postgres: bool) -> Iterator[list[Process]]:
         process.stop(within=10)
 
 
-def _servers(settings: Any, folder: Path, started: list[Process], count: int) -> list[Server]:
-    servers = [Server(settings, folder, f"serve-{uuid.uuid4().hex[:8]}") for _ in range(count)]
-    started.extend(servers)
-    for server in servers:
-        wait_until(server.ready, f"{server.name} to be ready", timeout=30, every=0.1)
-    return servers
-
-
-def _worker_connected(services: Any, worker: Worker) -> bool:
-    if not worker.alive():
-        pytest.fail(f"{worker.name} exited with {worker.process.returncode}:\n{worker.output()}")
-    q = sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
-    with services.database.engine.connect() as conn:
-        return int(conn.execute(q, {"name": worker.name}).scalar_one()) > 0
-
-
-def _workers(
-    settings: Any, services: Any, folder: Path, started: list[Process], count: int
-) -> list[Worker]:
-    workers = [Worker(settings, folder, f"worker-{uuid.uuid4().hex[:8]}") for _ in range(count)]
-    started.extend(workers)
-    for worker in workers:
-        wait_until(partial(_worker_connected, services, worker), f"{worker.name} to connect")
-    return workers
-
-
-def _outputs(processes: Sequence[Process]) -> str:
-    return "\n".join(f"--- {p.name}:\n{p.output()[-3000:]}" for p in processes)
-
-
 # --- what the database says ---------------------------------------------------------------
-
-
-def _human_steps_taken(services: Any, ids: list[str]) -> dict[str, list[tuple[str, Any]]]:
-    """Per session, the human steps its history says were taken: (element, answer), in order."""
-    q = (
-        sa.select(history.c.instance_id, history.c.element, history.c.answer)
-        .where(
-            history.c.instance_id.in_(ids),
-            history.c.event == "left",
-            history.c.element.in_(HUMAN_STEPS),
-        )
-        .order_by(history.c.id)
-    )
-    taken: dict[str, list[tuple[str, Any]]] = {sid: [] for sid in ids}
-    with services.database.engine.connect() as conn:
-        for sid, element, answer in conn.execute(q):
-            taken[sid].append((element, json.loads(answer) if answer else None))
-    return taken
 
 
 def _versions(services: Any, ids: list[str]) -> dict[str, int]:
@@ -237,91 +85,7 @@ def _waiting_at(services: Any, ids: list[str], element: str) -> int:
         return int(conn.execute(q).scalar_one())
 
 
-def _timers_fired(services: Any, ids: list[str]) -> tuple[Counter[Any], Counter[Any]]:
-    """(history rows the timer wrote, events) per session."""
-    rows = sa.select(history.c.instance_id, history.c.element).where(
-        history.c.instance_id.in_(ids), history.c.actor == "timer", history.c.event == "left"
-    )
-    events = sa.select(outbox.c.key).where(
-        outbox.c.key.in_(ids), outbox.c.topic == "session.timer_fired"
-    )
-    with services.database.engine.connect() as conn:
-        left = Counter(tuple(row) for row in conn.execute(rows))
-        fired = Counter(conn.execute(events).scalars())
-    return left, fired
-
-
-def _assert_each_timer_fired_once(services: Any, ids: list[str]) -> None:
-    left, fired = _timers_fired(services, ids)
-    for sid in ids:
-        assert left[(sid, "at_date")] == 1, f"session {sid}: the timer left at_date {left}"
-        assert left[(sid, "compute")] == 1, f"session {sid}: compute ran {left}"
-        assert fired[sid] == 1, f"session {sid}: {fired[sid]} session.timer_fired events"
-    assert sum(left.values()) == 2 * len(ids) and sum(fired.values()) == len(ids)
-
-
 # --- clients --------------------------------------------------------------------------------
-
-
-class Dialogue:
-    """One menu_loop session driven over HTTP: the answers a server acknowledged (200), in
-    order, and the turn count each step's text must show."""
-
-    def __init__(self, view: dict[str, Any], turns: int, first: int = 0) -> None:
-        self.sid: str = view["session_id"]
-        self.first = first
-        self.view = view
-        self.turns = turns
-        self.acknowledged: list[tuple[str, Any]] = []
-        self.version: int = view["version"]["number"]
-
-    def server(self) -> int:
-        """0 or 1: the server of the next step, the other one than the previous step's
-        (the session was started on server ``first``)."""
-        return (self.first + len(self.acknowledged) + 1) % 2
-
-    @property
-    def done(self) -> bool:
-        return self.view["status"] != "waiting"
-
-    def next_answer(self) -> dict[str, Any]:
-        step = self.view["step"]["id"]
-        if step == "name":
-            return {"name": f"N{self.sid[:6]}"}
-        assert step == "menu", self.view
-        made = sum(1 for element, _ in self.acknowledged if element == "menu")
-        return {"choice": "again" if made < self.turns else "stop"}
-
-    def take(self, client: httpx.Client) -> httpx.Response:
-        """Send the next answer; on a 200, record it and check the text shows the turn."""
-        element, answer = self.view["step"]["id"], self.next_answer()
-        resp = client.post(
-            f"/api/v1/sessions/{self.sid}/steps",
-            json={"step_token": self.view["step_token"], "answer": answer},
-        )
-        if resp.status_code != 200:
-            return resp
-        self.acknowledged.append((element, answer))
-        view = resp.json()
-        made = sum(1 for element, _ in self.acknowledged if element == "menu")
-        assert view["version"]["number"] == self.version, view
-        if view["status"] == "waiting":
-            assert view["step"]["id"] == "menu", view
-            assert view["step"]["text"] == f"N{self.sid[:6]}, turn {made}: again or stop?", (
-                f"a stale state served by {client.base_url}",
-                view,
-            )
-        else:
-            assert view["status"] == "completed", view
-            assert view["step"]["text"] == f"Bye, N{self.sid[:6]}: {made} turns.", view
-        self.view = view
-        return resp
-
-
-def _start(client: httpx.Client, script: str, **extra: Any) -> dict[str, Any]:
-    resp = client.post("/api/v1/sessions", json={"script": script, **extra})
-    assert resp.status_code == 201, resp.text
-    return resp.json()  # type: ignore[no-any-return]
 
 
 def _deploy_http(
@@ -357,8 +121,8 @@ def test_two_servers_and_two_workers_share_one_database(
     menu_key, timer_key = f"menu{tag}", f"timer{tag}"
     deploy(MENU, menu_key)
     deploy(TIMERS, timer_key)
-    servers = _servers(settings, tmp_path, processes, 2)
-    workers = _workers(settings, services, tmp_path, processes, 2)
+    servers = start_servers(settings, tmp_path, processes, 2)
+    workers = start_workers(settings, services, tmp_path, processes, 2)
     bots = [server.client(tokens["bot"]) for server in servers]
     methodologists = [server.client(tokens["methodologist"]) for server in servers]
     try:
@@ -366,7 +130,7 @@ def test_two_servers_and_two_workers_share_one_database(
         when = datetime.now(UTC) + timedelta(seconds=4)
         timer_ids = []
         for n in range(10):
-            view = _start(
+            view = start_session(
                 bots[n % 2], timer_key, variables={"when": when.isoformat(), "divisor": 2}
             )
             assert view["step"]["id"] == "at_date", view
@@ -374,7 +138,7 @@ def test_two_servers_and_two_workers_share_one_database(
 
         dialogues: list[Dialogue] = []
         for n in range(15):
-            view = _start(bots[n % 2], menu_key)
+            view = start_session(bots[n % 2], menu_key)
             assert view["version"]["number"] == 1
             assert view["step"]["text"] == "Hello! What is your name?"
             dialogue = Dialogue(view, turns=n % 4, first=n % 2)
@@ -399,7 +163,7 @@ def test_two_servers_and_two_workers_share_one_database(
         chosen = by_version[1][:7] + by_version[2][:8]
         for n, caller in enumerate(chosen):
             number = 1 if caller in by_version[1] else 2
-            view = _start(bots[n % 2], menu_key, session_key=caller)
+            view = start_session(bots[n % 2], menu_key, session_key=caller)
             assert view["version"]["number"] == number, (caller, view)
             greeting = "Hello!" if number == 1 else "Welcome!"
             assert view["step"]["text"] == f"{greeting} What is your name?", view
@@ -432,7 +196,7 @@ def test_two_servers_and_two_workers_share_one_database(
             "every timer to fire",
             timeout=30,
             every=0.1,
-            explain=lambda: _outputs(workers),
+            explain=lambda: outputs(workers),
         )
         for n, sid in enumerate(timer_ids):
             # The server that started it holds it live at its first lock_version: it must
@@ -448,13 +212,13 @@ def test_two_servers_and_two_workers_share_one_database(
         for client in bots + methodologists:
             client.close()
 
-    taken = _human_steps_taken(services, [d.sid for d in dialogues])
+    taken = human_steps_taken(services, [d.sid for d in dialogues])
     for dialogue in dialogues:
         assert dialogue.done
         assert taken[dialogue.sid] == dialogue.acknowledged, dialogue.sid
     assert _versions(services, list(expected)) == expected
-    _assert_each_timer_fired_once(services, timer_ids)
-    after = _human_steps_taken(services, timer_ids)
+    assert_each_timer_fired_once(services, timer_ids)
+    after = human_steps_taken(services, timer_ids)
     assert all(steps == [("after", {})] for steps in after.values()), after
     for process in processes:
         assert process.stop() == 0, process.output()
@@ -494,10 +258,10 @@ def test_a_server_killed_under_load_loses_no_acknowledged_step(
     tmp_path: Path,
 ) -> None:
     deploy(MENU, key)
-    doomed, survivor = _servers(settings, tmp_path, processes, 2)
+    doomed, survivor = start_servers(settings, tmp_path, processes, 2)
     setup = survivor.client(tokens["bot"])
-    dialogues = [Dialogue(_start(setup, key), turns=8 + n % 5, first=1) for n in range(12)]
-    in_flight = Dialogue(_start(setup, key), turns=1, first=1)
+    dialogues = [Dialogue(start_session(setup, key), turns=8 + n % 5, first=1) for n in range(12)]
+    in_flight = Dialogue(start_session(setup, key), turns=1, first=1)
     setup.close()
     killed = threading.Event()
     failures: list[str] = []
@@ -571,7 +335,7 @@ def test_a_server_killed_under_load_loses_no_acknowledged_step(
             view = client.get(f"/api/v1/sessions/{dialogue.sid}").json()
             assert view["status"] == "completed", view
     everyone = [*dialogues, in_flight]
-    taken = _human_steps_taken(services, [d.sid for d in everyone])
+    taken = human_steps_taken(services, [d.sid for d in everyone])
     for dialogue in everyone:
         assert taken[dialogue.sid] == dialogue.acknowledged, dialogue.sid
     assert "Traceback" not in survivor.output(), survivor.output()
@@ -597,7 +361,7 @@ def test_a_worker_killed_in_a_timer_batch_leaves_each_timer_to_fire_once(
 ) -> None:
     count = 200
     deploy(TIMERS, key)
-    [first] = _workers(settings, services, tmp_path, processes, 1)
+    [first] = start_workers(settings, services, tmp_path, processes, 1)
     when = due_after_starting(client, tokens["bot"], key, count)
     ids = start_timer_sessions(client, tokens["bot"], key, count, when)
     assert datetime.now(UTC) < when, "starting the sessions took longer than the timers wait"
@@ -611,15 +375,15 @@ def test_a_worker_killed_in_a_timer_batch_leaves_each_timer_to_fire_once(
     first.crash()
     fired_before = _waiting_at(services, ids, "after")
     assert fired_before < count, "the batch was over before the kill"
-    [second] = _workers(settings, services, tmp_path, processes, 1)
+    [second] = start_workers(settings, services, tmp_path, processes, 1)
     wait_until(
         lambda: _waiting_at(services, ids, "after") == count,
         f"all {count} timers to fire",
         timeout=60,
         every=0.1,
-        explain=lambda: _outputs([first, second]),
+        explain=lambda: outputs([first, second]),
     )
-    _assert_each_timer_fired_once(services, ids)
+    assert_each_timer_fired_once(services, ids)
     assert second.fired() >= count - fired_before - 1, second.output()
     assert second.stop() == 0, second.output()
     assert "Traceback" not in second.output(), second.output()
@@ -639,9 +403,9 @@ def test_sigterm_lets_the_step_in_flight_finish(
     tmp_path: Path,
 ) -> None:
     deploy(MENU, key)
-    [server] = _servers(settings, tmp_path, processes, 1)
+    [server] = start_servers(settings, tmp_path, processes, 1)
     with server.client(tokens["bot"]) as client:
-        dialogue = Dialogue(_start(client, key), turns=0)
+        dialogue = Dialogue(start_session(client, key), turns=0)
         outcome: list[Any] = []
         stepping = threading.Thread(
             target=lambda: outcome.append(_attempt(dialogue, client)), name="in-flight"
@@ -660,5 +424,5 @@ def test_sigterm_lets_the_step_in_flight_finish(
     assert len(outcome) == 1 and isinstance(outcome[0], httpx.Response), outcome
     assert outcome[0].status_code == 200, outcome[0].text
     assert server.process.wait(timeout=25) == 0, server.output()
-    assert _human_steps_taken(services, [dialogue.sid])[dialogue.sid] == dialogue.acknowledged
+    assert human_steps_taken(services, [dialogue.sid])[dialogue.sid] == dialogue.acknowledged
     assert dialogue.acknowledged == [("name", {"name": f"N{dialogue.sid[:6]}"})]
