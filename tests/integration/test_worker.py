@@ -16,7 +16,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -283,28 +284,59 @@ def test_sigterm_lets_the_pass_in_progress_finish(
 ) -> None:
     count, per_pass = 150, 100  # more timers due than one pass fires
     deploy(TIMERS, key)
+    # The SIGTERM must reach the worker in the middle of a pass, however busy the machine.
+    # Every timer is due before the worker starts (each a few seconds after its own start,
+    # so none is due when it starts, however slow the starts are), and the history table is
+    # locked: the worker's first pass begins at once, its first timer waits on the lock, and
+    # the signal is sent while it waits (not after a pass that might have ended, and the
+    # next one begun, before a poll saw its first timer).
+    ids: list[str] = []
+    for _ in range(count):
+        when = datetime.now(UTC) + timedelta(seconds=3)
+        ids += start_timer_sessions(client, tokens["bot"], key, 1, when)
+    wait_until(lambda: datetime.now(UTC) > when, "the timers to fall due", timeout=10)
     name = f"cuebook-worker-{uuid.uuid4().hex[:8]}"
-    worker = WorkerProcess(settings, tmp_path, name, "--interval", "0.05")
-    workers.append(worker)
-    wait_until(lambda: _connected(services, [worker]), "the worker to connect", timeout=30)
-    when = due_after_starting(client, tokens["bot"], key, count)
-    ids = start_timer_sessions(client, tokens["bot"], key, count, when)
-    assert datetime.now(UTC) < when, "starting the sessions took longer than the timers wait"
-
-    wait_until(
-        lambda: _waiting_at(services, ids, "after"),
-        "the first timer",
-        every=0.01,
-        explain=lambda: _outputs(workers),
-    )
-    assert worker.stop(signal.SIGTERM, within=10) == 0, worker.output()
-    fired = _waiting_at(services, ids, "after")
+    with _history_locked(services):
+        worker = WorkerProcess(settings, tmp_path, name, "--interval", "0.05")
+        workers.append(worker)
+        wait_until(
+            lambda: _lock_waits(services, name) == 1,
+            "the pass's first timer to wait on the history lock",
+            timeout=60,
+            explain=worker.output,
+        )
+        worker.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert worker.process.poll() is None, "the worker exited in the middle of a pass"
+        assert _waiting_at(services, ids, "after") == 0
+    try:
+        assert worker.process.wait(timeout=30) == 0, worker.output()
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{name} did not stop after its pass:\n{worker.output()}")
     assert worker.output().splitlines()[-1] == "worker stopped"
     assert worker.fired() == per_pass, f"one whole pass, then the stop:\n{worker.output()}"
-    assert 0 < fired <= per_pass
-    assert _waiting_at(services, ids, "at_date") == count - fired
+    assert _waiting_at(services, ids, "after") == per_pass
+    assert _waiting_at(services, ids, "at_date") == count - per_pass
     time.sleep(0.3)
-    assert _waiting_at(services, ids, "after") == fired, "a stopped worker fired on"
+    assert _waiting_at(services, ids, "after") == per_pass, "a stopped worker fired on"
+
+
+@contextmanager
+def _history_locked(services: Any) -> Iterator[None]:
+    """No history row can be written (a timer that fires waits) until the block ends."""
+    with services.database.engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("LOCK TABLE history IN EXCLUSIVE MODE")
+        yield
+
+
+def _lock_waits(services: Any, name: str) -> int:
+    """Backends of the process named ``name`` waiting for a lock."""
+    q = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE application_name = :name AND wait_event_type = 'Lock'"
+    )
+    with services.database.engine.connect() as conn:
+        return int(conn.execute(q, {"name": name}).scalar_one())
 
 
 @pytest.mark.postgres
