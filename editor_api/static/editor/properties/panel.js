@@ -40,8 +40,8 @@
  *                  [data-test=option-remove]; [data-test=field-problem]; [data-test=field-done]
  *   preview        [data-test=preview] data-state=idle|loading|ready|error,
  *                  [data-test=preview-variables] (JSON), [data-test=preview-web] (holds a
- *                  <cuebook-player>), [data-test=preview-chat] ([data-test=chat-message],
- *                  [data-test=chat-button]), [data-test=preview-ivr] ([data-test=ivr-ssml],
+ *                  <cuebook-player>), [data-test=preview-chat] ([data-test=preview-chat-message],
+ *                  [data-test=preview-chat-button]), [data-test=preview-ivr] ([data-test=ivr-ssml],
  *                  [data-test=ivr-dtmf] rows data-key), [data-test=preview-error]
  *   service task   [data-test=service-function] (select), parameters in order
  *                  [data-test=service-param][data-param=NAME] (a Python expression),
@@ -239,7 +239,7 @@
       handle.panel = new NS.parts.sections.Panel(options);
       return handle;
     });
-    handle.update = function (element) { return handle.ready.then(function () { handle.panel && handle.panel.show(element); }); };
+    handle.update = function (element) { return handle.ready.then(function () { if (handle.panel) handle.panel.select(element); }); };
     handle.destroy = function () { handle.destroyed = true; if (handle.panel) handle.panel.destroy(); };
     return handle;
   };

@@ -97,12 +97,12 @@
     box.textContent = "";
     if (!chat) return;
     (chat.messages || []).forEach(function (m) {
-      box.appendChild(h("p", { "class": "cbp-bubble", "data-test": "chat-message" }, [m.text]));
+      box.appendChild(h("p", { "class": "cbp-bubble", "data-test": "preview-chat-message" }, [m.text]));
     });
     var buttons = chat.buttons || [];
     if (buttons.length) {
       box.appendChild(h("div", { "class": "cbp-chips" }, buttons.map(function (b) {
-        return h("span", { "class": "cbp-chip", "data-test": "chat-button", "data-value": JSON.stringify(b.value) }, [b.label]);
+        return h("span", { "class": "cbp-chip", "data-test": "preview-chat-button", "data-value": JSON.stringify(b.value) }, [b.label]);
       })));
     }
     var input = chat.input || {};

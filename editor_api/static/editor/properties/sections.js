@@ -84,6 +84,14 @@
     }).then(function (answer) { return answer.variables; });
   };
 
+  /* Show `element` unless it is shown already (the page and the panel both follow the
+   * selection). */
+  Panel.prototype.select = function (element) {
+    var target = element || this.modeler.get("canvas").getRootElement();
+    if (target === this.current && this.root.getAttribute("data-ready") === "true") return;
+    this.show(element);
+  };
+
   Panel.prototype.show = function (element) {
     var canvas = this.modeler.get("canvas");
     element = element || canvas.getRootElement();
@@ -91,6 +99,7 @@
     this.current = element;
     this.preview = null;
     this.root.textContent = "";
+    this.root.setAttribute("data-ready", "false");
     if (!element || !element.businessObject) return;
     var type = element.type;
     this.root.setAttribute("data-element-id", element.id);
