@@ -69,7 +69,8 @@ vendor:
 	$(PYTHON) assets/vendor.py
 
 # Message catalogues (gettext): engine/locale (what a customer hears, in the script's
-# language) and player/locale (the player's screens, in the reader's language). The .po
+# language), player/locale and editor_api/locale (the player's and the editor's screens, in the
+# reader's language). The .po
 # sources and the compiled .mo files are both committed, so nothing compiles at run time.
 # `make messages` re-extracts the marked strings, merges them into each language's .po
 # (translate new entries there, then run it again) and compiles the .mo files;
@@ -90,8 +91,11 @@ messages: install
 	  --project=Cuebook -o $(POT_DIR)/cuebook.pot engine player/renderers
 	$(BIN)/pybabel -q extract -F player/locale/babel.cfg --add-location=file --sort-by-file \
 	  --project=Cuebook -o $(POT_DIR)/player.pot player
+	$(BIN)/pybabel -q extract -F editor_api/locale/babel.cfg --add-location=file --sort-by-file \
+	  --project=Cuebook -o $(POT_DIR)/editor.pot editor_api
 	$(call catalogue,cuebook,engine/locale)
 	$(call catalogue,player,player/locale)
+	$(call catalogue,editor,editor_api/locale)
 
 smoke: install
 	CUEBOOK_TEST_DATABASE_URL=sqlite $(BIN)/pytest -q -m smoke

@@ -24,6 +24,7 @@ from engine.language import LOCALE_DIR
 from tests.conftest import ROOT
 
 PLAYER_LOCALE = ROOT / "player" / "locale"
+EDITOR_LOCALE = ROOT / "editor_api" / "locale"
 LANGUAGES = ("en", "ru")
 
 
@@ -63,7 +64,22 @@ def player_messages() -> set[str]:
     return found
 
 
-CATALOGUES = {"cuebook": (LOCALE_DIR, engine_messages), "player": (PLAYER_LOCALE, player_messages)}
+def editor_messages() -> set[str]:
+    with (EDITOR_LOCALE / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    found: set[str] = set()
+    for _file, _line, message, _comments, context in extract_from_dir(
+        ROOT / "editor_api", method_map, options_map
+    ):
+        found.add(key(message, context))
+    return found
+
+
+CATALOGUES = {
+    "cuebook": (LOCALE_DIR, engine_messages),
+    "player": (PLAYER_LOCALE, player_messages),
+    "editor": (EDITOR_LOCALE, editor_messages),
+}
 
 
 def every_po() -> Iterator[tuple[str, str]]:
