@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.conftest import auth
+from tests.conftest import SAMPLES, auth
 from tests.e2e.harness import Live, drive
 
 pytestmark = pytest.mark.browser
@@ -157,3 +157,26 @@ def test_the_panel_speaks_russian(
     assert result["labels"]["text"] == "Текст для клиента (Jinja2)"
     assert result["preview"]["chatButtons"] == ["My tariff", "Balance"]
     assert "Нажмите 1" in result["preview"]["ssml"]
+
+
+def test_a_decision_table_a_script_and_a_call_in_the_panel(
+    live: Live, client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    m = tokens["methodologist"]
+    deploy(SAMPLES / "internet_outage", key)
+    made = client.post("/api/v1/drafts", json={"script": key}, headers=auth(m))
+    assert made.status_code == 201, made.get_json()
+    result = drive(
+        "decision_walk.js",
+        CUEBOOK_URL=live.url,
+        CUEBOOK_TOKEN=m,
+        CUEBOOK_DRAFT=str(made.get_json()["id"]),
+    )
+    # dmn-js's bundle announces its Inferno build on the console; nothing else may be there.
+    logged = [c for c in result["console"] if "development build of Inferno" not in c]
+    assert result["pageErrors"] == [] and logged == []
+    assert result["decision"] == "resolution"
+    assert result["rules"] >= 4  # the sample's rows, drawn by dmn-js
+    assert '_checked"' in result["dmn"] and result["saveState"] == "dirty"
+    assert "outage_status" in result["script"] and "outage_eta" in result["script"]
+    assert result["call"] == "identify_customer"

@@ -75,7 +75,7 @@
     NS.dmnReady(ctx.dmnScript).then(function () {
       var canvas = h("div", { "class": "cbp-dmn", "data-test": "decision-canvas" });
       body.appendChild(canvas);
-      editor = new window.DmnJS({ container: canvas, common: { keyboard: { bindTo: window } } });
+      editor = new window.DmnJS({ container: canvas });
       return editor.importXML(ctx.draft.files[file]).then(function () {
         var views = editor.getViews();
         var table = views.filter(function (v) { return v.type === "decisionTable" && v.element.id === decisionId; })[0] ||

@@ -144,7 +144,7 @@
     "Called process": "Вызываемый процесс",
     "this diagram": "эта диаграмма",
     "script": "скрипт",
-    "no published script declares it": "его не объявляет ни один опубликованный скрипт",
+    "not published (another diagram of this draft may declare it)": "не опубликован (его может объявлять другая диаграмма черновика)",
     "Process": "Процесс",
     "A process of this diagram, or the entry process of a published script (the deploy pins its version).": "Процесс этой диаграммы или входной процесс опубликованного скрипта (при развёртывании его версия закрепляется).",
     "Service call": "Вызов сервиса",

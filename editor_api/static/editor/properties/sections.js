@@ -440,7 +440,7 @@
         if (own.some(function (o) { return o.id === p.process_id; })) return;
         options.push([p.process_id, p.title + " — " + t("script") + " " + p.script + " v" + p.version]);
       });
-      if (current && !options.some(function (o) { return o[0] === current; })) options.push([current, current + " — " + t("no published script declares it")]);
+      if (current && !options.some(function (o) { return o[0] === current; })) options.push([current, current + " — " + t("not published (another diagram of this draft may declare it)")]);
       slot.textContent = "";
       slot.appendChild(NS.select(t("Process"), current, options, "call-process", function (value) {
         self.write(function () { self.writer.modeling.updateProperties(element, { calledElement: value || undefined }); });
