@@ -91,8 +91,8 @@ class _Diagram:
                 "transaction",
             )
         ):
-            found.append(parent.get("id", ""))
-            found.extend(self.before(parent.get("id", "")))
+            found.extend(self.before(parent.get("id", "")))  # not the sub-process itself:
+            # what it sets inside is not known at its start
         return found
 
     def inner(self, node: Any) -> Iterator[Any]:
