@@ -154,6 +154,8 @@ class ScriptRepository:
             )
             .select_from(_WITH_PUBLISHED)
             .where(script_versions.c.process_id == process_id)
+            # A draft's test copy (key with "~", engine/drafts.py) serves no other script.
+            .where(scripts.c.key.not_like("%~%"))
             .order_by(scripts.c.id)
             .limit(1)
         )

@@ -262,3 +262,33 @@ def test_unknown_drafts_are_404_and_deleting_forgets_one(
     assert client.get(f"/api/v1/drafts/{draft['id']}", headers=auth(author)).status_code == 404
     resp = client.post("/api/v1/drafts", json={"script": key, "version": 3}, headers=auth(author))
     assert resp.status_code == 404
+
+
+def test_a_drafts_test_copy_serves_no_other_script(
+    client: Any, tokens: dict[str, str], key: str
+) -> None:
+    """A new callee tried out in the editor is not what a caller's call activity finds."""
+    author = tokens["methodologist"]
+    process = f"identify_{key}"
+    callee = {
+        name: text.replace("identify_customer", process)
+        for name, text in bundle_files(FIXTURES / "bundles" / "reuse_callee").items()
+    }
+    draft = new_draft(client, author, script=f"{key}-callee")
+    draft = save(client, author, draft, callee).get_json()
+    tried = client.post(f"/api/v1/drafts/{draft['id']}/test", json={}, headers=auth(author))
+    assert tried.status_code == 200 and tried.get_json()["published"] is True
+    caller = bundle_files(FIXTURES / "bundles" / "reuse_caller")
+    upload = {
+        "files": [
+            (io.BytesIO(text.replace("identify_customer", process).encode()), name)
+            for name, text in caller.items()
+        ]
+    }
+    refused = client.post(
+        f"/api/v1/scripts/{key}-caller/versions?publish=true",
+        data=upload,
+        headers=auth(author),
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422 and process in refused.get_json()["error"]["message"]
