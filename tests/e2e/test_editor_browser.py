@@ -43,7 +43,10 @@ def balance_function(client: Any, tokens: dict[str, str], remote: LocalServer) -
             "query": {"account": "{{ account }}", "amount": "350"},
         },
         "response": {
-            "results": {"account": "received.query.account[0]", "amount": "received.query.amount[0]"}
+            "results": {
+                "account": "received.query.account[0]",
+                "amount": "received.query.amount[0]",
+            }
         },
         "timeout_s": 2,
     }
