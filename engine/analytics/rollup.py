@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.analytics.fold import fold
-from engine.analytics.rows import context_of, rows_after, store
+from engine.analytics.rows import batch_after, context_of, store
 from engine.persistence.database import Database, UnitOfWork
 from engine.persistence.tables import analytics_cursor, history
 
@@ -79,9 +79,8 @@ def roll_up_history(
             upto = _final_upto(uow, state)
             if upto <= state.last_id:
                 return folded
-            rows = rows_after(uow, state.last_id, upto=upto, limit=batch)
+            rows, last = batch_after(uow, state.last_id, upto, batch)
             store(uow, fold(rows, context_of(uow, rows, state.last_id)))
-            last = rows[-1].id if len(rows) == batch else upto
             done = last >= (state.pending_id or 0)
             _save(uow, last=last, pending_cleared=done, now=now)
             folded += len(rows)

@@ -23,7 +23,7 @@ from engine.persistence.tables import (
     instances,
 )
 
-_COLUMNS = (
+_HISTORY = (
     history.c.id,
     history.c.instance_id,
     history.c.at,
@@ -31,41 +31,65 @@ _COLUMNS = (
     history.c.element,
     history.c.kind,
     history.c.channel,
-    instances.c.script_key,
-    instances.c.version_number,
 )
-_JOINED = history.join(instances, instances.c.id == history.c.instance_id)
-_REAL_SCRIPT = instances.c.script_key.not_like("%~%")
-
-
-def _row(r: Any) -> Row:
-    return Row(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]))
 
 
 def rows_after(
+    uow: UnitOfWork, after: int, *, script: str | None = None, version: int | None = None
+) -> list[Row]:
+    """Every history row past ``after`` (of one script and version if given), in id order."""
+    return _read(uow, after, None, None, script, version)[0]
+
+
+def batch_after(uow: UnitOfWork, after: int, upto: int, limit: int) -> tuple[list[Row], int]:
+    """At most ``limit`` history rows with ``after < id <= upto``, and the id read through
+    (``upto`` unless the limit cut the read short)."""
+    return _read(uow, after, upto, limit, None, None)
+
+
+def _read(
     uow: UnitOfWork,
     after: int,
-    *,
-    upto: int | None = None,
-    limit: int | None = None,
-    script: str | None = None,
-    version: int | None = None,
-) -> list[Row]:
-    """History rows with ``after < id <= upto`` (of one script and version if given), in id
-    order; the history's primary key serves the id range."""
+    upto: int | None,
+    limit: int | None,
+    script: str | None,
+    version: int | None,
+) -> tuple[list[Row], int]:
+    """Two reads, not a join: the history's primary key gives the id range, then the
+    sessions of those rows are looked up by theirs. Joined, the planner may read every
+    session of the script (tens of thousands) to match the few hundred rows past the
+    cursor."""
     where = [history.c.id > after, history.c.event.in_(EVENTS)]
     if upto is not None:
         where.append(history.c.id <= upto)
-    if script is None:
-        where.append(_REAL_SCRIPT)
-    else:
-        where.append(instances.c.script_key == script)
-    if version is not None:
-        where.append(instances.c.version_number == version)
-    q = sa.select(*_COLUMNS).select_from(_JOINED).where(*where).order_by(history.c.id)
+    q = sa.select(*_HISTORY).where(*where).order_by(history.c.id)
     if limit is not None:
         q = q.limit(limit)
-    return [_row(r) for r in uow.conn.execute(q)]
+    found = uow.conn.execute(q).all()
+    through = int(found[-1][0]) if limit is not None and len(found) == limit else upto or 0
+    owners = _sessions_of(uow, {r[1] for r in found})
+    rows = []
+    for r in found:
+        owner = owners.get(r[1])
+        if owner is None or "~" in owner[0]:  # a draft's test session never counts
+            continue
+        if (script is not None and owner[0] != script) or (
+            version is not None and owner[1] != version
+        ):
+            continue
+        rows.append(Row(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], owner[0], owner[1]))
+    return rows, through
+
+
+def _sessions_of(uow: UnitOfWork, ids: set[str]) -> dict[str, tuple[str, int]]:
+    """Each session's script key and version number."""
+    i = instances.c
+    owners: dict[str, tuple[str, int]] = {}
+    for chunk in _chunks(sorted(ids), 1000):
+        q = sa.select(i.id, i.script_key, i.version_number).where(i.id.in_(chunk))
+        for sid, key, number in uow.conn.execute(q):
+            owners[sid] = (key, int(number))
+    return owners
 
 
 def context_of(uow: UnitOfWork, rows: Sequence[Row], before: int) -> dict[str, list[Row]]:
@@ -77,11 +101,11 @@ def context_of(uow: UnitOfWork, rows: Sequence[Row], before: int) -> dict[str, l
     for row in rows:
         first.setdefault(row.instance_id, row.event)
     begun = [i for i, event in first.items() if event != "started"]
+    owner = {r.instance_id: (r.script, r.version) for r in rows}
     found: dict[str, list[Row]] = {}
     for chunk in _chunks(begun, 500):
         q = (
-            sa.select(*_COLUMNS)
-            .select_from(_JOINED)
+            sa.select(*_HISTORY)
             .where(
                 history.c.instance_id.in_(chunk),
                 history.c.id <= before,
@@ -90,7 +114,8 @@ def context_of(uow: UnitOfWork, rows: Sequence[Row], before: int) -> dict[str, l
             .order_by(history.c.id)
         )
         for r in uow.conn.execute(q):
-            row = _row(r)
+            key, number = owner[r[1]]
+            row = Row(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], key, number)
             found.setdefault(row.instance_id, []).append(row)
     return found
 

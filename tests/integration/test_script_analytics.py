@@ -5,8 +5,11 @@ and passes (also two at once) never count a row twice."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +18,10 @@ from engine.analytics import AnalyticsRange, roll_up_history, script_analytics
 from engine.analytics.rollup import cursor_position
 from tests.conftest import SAMPLES, auth
 from tests.support.waiting import wait_until
+from tests.support.worker_env import worker_env
 
 CHAT_BOT = SAMPLES / "chat_bot"
+CUEBOOK = Path(sys.executable).parent / "cuebook"
 
 
 def start(client: Any, token: str, key: str, channel: str) -> dict[str, Any]:
@@ -261,4 +266,53 @@ def test_rollup_gives_the_live_answer_and_counts_once(
     roll_up_all(services)
     live = read(services, chat_key, rollup=False)
     assert live["sessions"]["completed"] == 5
+    assert read(services, chat_key, rollup=True) == live
+
+
+def test_a_drafts_test_sessions_never_count(
+    client: Any, tokens: dict[str, str], chat_key: str, services: Any
+) -> None:
+    m = auth(tokens["methodologist"])
+    draft = client.post("/api/v1/drafts", json={"script": chat_key, "version": 1}, headers=m)
+    assert draft.status_code == 201, draft.get_json()
+    trial = client.post(
+        f"/api/v1/drafts/{draft.get_json()['id']}/test",
+        json={"revision": draft.get_json()["revision"]},
+        headers=m,
+    )
+    assert trial.status_code == 200, trial.get_json()
+    hidden = trial.get_json()["script"]
+    assert hidden == f"{chat_key}~draft"
+    view = walk(client, tokens["bot"], hidden, "chat", {"menu_choice": "finish"})
+    assert view["status"] == "completed"
+    roll_up_all(services)
+    for rollup in (False, True):
+        assert read(services, chat_key, rollup=rollup)["sessions"]["started"] == 5
+    assert get(client, tokens["methodologist"], hidden).status_code == 404
+
+
+def test_cuebook_worker_keeps_the_rollup(
+    client: Any, tokens: dict[str, str], chat_key: str, services: Any, settings: Any, tmp_path: Any
+) -> None:
+    """`cuebook worker --once` processes (each pass moves the horizon a stage on, then
+    folds): the rollup reaches the history's end and answers as the live read does."""
+    live = read(services, chat_key, rollup=False)
+    with services.database.unit_of_work() as uow:
+        highest = uow.conn.exec_driver_sql("SELECT max(id) FROM history").scalar()
+    env = worker_env(settings, "analytics-worker")
+
+    def one_pass() -> bool:
+        done = subprocess.run(
+            [str(CUEBOOK), "worker", "--once"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        with services.database.unit_of_work() as uow:
+            return cursor_position(uow) >= highest
+
+    wait_until(one_pass, "cuebook worker to fold the history", timeout=100, every=0.1)
     assert read(services, chat_key, rollup=True) == live
