@@ -212,6 +212,22 @@ scenario("editor", async (page, result) => {
   await page.evaluate(() => { document.querySelectorAll("[data-test=step-variables]").forEach((d, i, all) => { d.open = i === all.length - 1; }); });
   await shot(page, "editor-test-chat");
 
+  // The same draft in the operator's web player, inside the editor.
+  await page.click("[data-test=test-player]");
+  await page.waitForSelector("[data-test=player-box] cuebook-player input[name=customer_name]", { timeout: WAIT });
+  await page.fill("[data-test=player-box] cuebook-player input[name=customer_name]", "Boris");
+  await page.click("[data-test=player-box] cuebook-player button.primary");
+  await page.waitForSelector("[data-test=player-box] cuebook-player button.option", { timeout: WAIT });
+  await page.waitForFunction(() => document.querySelectorAll("[data-test=step-variables]").length >= 2, null, { timeout: WAIT });
+  result.player = await page.evaluate(() => ({
+    mode: document.querySelector("[data-test=test-panel]").getAttribute("data-mode"),
+    options: Array.from(document.querySelector("cuebook-player").shadowRoot.querySelectorAll("button.option")).map((b) => b.textContent),
+    steps: Array.from(document.querySelectorAll("[data-test=chat-line][data-who=system]")).map((l) => l.querySelector("p").textContent),
+    current: Array.from(document.querySelectorAll("#canvas .djs-shape.cb-current")).map((e) => e.getAttribute("data-element-id")),
+    variables: JSON.parse(Array.from(document.querySelectorAll("[data-test=step-variables] pre")).pop().textContent)
+  }));
+  await shot(page, "editor-test-player");
+
   // Publish: version 1.
   await page.click("[data-test=publish]");
   await page.waitForSelector("[data-test=dialog]:not([hidden]) [data-test=dialog-ok]", { timeout: WAIT });

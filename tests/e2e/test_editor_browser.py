@@ -104,6 +104,11 @@ def test_a_script_made_in_the_editor_runs_as_a_chat_and_is_published(
     assert chat["variables"][-1]["topic"] == "balance"
     assert f"{key}~draft" in chat["meta"]
 
+    player = result["player"]
+    assert player["mode"] == "player" and player["options"] == ["Balance", "Something else"]
+    assert player["steps"] == ["1. Name", "2. Topic of the call"]
+    assert player["current"] == ["ask_topic"] and player["variables"]["customer_name"] == "Boris"
+
     assert result["published"] == "1"
     history = result["history"]
     assert history["diagram"] == "ready"

@@ -17,7 +17,8 @@
  * [data-test=dialog-ok] / [data-test=dialog-cancel], [data-test=test-panel]:
  * [data-test=chat-log] of [data-test=chat-line][data-who=script|customer|system],
  * [data-test=chat-button], [data-test=chat-text], [data-test=chat-send],
- * [data-test=step-variables] (JSON per step); elements on the path carry the marker class
+ * [data-test=step-variables] (JSON per step); [data-test=test-player] runs the same test in
+ * <cuebook-player> inside [data-test=player-box]; elements on the path carry the marker class
  * cb-passed (cb-current: where the session waits), problems cb-problem.
  */
 (function () {
@@ -521,35 +522,89 @@
   });
 
   function refit() {
-    var canvas = modeler.get("canvas");
-    canvas.resized();
-    canvas.zoom("fit-viewport", "auto");
+    // After the grid has laid the columns out again.
+    requestAnimationFrame(function () {
+      var canvas = modeler.get("canvas");
+      canvas.resized();
+      canvas.zoom("fit-viewport", "auto");
+    });
   }
 
-  function startTest() {
+  /* The same test in the operator's web player: <cuebook-player> on the test script; each
+   * step it shows is traced on the diagram as in the chat. */
+  var playerBox = document.getElementById("player-box");
+  var testMode = "chat";
+
+  function loadPlayer() {
+    if (window.customElements && customElements.get("cuebook-player")) return Promise.resolve();
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = root.getAttribute("data-player-url");
+      script.onload = resolve;
+      script.onerror = function () { reject(new Error("the player did not load")); };
+      document.head.appendChild(script);
+    }).then(function () { return customElements.whenDefined("cuebook-player"); });
+  }
+
+  function playerStep(event) {
+    var view = event.detail || {};
+    stepNumber += 1;
+    var step = view.step || {};
+    line("system", stepNumber + ". " + (step.title || step.id || view.status || ""));
+    api.fetchJson("/api/v1/drafts/" + draft.id + "/test/" + view.session_id).then(function (trace) {
+      drawPath(trace);
+      showVariables(trace);
+      testPanel.setAttribute("data-state", view.status);
+    });
+  }
+
+  function startPlayer(trial) {
+    return loadPlayer().then(function () {
+      playerBox.textContent = "";
+      var player = document.createElement("cuebook-player");
+      player.setAttribute("api", window.location.origin);
+      player.setAttribute("token", token);
+      player.setAttribute("script", trial.script);
+      player.addEventListener("cuebook-step", playerStep);
+      player.addEventListener("cuebook-error", function (e) {
+        line("system", (e.detail && e.detail.error && e.detail.error.message) || "error");
+      });
+      playerBox.appendChild(player);
+    });
+  }
+
+  function startTest(mode) {
+    if (typeof mode === "string") testMode = mode;
     testPanel.hidden = false;
+    testPanel.setAttribute("data-mode", testMode);
     root.classList.add("testing");
     refit();
     chatLog.textContent = "";
     chatButtons.textContent = "";
+    playerBox.textContent = "";
+    playerBox.hidden = testMode !== "player";
+    chatForm.hidden = testMode === "player";
     stepNumber = 0;
     testPanel.setAttribute("data-state", "starting");
     saved().then(function () {
       return api.fetchJson("/api/v1/drafts/" + draft.id + "/test", { method: "POST", body: { revision: revision } });
     }).then(function (trial) {
       document.getElementById("test-meta").textContent = fmt(text.test_meta, { script: trial.script, number: trial.number });
-      return api.fetchJson("/api/v1/sessions?render=chat", { method: "POST", body: { script: trial.script, channel: "chat" } });
-    }).then(render).catch(function (failure) {
+      if (testMode === "player") return startPlayer(trial);
+      return api.fetchJson("/api/v1/sessions?render=chat", { method: "POST", body: { script: trial.script, channel: "chat" } }).then(render);
+    }).catch(function (failure) {
       testPanel.setAttribute("data-state", "failed");
       var details = ((failure.error && failure.error.details) || []).map(function (d) { return d.path + ": " + d.message; });
       line("system", fmt(text.test_failed, { message: failure.message }) + (details.length ? "\n" + details.join("\n") : ""));
     });
   }
 
-  document.getElementById("test").addEventListener("click", startTest);
-  document.getElementById("test-restart").addEventListener("click", startTest);
+  document.getElementById("test").addEventListener("click", function () { startTest("chat"); });
+  document.getElementById("test-player").addEventListener("click", function () { startTest("player"); });
+  document.getElementById("test-restart").addEventListener("click", function () { startTest(); });
   document.getElementById("test-close").addEventListener("click", function () {
     testPanel.hidden = true;
+    playerBox.textContent = "";
     root.classList.remove("testing");
     refit();
     clearPath();
