@@ -2,8 +2,8 @@
 an operator by login (the token's name, the name work is assigned to) or by id, whether they
 are away, and whether a group is one work can be sent to.
 
-Reads go straight to the ``operators`` and ``operator_skills`` tables with small queries of
-their own, so these parts do not depend on how profiles and presence are written.
+One operator is read through the workspace's repository (``uow.operators``); the lists
+(operators skilled in a group, the groups anyone is skilled in) are small queries here.
 """
 
 from __future__ import annotations
@@ -53,12 +53,12 @@ def _select() -> Any:
 
 
 def operator_by_login(uow: UnitOfWork, login: str) -> Operator | None:
-    row = uow.conn.execute(_select().where(operators.c.login == login)).mappings().first()
+    row = uow.operators.by_login(login)
     return None if row is None else Operator.from_row(row)
 
 
 def operator_by_id(uow: UnitOfWork, operator_id: int) -> Operator | None:
-    row = uow.conn.execute(_select().where(operators.c.id == operator_id)).mappings().first()
+    row = uow.operators.get(operator_id)
     return None if row is None else Operator.from_row(row)
 
 
