@@ -68,6 +68,12 @@ scenario("properties-panel", async (page, result) => {
   await page.goto(base + "/editor/drafts/" + env("CUEBOOK_DRAFT"));
   await page.waitForSelector(`${T("properties")}[data-ready=true]`);
 
+  // The process: the manifest's title and default variables.
+  await page.evaluate(() => window.cuebookEditor.modeler.get("selection").select(null));
+  await page.waitForSelector(`${T("properties")}[data-element-type="bpmn:Process"][data-ready=true]`);
+  await page.fill(T("manifest-title"), "Panel demo, edited");
+  await page.locator(T("manifest-title")).press("Tab");
+
   // The user task: text with a variable from the picker, hints, voice, misses.
   await select(page, "ask");
   const text = page.locator(T("prop-text"));
@@ -80,6 +86,10 @@ scenario("properties-panel", async (page, result) => {
   await page.fill(T("prop-documentation"), "Offer the balance first.");
   await page.fill(T("prop-voice"), "<speak>Main menu.</speak>");
   await page.fill(T("prop-max-misses"), "2");
+  await page.fill(T("prop-prescript"), "greeting = 'Hi' if customer_name else ''");
+  await page.locator(T("prop-prescript")).press("Tab");
+  await page.waitForSelector(`${T("prescript-status")}[data-state=ok]`);
+  result.prescript = await page.textContent(T("prescript-status"));
   result.labels = {
     text: await page.locator(`label[for="${await text.getAttribute("id")}"]`).textContent(),
   };

@@ -124,6 +124,9 @@ def test_a_form_built_in_the_panel_previews_saves_and_runs(
     text = ask.find(f".//{SPIFF}instructionsForEndUser").text
     assert text == "Hello, {{ customer_name }}! What do you need?"
     assert ask.find(f"{BPMN}documentation").text == "Offer the balance first."
+    assert ask.find(f".//{SPIFF}preScript").text == "greeting = 'Hi' if customer_name else ''"
+    assert "greeting" in result["prescript"]  # what the pre-script sets
+    assert json.loads(files["cuebook.json"])["title"] == "Panel demo, edited"
     operator = root.find(f".//{BPMN}serviceTask[@id='lookup']//{SPIFF}serviceTaskOperator")
     assert operator.get("id") == function and operator.get("resultVariable") == "contract"
     params = [(p.get("id"), p.get("value")) for p in operator.iter(f"{SPIFF}parameter")]

@@ -14,7 +14,7 @@
  *
  * This file loads the rest of the panel from its own folder: i18n.js (Russian and English,
  * by <html lang>), bpmn.js (extension elements), form-builder.js, preview.js,
- * decisions.js, sections.js, and panel.css.
+ * decisions.js, manifest.js, sections.js, and panel.css.
  *
  * Stable selectors for end-to-end tests (data-test attributes):
  *   panel          [data-test=properties] data-element-id, data-element-type, data-ready
@@ -54,6 +54,9 @@
  *                  [data-test=decision-new-id] + [data-test=decision-new], the dialog
  *                  [data-test=decision-editor] with [data-test=decision-save]
  *   call activity  [data-test=call-process] (select)
+ *   tasks          [data-test=prop-prescript], [data-test=prop-postscript] (checked scripts)
+ *   the process    [data-test=manifest-title], [data-test=manifest-language] (select),
+ *                  [data-test=manifest-defaults] (JSON), [data-test=manifest-problem]
  *   events         [data-test=prop-text] on end events and catch events
  * Inputs apply as they are typed (after a short pause) and at once on change (blur).
  */
@@ -65,7 +68,7 @@
   var src = me && me.src ? me.src : "";
   var base = src.replace(/panel\.js(\?.*)?$/, "");
   var query = src.indexOf("?") >= 0 ? src.slice(src.indexOf("?")) : "";
-  var FILES = ["i18n.js", "bpmn.js", "form-builder.js", "preview.js", "decisions.js", "sections.js"];
+  var FILES = ["i18n.js", "bpmn.js", "form-builder.js", "preview.js", "decisions.js", "manifest.js", "sections.js"];
   var counter = 0;
 
   /* --- small DOM helpers the parts share --- */

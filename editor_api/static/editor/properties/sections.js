@@ -13,6 +13,9 @@
   var STEP_TYPES = ["bpmn:UserTask", "bpmn:ManualTask", "bpmn:Task"];
   var TEXT_TYPES = ["bpmn:EndEvent", "bpmn:IntermediateCatchEvent", "bpmn:ReceiveTask", "bpmn:StartEvent"];
   var GATEWAYS = ["bpmn:ExclusiveGateway", "bpmn:InclusiveGateway"];
+  // Where SpiffWorkflow runs spiffworkflow:preScript / postScript (docs/bundles.md).
+  var SCRIPTED = STEP_TYPES.concat(["bpmn:ServiceTask", "bpmn:BusinessRuleTask", "bpmn:SendTask",
+    "bpmn:ReceiveTask", "bpmn:CallActivity", "bpmn:SubProcess"]);
   var NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
   var XML_ID = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
   var PARAM_TYPES = { string: "str", integer: "int", number: "float", boolean: "bool", object: "dict", array: "list" };
@@ -114,6 +117,8 @@
     if (type === "bpmn:SequenceFlow") this.root.appendChild(this.flow(element));
     if (GATEWAYS.indexOf(type) >= 0) this.root.appendChild(this.gateway(element));
     if (TEXT_TYPES.indexOf(type) >= 0) this.root.appendChild(this.eventText(element));
+    if (SCRIPTED.indexOf(type) >= 0) this.root.appendChild(this.prePost(element));
+    if (type === "bpmn:Process" || type === "bpmn:Collaboration") this.root.appendChild(NS.parts.manifest.manifestSection(this.ctx()));
     this.root.setAttribute("data-ready", "true");
   };
 
@@ -126,6 +131,7 @@
       playerScript: this.options.playerScript,
       dmnScript: this.options.dmnScript,
       onFilesChanged: function () { self.filesChanged(); self.show(self.current); },
+      filesChanged: function () { self.filesChanged(); },
       sampleVariables: function () { return self.sampleVariables(); }
     };
   };
@@ -423,6 +429,20 @@
         self.write(function () { self.writer.modeling.updateProperties(element, { scriptFormat: "python", script: value }); });
       }
     }));
+    return box;
+  };
+
+  Panel.prototype.prePost = function (element) {
+    var self = this;
+    var box = h("section", { "class": "cbp-section", "aria-label": t("Scripts around the task") }, [h("h3", {}, [t("Scripts around the task")])]);
+    [["preScript", t("Before (preScript)"), t("Runs when the task becomes ready: its variables are there when the step is shown.")],
+      ["postScript", t("After (postScript)"), t("Runs when the task completes.")]].forEach(function (entry) {
+      box.appendChild(self.code(element, {
+        label: entry[1], value: B.text(element, entry[0]), test: "prop-" + entry[0].toLowerCase(), statusTest: entry[0].toLowerCase() + "-status",
+        mode: "script", rows: "2", help: entry[2],
+        write: function (value) { self.write(function () { self.writer.setText(element, entry[0], value); }); }
+      }));
+    });
     return box;
   };
 
