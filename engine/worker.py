@@ -30,7 +30,7 @@ from engine.events.consumer import InboundLoop
 from engine.events.early import expire_kept, sweep_kept
 from engine.events.metrics import RELAY_BACKOFF, RELAY_FAILURES, RELAYED
 from engine.metrics import WORKER_LAST_PASS, WORKER_LOOP_LAG
-from engine.operators.callback_firing import fire_due_callbacks
+from engine.operators.callback_firing import fire_due_callbacks, settle_done_callbacks
 from engine.operators.upkeep import upkeep
 from engine.persistence.database import Database
 from engine.persistence.inbound import InboundRepository
@@ -180,6 +180,7 @@ class Worker:
         if self.callback_script is None:
             return 0
         try:
+            settle_done_callbacks(self.database, self.engine, limit=self.timers_per_pass)
             return fire_due_callbacks(
                 self.database, self.engine, script=self.callback_script, limit=self.timers_per_pass
             )

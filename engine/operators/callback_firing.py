@@ -31,10 +31,11 @@ from engine.operators.callbacks import (
     callback_view,
     operator_login,
     schedule_callback,
+    with_login,
 )
 from engine.operators.roster import operator_by_id
 from engine.persistence.database import Database, UnitOfWork
-from engine.persistence.tables import callbacks
+from engine.persistence.tables import callbacks, tickets
 from engine.service_calls import calls_outside_the_lock
 from engine.sessions import Actor, Engine
 from engine.sessions.loading import load_session
@@ -79,6 +80,31 @@ def fire_due_callbacks(database: Database, engine: Engine, *, script: str, limit
 
 def _fire(engine: Engine, callback_id: str, script: str, uow: UnitOfWork) -> str | None:
     return fire_in(uow, engine, callback_id, script)
+
+
+def settle_done_callbacks(database: Database, engine: Engine, *, limit: int = 100) -> int:
+    """Fired call-backs whose ticket is resolved or closed become ``done``; returns how many."""
+    now = engine.clock()
+    with database.unit_of_work() as uow:
+        finished = sa.select(tickets.c.id).where(tickets.c.status.in_(("resolved", "closed")))
+        q = (
+            with_login()
+            .where(callbacks.c.status == "fired", callbacks.c.ticket_id.in_(finished))
+            .limit(limit)
+        )
+        rows = uow.conn.execute(q).mappings().all()
+        settled = 0
+        for row in rows:
+            changed = uow.conn.execute(
+                callbacks.update()
+                .where(callbacks.c.id == row["id"], callbacks.c.status == "fired")
+                .values(status="done")
+            )
+            if changed.rowcount == 1:
+                view = callback_view({**row, "status": "done"}, row["login"])
+                uow.outbox.add_many([callback_event("done", view, now)])
+                settled += 1
+        return settled
 
 
 def fire_in(uow: UnitOfWork, engine: Engine, callback_id: str, script: str) -> str | None:

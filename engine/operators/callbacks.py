@@ -211,7 +211,8 @@ def callback_view(row: Any, operator: str | None) -> dict[str, Any]:
     }
 
 
-def _with_login() -> Any:
+def with_login() -> Any:
+    """Call-backs with their operator's login."""
     return sa.select(callbacks, operators.c.login).select_from(
         callbacks.outerjoin(operators, operators.c.id == callbacks.c.operator_id)
     )
@@ -227,7 +228,7 @@ def _is_id(value: str) -> bool:
 def _load(uow: UnitOfWork, callback_id: str, *, for_update: bool = False) -> Any:
     row = None
     if _is_id(callback_id):
-        q = _with_login().where(callbacks.c.id == callback_id)
+        q = with_login().where(callbacks.c.id == callback_id)
         if for_update and not uow.is_sqlite:
             q = q.with_for_update(of=callbacks)
         row = uow.conn.execute(q).mappings().first()
@@ -252,7 +253,7 @@ def list_callbacks(
             [Detail("status", f"one of {', '.join(STATUSES)}")],
         )
     with database.unit_of_work() as uow:
-        q = _with_login().order_by(callbacks.c.due_at, callbacks.c.id).limit(limit)
+        q = with_login().order_by(callbacks.c.due_at, callbacks.c.id).limit(limit)
         if operator is not None:
             q = q.where(callbacks.c.operator_id == known_operator(uow, operator).id)
         if status is not None:
@@ -288,7 +289,7 @@ def cancel_callback(
 def callbacks_of(uow: UnitOfWork, operator_id: int, limit: int) -> list[dict[str, Any]]:
     """An operator's scheduled call-backs, soonest first (for their inbox)."""
     q = (
-        _with_login()
+        with_login()
         .where(callbacks.c.operator_id == operator_id, callbacks.c.status == "scheduled")
         .order_by(callbacks.c.due_at)
         .limit(limit)

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from cuebook.app import create_app
-from engine.operators.callback_firing import fire_due_callbacks
+from engine.operators.callback_firing import fire_due_callbacks, settle_done_callbacks
 from engine.persistence.tables import callbacks, outbox, tickets
 from tests.conftest import BUNDLES, auth, bundle_upload
 from tests.support.waiting import wait_until
@@ -166,6 +166,17 @@ def test_a_due_call_back_is_the_operators_work_once(api: Any, svc: Any, routing:
     events = [(e["event"], e["to_group"]) for e in route["entries"]]
     assert ("transferred", "billing") in events and ("claimed", "billing") in events
     assert events_of(svc, callback["id"]) == ["callback.scheduled", "callback.fired"]
+
+    assert settle_done_callbacks(svc.database, svc.engine) == 0  # the call is not made yet
+    answer = {"answer": {"resolution": "resolved", "note": "called back"}}
+    done = api.post(f"/api/v1/work-items/{item['id']}/complete", json=answer, headers=auth(token))
+    assert done.status_code == 200 and done.get_json()["status"] == "resolved", done.get_json()
+    assert settle_done_callbacks(svc.database, svc.engine) >= 1
+    settled = api.get(f"/api/v1/callbacks/{callback['id']}", headers=auth(token)).get_json()
+    assert settled["status"] == "done"
+    assert events_of(svc, callback["id"])[-1] == "callback.done"
+    refused = api.delete(f"/api/v1/callbacks/{callback['id']}", headers=auth(token))
+    assert refused.status_code == 409
 
 
 def test_an_away_operators_call_back_waits_in_the_group_queue(
