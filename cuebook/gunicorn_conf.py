@@ -16,6 +16,11 @@ generation (``gc.freeze``) and collects young objects every 50,000 allocations i
 700: a worker keeps up to 2,000 live workflows (hundreds of thousands of objects), which
 every full collection would walk again. Measured: collector time per step 0.14 ms -> 0.03 ms.
 
+On SIGTERM a worker stops listening at once (``DrainingThreadWorker``) while it finishes
+the requests in flight: a connection that arrives meanwhile is refused before its request
+is sent, so a load balancer or a bot sends it to another server, rather than waiting in
+the listen queue until the drain ends and then being cut.
+
 Per-worker metrics files are cleaned when a worker exits.
 """
 
@@ -24,8 +29,31 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-worker_class = "gthread"
+from gunicorn.workers.gthread import ThreadWorker
+
 GC_THRESHOLDS = (50_000, 20, 100)
+
+
+class DrainingThreadWorker(ThreadWorker):  # type: ignore[misc]
+    """A gthread worker that closes its listening sockets when it begins to drain.
+
+    gunicorn's gthread worker stops accepting on SIGTERM but keeps the sockets open until
+    its last request is done (up to ``--graceful-timeout``), and the arbiter's copy is
+    already closed: the kernel still completes new connections into the listen queue, their
+    clients send their requests and wait, and the queue is reset when the worker exits.
+    Closed here, the socket is gone once every worker has begun to drain, and a new
+    connection is refused at once. Connections kept alive from before are still answered
+    (with ``Connection: close``) for the short linger gunicorn gives them.
+    """
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        super().set_accept_enabled(enabled)
+        if not enabled and not self.alive:
+            for listener in self.sockets:
+                listener.close()  # closing again at the worker's exit is a no-op
+
+
+worker_class = DrainingThreadWorker
 
 
 def post_worker_init(worker: Any) -> None:

@@ -23,7 +23,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,9 @@ from tests.support.dialogues import Dialogue, human_steps_taken, start_session
 from tests.support.processes import (
     CUEBOOK,
     Process,
+    lock_waits,
     outputs,
+    row_locked,
     start_servers,
     start_workers,
 )
@@ -228,25 +229,6 @@ def test_two_servers_and_two_workers_share_one_database(
 # --- kill -9 ------------------------------------------------------------------------------
 
 
-def _lock_waits(services: Any, name: str) -> int:
-    """Backends of the process named ``name`` waiting for a lock."""
-    q = sa.text(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE application_name = :name AND wait_event_type = 'Lock'"
-    )
-    with services.database.engine.connect() as conn:
-        return int(conn.execute(q, {"name": name}).scalar_one())
-
-
-@contextmanager
-def _row_locked(services: Any, sid: str) -> Iterator[None]:
-    """Hold the instance row lock from another connection until the block ends."""
-    with services.database.engine.connect() as conn, conn.begin():
-        locked = sa.select(instances.c.id).where(instances.c.id == sid).with_for_update()
-        assert conn.execute(locked).scalar_one() == sid
-        yield
-
-
 @pytest.mark.timeout(120)
 def test_a_server_killed_under_load_loses_no_acknowledged_step(
     services: Any,
@@ -295,7 +277,7 @@ def test_a_server_killed_under_load_loses_no_acknowledged_step(
     outcome: list[Any] = []
     doomed_client = doomed.client(tokens["bot"])
     try:
-        with _row_locked(services, in_flight.sid):
+        with row_locked(services, in_flight.sid):
             # One step certainly in flight on the doomed server when it dies.
             stepping = threading.Thread(
                 target=lambda: outcome.append(_attempt(in_flight, doomed_client)),
@@ -303,7 +285,7 @@ def test_a_server_killed_under_load_loses_no_acknowledged_step(
             )
             stepping.start()
             wait_until(
-                lambda: _lock_waits(services, doomed.name) == 1,
+                lambda: lock_waits(services, doomed.name) == 1,
                 "the step to wait on the row lock",
             )
             for thread in threads:
@@ -410,10 +392,10 @@ def test_sigterm_lets_the_step_in_flight_finish(
         stepping = threading.Thread(
             target=lambda: outcome.append(_attempt(dialogue, client)), name="in-flight"
         )
-        with _row_locked(services, dialogue.sid):
+        with row_locked(services, dialogue.sid):
             stepping.start()
             wait_until(
-                lambda: _lock_waits(services, server.name) == 1,
+                lambda: lock_waits(services, server.name) == 1,
                 "the step to wait on the row lock",
             )
             server.process.send_signal(signal.SIGTERM)

@@ -28,6 +28,7 @@ from engine.persistence.tables import history, instances, outbox
 from engine.relay import PublishFailed
 from engine.worker import Worker
 from tests.conftest import BUNDLES
+from tests.support.processes import lock_waits
 from tests.support.timer_sessions import due_after_starting, start_timer_sessions
 from tests.support.waiting import join_all, wait_until
 from tests.support.worker_env import worker_env
@@ -300,7 +301,7 @@ def test_sigterm_lets_the_pass_in_progress_finish(
         worker = WorkerProcess(settings, tmp_path, name, "--interval", "0.05")
         workers.append(worker)
         wait_until(
-            lambda: _lock_waits(services, name) == 1,
+            lambda: lock_waits(services, name) == 1,
             "the pass's first timer to wait on the history lock",
             timeout=60,
             explain=worker.output,
@@ -327,16 +328,6 @@ def _history_locked(services: Any) -> Iterator[None]:
     with services.database.engine.connect() as conn, conn.begin():
         conn.exec_driver_sql("LOCK TABLE history IN EXCLUSIVE MODE")
         yield
-
-
-def _lock_waits(services: Any, name: str) -> int:
-    """Backends of the process named ``name`` waiting for a lock."""
-    q = sa.text(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE application_name = :name AND wait_event_type = 'Lock'"
-    )
-    with services.database.engine.connect() as conn:
-        return int(conn.execute(q, {"name": name}).scalar_one())
 
 
 @pytest.mark.postgres

@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from engine.persistence.tables import instances
 from tests.conftest import auth
 from tests.support.waiting import wait_until
 from tests.support.worker_env import worker_env
@@ -161,3 +163,22 @@ def start_workers(
 
 def outputs(processes: Sequence[Process]) -> str:
     return "\n".join(f"--- {p.name}:\n{p.output()[-3000:]}" for p in processes)
+
+
+def lock_waits(services: Any, name: str) -> int:
+    """Backends of the process named ``name`` waiting for a lock."""
+    q = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE application_name = :name AND wait_event_type = 'Lock'"
+    )
+    with services.database.engine.connect() as conn:
+        return int(conn.execute(q, {"name": name}).scalar_one())
+
+
+@contextmanager
+def row_locked(services: Any, sid: str) -> Iterator[None]:
+    """Hold the instance row lock from another connection until the block ends."""
+    with services.database.engine.connect() as conn, conn.begin():
+        locked = sa.select(instances.c.id).where(instances.c.id == sid).with_for_update()
+        assert conn.execute(locked).scalar_one() == sid
+        yield
