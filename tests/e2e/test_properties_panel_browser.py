@@ -7,6 +7,7 @@ properties, and the draft publishes and runs."""
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.conftest import SAMPLES, auth
+from tests.conftest import ROOT, SAMPLES, auth
 from tests.e2e.harness import Live, drive
 
 pytestmark = pytest.mark.browser
@@ -183,3 +184,28 @@ def test_a_decision_table_a_script_and_a_call_in_the_panel(
     assert '_checked"' in result["dmn"] and result["saveState"] == "dirty"
     assert "outage_status" in result["script"] and "outage_eta" in result["script"]
     assert result["call"] == "identify_customer"
+
+
+def test_the_form_builder_keeps_every_sample_form() -> None:
+    """Each sample form read into the builder and written back unedited is the same form;
+    the one change allowed is an `enum` written as the equivalent `oneOf` of consts."""
+    folders = sorted(str(p.parent) for p in SAMPLES.glob("*/*.schema.json"))
+    folders += sorted(
+        str(p.parent) for p in (ROOT / "tests" / "fixtures" / "bundles").glob("*/*.schema.json")
+    )
+    done = subprocess.run(
+        ["node", str(Path(__file__).parent / "form_roundtrip.js"), *dict.fromkeys(folders)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    assert result["files"] >= 20
+    for difference in result["differences"]:
+        before, after = difference["before"], difference["after"]
+        assert not difference.get("ui") and "enum" in before, difference
+        assert [o["const"] for o in after["oneOf"]] == before["enum"], difference
+        assert {k: v for k, v in after.items() if k != "oneOf"} == {
+            k: v for k, v in before.items() if k != "enum"
+        }, difference

@@ -13,8 +13,9 @@
   var TYPES = ["text", "textarea", "integer", "number", "boolean", "date", "choice", "choices"];
   var NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
   var FIELD_KEYS = ["type", "title", "description", "default", "readOnly", "pattern", "minLength",
-    "maxLength", "minimum", "maximum", "format", "oneOf", "enum", "enumNames", "items", "uniqueItems"];
-  var UI_KEYS = ["ui:widget", "ui:help", "ui:placeholder", "ui:readonly", "ui:enumNames"];
+    "maxLength", "minimum", "maximum", "oneOf", "enum", "enumNames", "items", "uniqueItems"];
+  var UI_KEYS = ["ui:widget", "ui:help", "ui:placeholder", "ui:enumNames"];
+  var SIMPLE = ["string", "integer", "number", "boolean"];
 
   function without(obj, keys) {
     var out = {};
@@ -37,6 +38,8 @@
 
   function kindOf(prop, ui) {
     var widget = ui["ui:widget"];
+    var listed = prop.type === "array" && prop.items && optionsOf(prop.items, {});
+    if (prop.type !== undefined && SIMPLE.indexOf(prop.type) < 0 && !listed) return "kept";
     if (prop.type === "array" && prop.items && optionsOf(prop.items, {})) return "choices";
     if (optionsOf(prop, ui)) return "choice";
     if (prop.type === "boolean") return "boolean";
@@ -68,7 +71,8 @@
       defaultText: shownDefault(prop.default),
       readOnly: Boolean(prop.readOnly || ui["ui:readonly"]),
       hidden: widget === "hidden",
-      widget: widget === "radio" || widget === "select" ? widget : "",
+      widget: ["radio", "select", "date", "alt-date"].indexOf(widget) >= 0 ? widget : "",
+      original: { prop: prop, ui: ui },
       pattern: prop.pattern || "",
       min: String(prop.minimum != null ? prop.minimum : prop.minLength != null ? prop.minLength : ""),
       max: String(prop.maximum != null ? prop.maximum : prop.maxLength != null ? prop.maxLength : ""),
@@ -128,7 +132,9 @@
   }
 
   function propertyOf(field) {
+    if (field.kind === "kept") return field.original.prop;
     var prop = Object.assign({}, field.extra);
+    if (field.kind !== "date" && prop.format === "date") delete prop.format;
     var limits = field.kind === "integer" || field.kind === "number" ? ["minimum", "maximum"] : ["minLength", "maxLength"];
     if (field.kind === "choices") {
       prop.type = "array";
@@ -158,11 +164,15 @@
   }
 
   function uiOf(field) {
+    if (field.kind === "kept") return field.original.ui;
     var ui = Object.assign({}, field.uiExtra);
+    if (!field.readOnly) delete ui["ui:readonly"];
+    var dated = field.widget === "date" || field.widget === "alt-date";
     if (field.hidden) ui["ui:widget"] = "hidden";
     else if (field.kind === "textarea") ui["ui:widget"] = "textarea";
     else if (field.kind === "choices") ui["ui:widget"] = "checkboxes";
-    else if (field.kind === "choice" && field.widget) ui["ui:widget"] = field.widget;
+    else if (field.kind === "choice" && field.widget && !dated) ui["ui:widget"] = field.widget;
+    else if (field.kind === "date" && dated) ui["ui:widget"] = field.widget;
     if (field.help) ui["ui:help"] = field.help;
     if (field.placeholder) ui["ui:placeholder"] = field.placeholder;
     return ui;
@@ -283,6 +293,14 @@
 
   FormBuilder.prototype.editor = function (field, index) {
     var self = this;
+    if (field.kind === "kept") {
+      return h("fieldset", { "class": "cbp-editor", "data-test": "field-editor" }, [
+        h("legend", {}, [t("Field") + " " + (index + 1)]),
+        h("p", { "class": "cbp-note" }, [t("The builder keeps this field as it is (an object or list): edit it in the form's JSON file.")]),
+        h("pre", { "class": "cbp-ssml" }, [JSON.stringify(field.original.prop, null, 1)]),
+        NS.button(t("Done"), "field-done", function () { self.toggle(index); })
+      ]);
+    }
     var status = h("p", { "class": "cbp-problem", role: "alert", "data-test": "field-problem" });
     function changed(key, redraw) {
       return function (value) {

@@ -158,6 +158,8 @@
     "Result variable": "Переменная результата",
     "Holds the results": "Содержит результаты",
     "Scripts around the task": "Скрипты вокруг задачи",
+    "The builder keeps this field as it is (an object or list): edit it in the form's JSON file.": "Конструктор оставляет это поле как есть (объект или список): правьте его в JSON-файле формы.",
+    "kept": "как есть",
     "Before (preScript)": "До задачи (preScript)",
     "After (postScript)": "После задачи (postScript)",
     "Runs when the task becomes ready: its variables are there when the step is shown.": "Выполняется, когда задача готова: её переменные есть, когда шаг показывается.",
