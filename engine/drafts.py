@@ -19,6 +19,7 @@ from typing import Any
 from engine.bpmn.bundle import BUNDLE_SUFFIXES, MAX_BUNDLE_BYTES, MAX_FILES, Bundle, bundle_from_zip
 from engine.bpmn.compiler import compile_bundle, problems_of
 from engine.bpmn.diff import diff_bundles
+from engine.bpmn.layout import with_layout
 from engine.errors import (
     CuebookError,
     Detail,
@@ -139,6 +140,15 @@ def _text_files(bundle: Bundle) -> dict[str, str]:
     return {name: data.decode("utf-8", errors="replace") for name, data in bundle.files.items()}
 
 
+def _editable(bundle: Bundle) -> dict[str, str]:
+    """A version's files as a draft holds them: a .bpmn without a layout gets one
+    (engine/bpmn/layout.py), so the modeler can draw it."""
+    files = dict(bundle.files)
+    for name in bundle.names(".bpmn"):
+        files[name] = with_layout(files[name], name)
+    return _text_files(Bundle(files))
+
+
 def changes_between(before: dict[str, str], after: dict[str, str]) -> dict[str, Any]:
     """What changed between two sets of files: the bundle diff (elements, flows, forms,
     decisions, calls) plus the files added, removed and changed."""
@@ -221,7 +231,7 @@ def create_draft(
                 raise VersionNotFound(
                     f"script {script!r} has no version {number}", [Detail("version", "")]
                 )
-            files, based_on = _text_files(bundle_from_zip(row["bundle"])), int(row["number"])
+            files, based_on = _editable(bundle_from_zip(row["bundle"])), int(row["number"])
         repo = DraftRepository(uow.conn)
         draft_id = repo.add(script, files, based_on, actor, now)
         return _view(_row(uow, draft_id))

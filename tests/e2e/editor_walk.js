@@ -80,7 +80,7 @@ function draw() {
     const to = flow.businessObject.targetRef.id;
     modeling.updateProperties(flow, { id: to === "look_up" ? "to_balance" : "to_other" });
   });
-  m.get("canvas").zoom("fit-viewport", "auto");
+  window.cuebookEditor.fit();
   return registry.getAll().map((e) => e.id).sort();
 }
 

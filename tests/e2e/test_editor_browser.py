@@ -5,6 +5,7 @@ published version."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, auth
+from tests.conftest import BUNDLES, ROOT, auth
 from tests.e2e.harness import SCREENSHOTS, Live, drive
 from tests.support.http_server import LocalServer, running_server
 
@@ -141,3 +142,30 @@ def test_a_script_made_in_the_editor_runs_as_a_chat_and_is_published(
     kept.mkdir(exist_ok=True)
     for name in KEPT:
         shutil.copyfile(SCREENSHOTS / f"{name}.png", kept / f"{name}.png")
+
+
+def test_drafts_of_diagrams_without_a_layout_open_in_the_modeler(
+    live: Live, client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    author = auth(tokens["methodologist"])
+    drafts = []
+    for folder in ("menu_loop", "elements_events"):
+        deploy(BUNDLES / folder, f"{key}-{folder.replace('_', '-')}")
+        made = client.post(
+            "/api/v1/drafts", json={"script": f"{key}-{folder.replace('_', '-')}"}, headers=author
+        ).get_json()
+        drafts.append({"name": folder, "path": f"/editor/drafts/{made['id']}"})
+    result = drive(
+        "editor_open.js",
+        CUEBOOK_URL=live.url,
+        CUEBOOK_TOKEN=tokens["methodologist"],
+        CUEBOOK_DRAFTS=json.dumps(drafts),
+    )
+    menu = result["drafts"]["menu_loop"]
+    assert menu["state"] == "ready" and menu["warnings"] == 0 and menu["problems"] == "ok"
+    assert menu["shapes"] == ["count", "end", "gw", "init", "menu", "name", "start"]
+    assert menu["flows"] == 7
+    events = result["drafts"]["elements_events"]
+    assert events["state"] == "ready" and events["warnings"] == 0 and events["problems"] == "ok"
+    assert {"sub", "on_vip", "survey", "survey_skipped"} <= set(events["shapes"])
+    assert result["pageErrors"] == [] and result["console"] == []

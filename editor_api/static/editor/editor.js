@@ -453,7 +453,7 @@
       (order[p.element] = order[p.element] || []).push(i + 1);
     });
     Object.keys(order).forEach(function (id) {
-      overlays.add(id, "cb-visit", { position: { bottom: 0, left: -8 }, html: el("div", { class: "cb-visit", text: order[id].join(",") }) });
+      overlays.add(id, "cb-visit", { position: { top: -12, left: -12 }, html: el("div", { class: "cb-visit", text: order[id].join(",") }) });
     });
     // The flows taken: between each element and the next one on the path.
     trace.path.forEach(function (p, i) {
@@ -524,9 +524,8 @@
   function refit() {
     // After the grid has laid the columns out again.
     requestAnimationFrame(function () {
-      var canvas = modeler.get("canvas");
-      canvas.resized();
-      canvas.zoom("fit-viewport", "auto");
+      modeler.get("canvas").resized();
+      fit();
     });
   }
 
@@ -616,13 +615,28 @@
     if (dirty) { event.preventDefault(); event.returnValue = ""; }
   });
 
+  /* The whole diagram in view, clear of the palette on the left. */
+  function fit() {
+    var canvas = modeler.get("canvas");
+    canvas.zoom("fit-viewport", "auto");
+    var box = canvas.viewbox();
+    var palette = 130 / (box.scale || 1);
+    canvas.viewbox({
+      x: box.x - palette - box.width * 0.03,
+      y: box.y - box.height * 0.05,
+      width: box.width * 1.06 + palette,
+      height: box.height * 1.1
+    });
+  }
+
   /* --- open the draft --- */
-  modeler.importXML(draft.files[mainName]).then(function () {
-    modeler.get("canvas").zoom("fit-viewport", "auto");
+  modeler.importXML(draft.files[mainName]).then(function (imported) {
+    fit();
+    canvasNode.setAttribute("data-warnings", String(((imported && imported.warnings) || []).length));
     canvasNode.setAttribute("data-state", "ready");
     document.getElementById("tools").hidden = false;
     modeler.on("commandStack.changed", markDirty);
-    window.cuebookEditor = { modeler: modeler, api: api, draft: panelDraft, save: save, check: check };
+    window.cuebookEditor = { modeler: modeler, api: api, draft: panelDraft, save: save, check: check, fit: fit };
     return loadPanel();
   }).then(check).catch(function (failure) {
     canvasNode.setAttribute("data-state", "failed");
