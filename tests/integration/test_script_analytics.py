@@ -92,6 +92,7 @@ def by_element(figures: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     return {e["element"]: tuple(e[c] for c in COUNTS) for e in figures["elements"]}
 
 
+@pytest.mark.smoke
 def test_counts_drop_off_paths_and_channels(
     client: Any, tokens: dict[str, str], chat_key: str, later: datetime
 ) -> None:
@@ -236,6 +237,7 @@ def roll_up_all(services: Any) -> None:
     wait_until(caught_up, "the rollup to reach the history's end", timeout=60, every=0.1)
 
 
+@pytest.mark.smoke
 def test_rollup_gives_the_live_answer_and_counts_once(
     client: Any, tokens: dict[str, str], chat_key: str, services: Any
 ) -> None:
