@@ -21,6 +21,9 @@ the requests in flight: a connection that arrives meanwhile is refused before it
 is sent, so a load balancer or a bot sends it to another server, rather than waiting in
 the listen queue until the drain ends and then being cut.
 
+Each worker starts a precompiler thread that compiles new script versions before their
+first session start (``CUEBOOK_PRECOMPILE_EVERY``, engine/precompile.py).
+
 Per-worker metrics files are cleaned when a worker exits.
 """
 
@@ -60,6 +63,19 @@ def post_worker_init(worker: Any) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    start_precompiler(worker.wsgi)
+
+
+def start_precompiler(app: Any) -> None:
+    """Each worker compiles new script versions in a thread of its own before their first
+    start (engine/precompile.py); started after the fork, which keeps no threads."""
+    from engine.precompile import Precompiler
+
+    services = getattr(app, "extensions", {}).get("cuebook")
+    if services is None or services.settings.precompile_every <= 0:
+        return
+    every = services.settings.precompile_every
+    Precompiler(services.database, services.engine.specs, every=every).start()
 
 
 def child_exit(server: Any, worker: Any) -> None:

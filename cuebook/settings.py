@@ -117,6 +117,7 @@ class Settings:
     kafka_bootstrap: str | None = None
     events: EventSettings = field(default_factory=lambda: EventSettings())
     db_pool_size: int = 5
+    precompile_every: float = 1.0  # CUEBOOK_PRECOMPILE_EVERY; 0: no precompiler
     person_phrases: tuple[str, ...] = ()
     default_language: str = DEFAULT_LANGUAGE
     ticket_script: str = "ticket_routing"
@@ -149,6 +150,7 @@ class Settings:
             kafka_bootstrap=env.get("CUEBOOK_KAFKA_BOOTSTRAP") or None,
             events=EventSettings.from_env(env),
             db_pool_size=int(env.get("CUEBOOK_DB_POOL_SIZE", "5")),
+            precompile_every=_seconds(env, "CUEBOOK_PRECOMPILE_EVERY", 1.0),
             person_phrases=tuple(
                 p.strip() for p in env.get("CUEBOOK_PERSON_PHRASES", "").split(",") if p.strip()
             ),

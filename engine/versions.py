@@ -32,6 +32,7 @@ from engine.persistence.database import UnitOfWork
 from engine.releases import Share, main_share, read_split, split_json, wanted_shares
 
 MANIFEST = "cuebook.json"
+COMPILE_WAIT_S = 10.0  # longest wait for another thread's compile of the same version
 KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -78,16 +79,25 @@ def bundle_to_zip(bundle: Bundle) -> bytes:
 
 
 class SpecCache:
-    """Compiled scripts by version id. Versions are immutable, so entries never go stale."""
+    """Compiled scripts by version id. Versions are immutable, so entries never go stale.
+
+    A version is compiled by one thread at a time: a thread that needs a version another
+    thread is compiling (a start racing the precompiler, engine/precompile.py) waits for
+    that compile instead of repeating it."""
 
     def __init__(self, functions: FunctionLookup | None = None, size: int = 256) -> None:
         self._items: LRUCache[int, CompiledScript] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
+        self._compiling: dict[int, threading.Lock] = {}
         self.functions = functions
 
     def put(self, version_id: int, compiled: CompiledScript) -> None:
         with self._lock:
             self._items[version_id] = compiled
+
+    def holds(self, version_id: int) -> bool:
+        with self._lock:
+            return version_id in self._items
 
     def clear(self) -> None:
         """Forget every compiled version (each is compiled again from its stored bundle)."""
@@ -99,15 +109,33 @@ class SpecCache:
             found = self._items.get(version_id)
             if found is not None:
                 return found
+            compiling = self._compiling.setdefault(version_id, threading.Lock())
+        # Bounded: a compile that needs another version's compile (a call activity's pinned
+        # callee) never waits for ever on a thread that waits on it.
+        mine = compiling.acquire(timeout=COMPILE_WAIT_S)
+        try:
+            with self._lock:
+                found = self._items.get(version_id)
+            if found is not None:
+                return found
+            compiled = self._compile(uow, version_id)
+            self.put(version_id, compiled)
+            return compiled
+        finally:
+            if mine:
+                compiling.release()
+                with self._lock:
+                    if self._compiling.get(version_id) is compiling:
+                        del self._compiling[version_id]
+
+    def _compile(self, uow: UnitOfWork, version_id: int) -> CompiledScript:
         row = uow.scripts.version_by_id(version_id)
         if row is None:
             raise VersionNotFound(f"script version {version_id} not found")
         # Validated when deployed; integration functions may have changed since, so do
         # not re-check them here: a running version must keep running. Its callees are
         # the versions its stored manifest pins.
-        compiled = compile_bundle(bundle_from_zip(row["bundle"]), callees=callees_in(uow, self))
-        self.put(version_id, compiled)
-        return compiled
+        return compile_bundle(bundle_from_zip(row["bundle"]), callees=callees_in(uow, self))
 
 
 def callees_in(uow: UnitOfWork, cache: SpecCache) -> CalleeLookup:

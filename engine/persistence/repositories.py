@@ -52,7 +52,11 @@ class ScriptRepository:
     def get(self, key: str, *, for_update: bool = False) -> RowMapping | None:
         q = sa.select(scripts).where(scripts.c.key == key)
         if for_update:
-            q = q.with_for_update()
+            # FOR NO KEY UPDATE: publishes, splits and deploys of one script still take turns,
+            # but a session start's insert (its foreign key check locks the row FOR KEY
+            # SHARE) does not wait for them; FOR UPDATE held every start of the script,
+            # and the steps queued behind those starts, until the release committed.
+            q = q.with_for_update(key_share=True)
         return self.conn.execute(q).mappings().first()
 
     def add(self, key: str, title: str, now: datetime) -> int:
