@@ -72,3 +72,27 @@ def test_who_may_see_it(client: Any, tokens: dict[str, str], deploy: Any, key: s
     assert page(client, tokens["admin"], key).status_code == 200
     with client.get("/editor/scripts/analytics-assets/analytics.js") as asset:
         assert asset.status_code == 200 and b"BpmnJS" in asset.data
+
+
+def test_the_editors_sign_in_leads_to_the_page(
+    client: Any, tokens: dict[str, str], deploy: Any, key: str
+) -> None:
+    """No token: the editor's sign-in, then back to the page with the editor's cookie."""
+    deploy(CHAT_BOT, key)
+    target = page(client, None, key).headers["Location"]
+    form = client.get(target)
+    assert form.status_code == 200
+    with client.session_transaction() as kept:
+        csrf = kept["csrf"]
+    signed = client.post(
+        "/editor/signin",
+        data={
+            "token": tokens["methodologist"],
+            "csrf_token": csrf,
+            "next": f"/editor/scripts/{key}/analytics",
+        },
+    )
+    assert signed.status_code == 303
+    assert signed.headers["Location"].endswith(f"/editor/scripts/{key}/analytics")
+    shown = page(client, None, key)
+    assert shown.status_code == 200 and "test-methodologist" in shown.get_data(as_text=True)
