@@ -76,11 +76,14 @@ def moment(value: str | None) -> datetime | date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        found = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(
             "not a date or an instant in ISO 8601 (2026-12-01 or 2026-12-01T09:00:00Z)"
         ) from None
+    if not 1970 <= found.year <= 2999:
+        raise ValueError("must be in the years 1970 to 2999")
+    return found
 
 
 class SessionFigures(Answer):

@@ -203,7 +203,8 @@ def test_unknown_and_bad_input(client: Any, tokens: dict[str, str], chat_key: st
     reversed_ = get(client, m, chat_key, **{"from": "2026-02-01", "to": "2026-01-01"})
     assert reversed_.status_code == 422
     assert reversed_.get_json()["error"]["details"][0]["path"] == "from"
-    for field, value in (("from", "yesterday"), ("to", "2026-13-01"), ("version", "two")):
+    wrong = (("from", "yesterday"), ("to", "2026-13-01"), ("to", "0001-01-01"), ("version", "two"))
+    for field, value in wrong:
         bad = get(client, m, chat_key, **{field: value})
         assert bad.status_code == 422, (field, bad.get_json())
         assert bad.get_json()["error"]["details"][0]["path"] == field
