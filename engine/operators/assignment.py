@@ -73,9 +73,12 @@ def candidate_of(row: Any, refused_item: str | None = None) -> Candidate:
     )
 
 
-def offer_next(uow: UnitOfWork, ws: Workspace, group: str, now: datetime) -> Outcome:
-    """Offer one item of ``group`` to one operator, if any can take one."""
-    if not uow.operators.any_ready(group):
+def offer_next(
+    uow: UnitOfWork, ws: Workspace, group: str, now: datetime, *, known_ready: bool = False
+) -> Outcome:
+    """Offer one item of ``group`` to one operator, if any can take one (``known_ready``:
+    the caller just made an offer in the group, so someone ready serves it)."""
+    if not known_ready and not uow.operators.any_ready(group):
         return Outcome.NO_OPERATOR
     heads = uow.offers.heads(group, HEADS_PER_SOURCE)
     if not heads:
@@ -101,14 +104,17 @@ def _offer_item(
     """(offered, some candidate was locked by another transaction, there were candidates:
     operators of the group with a free slot of the item's kind)."""
     settings = ws.settings
-    rows = uow.operators.candidates(group, item.kind, strategy=settings.strategy, limit=CANDIDATES)
-    refused: set[int] = set()
-    if rows:
-        since = now - timedelta(seconds=settings.decline_cooldown)
-        refused = uow.operators.refused(item.kind, item.item_id, since)
+    rows = uow.operators.candidates(
+        group,
+        item.kind,
+        item.item_id,
+        strategy=settings.strategy,
+        refused_since=now - timedelta(seconds=settings.decline_cooldown),
+        limit=CANDIDATES,
+    )
     contended = False
     for candidate in ranked(
-        [candidate_of(r, item.item_id if int(r["id"]) in refused else None) for r in rows],
+        [candidate_of(r, item.item_id if r["refused"] else None) for r in rows],
         item,
         settings.strategy,
     ):
@@ -143,7 +149,7 @@ def assign_group(ws: Workspace, group: str, *, most: int = MOST_PER_PASS) -> tup
     outcome = Outcome.NO_ITEM
     while made < most:
         with ws.database.unit_of_work() as uow:
-            outcome = offer_next(uow, ws, group, ws.now())
+            outcome = offer_next(uow, ws, group, ws.now(), known_ready=made > 0)
         if outcome is not Outcome.OFFERED:
             break
         made += 1

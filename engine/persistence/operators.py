@@ -214,16 +214,31 @@ class OperatorRepository:
         return sorted(str(g) for g in self.conn.execute(q).scalars())
 
     def candidates(
-        self, group: str, kind: str, *, strategy: str, limit: int
+        self,
+        group: str,
+        kind: str,
+        item_id: str,
+        *,
+        strategy: str,
+        refused_since: datetime,
+        limit: int,
     ) -> Sequence[RowMapping]:
         """Ready, active operators of ``group`` with a free slot of ``kind``, best first by
-        ``strategy``. Not locked: the caller locks the one it picks and counts again."""
+        ``strategy``; ``refused``: they declined or let pass an offer of the item after
+        ``refused_since``. Not locked: the caller locks the one it picks and counts again."""
+        refused = sa.exists().where(
+            f.item_kind == kind,
+            f.item_id == item_id,
+            f.operator_id == o.id,
+            f.status.in_(("declined", "expired")),
+            f.decided_at > refused_since,
+        )
         load = load_columns()
         held = load[0] if kind == CONVERSATION else load[1]
         pending = load[2] if kind == CONVERSATION else load[3]
         capacity = o.capacity_conversations if kind == CONVERSATION else o.capacity_tickets
         q = (
-            sa.select(operators, s.level, *load)
+            sa.select(operators, s.level, refused.label("refused"), *load)
             .select_from(operators.join(operator_skills, s.operator_id == o.id))
             .where(
                 s.group == group,
@@ -241,16 +256,6 @@ class OperatorRepository:
         else:
             q = q.order_by(o.idle_since, s.level.desc(), o.id)
         return self.conn.execute(q.limit(limit)).mappings().all()
-
-    def refused(self, kind: str, item_id: str, since: datetime) -> set[int]:
-        """Operators who declined or let pass an offer of the item after ``since``."""
-        q = sa.select(f.operator_id).where(
-            f.item_kind == kind,
-            f.item_id == item_id,
-            f.status.in_(("declined", "expired")),
-            f.decided_at > since,
-        )
-        return {int(i) for i in self.conn.execute(q).scalars()}
 
     def load_of(self, operator_id: int) -> RowMapping | None:
         """The operator's capacity and open load, read by a statement of its own (so, under
