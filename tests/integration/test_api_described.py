@@ -86,7 +86,7 @@ def test_request_schemas_come_from_the_request_models(client: Any) -> None:
     assert set(schemas["TakeStep"]["properties"]) == set(TakeStep.model_fields)
     assert schemas["TakeStep"]["required"] == ["step_token"]
     assert step["security"] == [{"bearer": []}]
-    assert step["x-roles"] == ["admin", "bot", "operator"]
+    assert step["x-roles"] == ["admin", "bot", "methodologist", "operator"]
     assert document["paths"][DOCUMENT]["get"]["security"] == []
 
 
