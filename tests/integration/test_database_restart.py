@@ -176,7 +176,9 @@ class Client:
         resp = self.outcomes.judge(
             "timer start", lambda: self.http.post("/api/v1/sessions", json=body)
         )
-        if resp is not None:
+        # A start slower than the lead (a busy machine) passes the timer itself: only a
+        # session left waiting at it is the worker's to fire.
+        if resp is not None and resp.json()["step"]["id"] == "at_date":
             self.timer_ids[resp.json()["session_id"]] = when
         return resp is not None
 
