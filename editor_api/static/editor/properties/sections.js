@@ -177,9 +177,12 @@
   Panel.prototype.withPicker = function (element, row, input, template) {
     var self = this;
     var list = h("ul", { "class": "cbp-vars", role: "list", hidden: true });
+    function shut() { list.hidden = true; open.setAttribute("aria-expanded", "false"); }
+    list.addEventListener("keydown", function (e) { if (e.key === "Escape") { shut(); open.focus(); } });
     var open = NS.button(t("Insert variable"), "var-picker", function () {
-      if (!list.hidden) { list.hidden = true; return; }
+      if (!list.hidden) { shut(); return; }
       list.hidden = false;
+      open.setAttribute("aria-expanded", "true");
       list.textContent = "";
       list.appendChild(h("li", { "class": "cbp-note" }, [t("Loading…")]));
       self.variables(element).then(function (found) {
@@ -194,7 +197,7 @@
             input.value = input.value.slice(0, at) + text + input.value.slice(end);
             input.dispatchEvent(new Event("input"));
             input.dispatchEvent(new Event("change"));
-            list.hidden = true;
+            shut();
             input.focus();
             input.setSelectionRange(at + text.length, at + text.length);
           }, { "data-var": v.name, title: v.title || where }), h("span", { "class": "cbp-note" }, [" " + where])]));
