@@ -193,7 +193,7 @@ def roll_up(db: Database) -> tuple[float, int]:
     passes = 0
     while True:
         passes += 1
-        roll_up_history(db, now=datetime.now(UTC), batch=20000, max_batches=1000)
+        roll_up_history(db, now=datetime.now(UTC), batch=20000, max_batches=1000, max_seconds=3600)
         with db.unit_of_work() as uow:
             if cursor_position(uow) >= highest:
                 return time.perf_counter() - started, passes

@@ -29,6 +29,7 @@ answers are current anyway. SQLite's writers take turns (each transaction starts
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,12 +67,22 @@ class CursorState:
 
 
 def roll_up_history(
-    database: Database, *, now: datetime, batch: int = 5000, max_batches: int = 40
+    database: Database,
+    *,
+    now: datetime,
+    batch: int = 2000,
+    max_batches: int = 100,
+    max_seconds: float = 1.0,
 ) -> int:
-    """One pass: move the horizon one stage on, then fold up to ``max_batches`` batches of
-    ``batch`` rows up to it. Returns the number of history rows folded."""
+    """One pass: move the horizon one stage on, then fold batches of ``batch`` rows up to
+    it, at most ``max_batches`` and no more after ``max_seconds`` (the worker's timers wait
+    while its chores run; a backlog is worked off over several passes, and the API reads
+    what is not folded yet). Returns the number of history rows folded."""
     folded = 0
+    stop_at = time.monotonic() + max_seconds
     for _ in range(max_batches):
+        if folded and time.monotonic() >= stop_at:
+            return folded
         with database.unit_of_work() as uow:
             state = claim_cursor(uow)
             if state is None:  # another worker is folding

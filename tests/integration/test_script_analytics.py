@@ -257,6 +257,11 @@ def test_rollup_gives_the_live_answer_and_counts_once(
     assert read(services, chat_key, rollup=True) == live
     with services.database.unit_of_work() as uow:
         assert cursor_position(uow) == folded  # nothing folded meanwhile: the tail was live
+    # a pass ends when its time is up: with none left, after its first batch
+    for _ in range(6):
+        assert (
+            roll_up_history(services.database, now=datetime.now(UTC), batch=3, max_seconds=0) <= 3
+        )
     # the ivr session finishes across the cursor; two workers pass at once, then again
     roll_up_all(services)
     answer(client, tokens["bot"], view, more="no")
