@@ -85,7 +85,12 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 2) -> Iterato
 
 @contextmanager
 def gunicorn_process(
-    env: dict[str, str], workers: int = 2, threads: int = 2, *, gunicorn_args: str = ""
+    env: dict[str, str],
+    workers: int = 2,
+    threads: int = 2,
+    *,
+    gunicorn_args: str = "",
+    start_timeout: float = 30.0,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``cuebook serve`` on a free port; yields its base URL and the gunicorn master process.
 
@@ -114,7 +119,7 @@ def gunicorn_process(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

@@ -352,7 +352,10 @@ def main() -> None:
             f"filled {args.items} waiting work items in {args.groups} groups and "
             f"{args.operators} ready operators in {took:.1f} s"
         )
-        with gunicorn_process(env) as (one, _p1), gunicorn_process(env) as (two, _p2):
+        with (
+            gunicorn_process(env, start_timeout=180) as (one, _p1),
+            gunicorn_process(env, start_timeout=180) as (two, _p2),
+        ):
             bases = [one, two]
             enqueue_to_offer(db, bases, bot, args)
             sustained(db, bases, args)

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from engine.operators.model import Load, Workspace, json_list, utc
@@ -73,6 +74,11 @@ def candidate_of(row: Any, refused_item: str | None = None) -> Candidate:
     )
 
 
+def _has_room(row: Any, kind: str) -> bool:
+    capacity = row["capacity_conversations" if kind == CONVERSATION else "capacity_tickets"]
+    return Load.from_row(row).of(kind) < int(capacity)
+
+
 def offer_next(
     uow: UnitOfWork, ws: Workspace, group: str, now: datetime, *, known_ready: bool = False
 ) -> Outcome:
@@ -104,7 +110,8 @@ def _offer_item(
     """(offered, some candidate was locked by another transaction, there were candidates:
     operators of the group with a free slot of the item's kind)."""
     settings = ws.settings
-    rows = uow.operators.candidates(
+    ask = partial(
+        uow.operators.candidates,
         group,
         item.kind,
         item.item_id,
@@ -112,6 +119,9 @@ def _offer_item(
         refused_since=now - timedelta(seconds=settings.decline_cooldown),
         limit=CANDIDATES,
     )
+    rows = ask(window=True)  # the longest idle first, without counting everyone's load
+    if not any(_has_room(r, item.kind) for r in rows):
+        rows = ask()
     contended = False
     for candidate in ranked(
         [candidate_of(r, item.item_id if r["refused"] else None) for r in rows],

@@ -222,10 +222,15 @@ class OperatorRepository:
         strategy: str,
         refused_since: datetime,
         limit: int,
+        window: bool = False,
     ) -> Sequence[RowMapping]:
         """Ready, active operators of ``group`` with a free slot of ``kind``, best first by
         ``strategy``; ``refused``: they declined or let pass an offer of the item after
-        ``refused_since``. Not locked: the caller locks the one it picks and counts again."""
+        ``refused_since``. Not locked: the caller locks the one it picks and counts again.
+
+        ``window`` (longest idle only): the first ``limit`` by idle time, free slot or not,
+        their loads counted for those rows alone; cheap when many operators are ready, and
+        the caller asks again without it when none of them has room."""
         refused = sa.exists().where(
             f.item_kind == kind,
             f.item_id == item_id,
@@ -240,13 +245,12 @@ class OperatorRepository:
         q = (
             sa.select(operators, s.level, refused.label("refused"), *load)
             .select_from(operators.join(operator_skills, s.operator_id == o.id))
-            .where(
-                s.group == group,
-                o.presence == "ready",
-                o.active.is_(True),
-                held + pending < capacity,
-            )
+            .where(s.group == group, o.presence == "ready", o.active.is_(True), capacity > 0)
         )
+        if window and strategy != "least_loaded":
+            q = q.order_by(o.idle_since, s.level.desc(), o.id)
+            return self.conn.execute(q.limit(limit)).mappings().all()
+        q = q.where(held + pending < capacity)
         if strategy == "least_loaded":
             total = load[0] + load[1] + load[2] + load[3]
             ratio = sa.cast(total, sa.Float) / sa.func.nullif(
