@@ -32,7 +32,7 @@ from flask import (
 from flask_babel import Domain, get_locale
 from werkzeug.wrappers import Response as BaseResponse
 
-from engine.drafts import create_draft, draft_summaries, get_draft
+from engine.drafts import create_draft, delete_draft, draft_summaries, get_draft
 from engine.errors import CuebookError
 from engine.language import supported_or_default
 from engine.tokens import hash_token
@@ -266,6 +266,16 @@ def new_draft() -> BaseResponse:
         now=svc.engine.clock(),
     )
     return redirect(url_for("editor.draft_page", draft_id=draft["id"]), 303)
+
+
+@bp.post("/drafts/<int:draft_id>/delete")
+@public
+def drop_draft(draft_id: int) -> BaseResponse:
+    """Throw a draft away (its script and versions stay as they are)."""
+    gone = delete_draft(services().database, draft_id)
+    if gone["script_exists"]:
+        return redirect(url_for("editor.script_page", key=gone["script"]), 303)
+    return redirect(url_for("editor.index"), 303)
 
 
 @bp.get("/drafts/<int:draft_id>")

@@ -284,10 +284,13 @@ def save_draft(
         return _view(row)
 
 
-def delete_draft(database: Database, draft_id: int) -> None:
+def delete_draft(database: Database, draft_id: int) -> dict[str, Any]:
+    """Throw a draft away; says whose it was and whether that script exists (has versions)."""
     with database.unit_of_work() as uow:
-        _row(uow, draft_id, for_update=True)
+        row = _row(uow, draft_id, for_update=True)
         DraftRepository(uow.conn).delete(draft_id)
+        key = row["script_key"]
+        return {"script": key, "script_exists": uow.scripts.get(key) is not None}
 
 
 def validate_files(uow: UnitOfWork, specs: SpecCache, files: Any) -> dict[str, Any]:

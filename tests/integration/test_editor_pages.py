@@ -89,6 +89,12 @@ def test_a_new_script_from_the_form_opens_its_draft(
     assert 'id="properties"' in page.text and "bpmn-modeler.production.min.js" in page.text
     listed = browser.get("/editor/").text
     assert f'href="{path}"' in listed  # among the drafts of new scripts
+    ru = browser.get(path, headers={"Accept-Language": "ru"}).text
+    assert "Проверить в чате" in ru and "Сохранено, ревизия %(revision)s" in ru
+    dropped = browser.post(f"{path}/delete", data={"csrf_token": csrf(listed)})
+    assert dropped.status_code == 303 and dropped.headers["Location"] == "/editor/"
+    assert browser.get(path).status_code == 404
+    assert f'href="{path}"' not in browser.get("/editor/").text
     bad = browser.post("/editor/drafts", data={"csrf_token": csrf(index.text), "script": "Bad Key"})
     assert bad.status_code == 422 and "bad script key" in bad.text
     gone = browser.get("/editor/drafts/99999999")
@@ -152,5 +158,8 @@ def test_history_shows_versions_releases_and_changes(
     assert [v["number"] for v in shown["versions"] if v["published"]] == [2]
     history = client.get(f"/api/v1/scripts/{key}/releases", headers=author).get_json()
     assert [r["action"] for r in history["releases"]][:2] == ["rollback", "publish"]
+    dropped = browser.post(f"/editor/drafts/{draft['id']}/delete", data={"csrf_token": csrf(html)})
+    assert dropped.headers["Location"] == f"/editor/scripts/{key}"
+    assert f"/editor/drafts/{draft['id']}" not in browser.get(f"/editor/scripts/{key}").text
     unknown = browser.get("/editor/scripts/no-such-script")
     assert unknown.status_code == 404
