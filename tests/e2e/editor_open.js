@@ -28,4 +28,23 @@ scenario("editor-open", async (page, result) => {
     });
     await shot(page, `editor-open-${draft.name}`);
   }
+
+  // Without the properties panel (its script does not load) the page still edits names.
+  const first = JSON.parse(env("CUEBOOK_DRAFTS"))[0];
+  await page.route("**/editor/static/editor/properties/**", (route) => route.abort());
+  await page.goto(base + first.path);
+  await page.waitForSelector("#canvas[data-state=ready]");
+  await page.click(`#canvas .djs-shape[data-element-id="${env("CUEBOOK_PLAIN_ELEMENT")}"]`);
+  await page.waitForSelector("#properties input#plain-name");
+  await page.fill("#properties input#plain-name", "Renamed without the panel");
+  await page.press("#properties input#plain-name", "Tab");
+  await page.waitForSelector("[data-test=save-state][data-state=dirty]");
+  await page.click("[data-test=save]");
+  await page.waitForSelector("[data-test=save-state][data-state=saved]");
+  result.plain = await page.evaluate((id) => ({
+    panel: Boolean(window.CuebookProperties),
+    name: window.cuebookEditor.modeler.get("elementRegistry").get(id).businessObject.name,
+    saved: document.querySelector("[data-test=save-state]").textContent
+  }), env("CUEBOOK_PLAIN_ELEMENT"));
+  await shot(page, "editor-plain-panel");
 });

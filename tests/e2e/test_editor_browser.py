@@ -160,6 +160,7 @@ def test_drafts_of_diagrams_without_a_layout_open_in_the_modeler(
         CUEBOOK_URL=live.url,
         CUEBOOK_TOKEN=tokens["methodologist"],
         CUEBOOK_DRAFTS=json.dumps(drafts),
+        CUEBOOK_PLAIN_ELEMENT="menu",
     )
     menu = result["drafts"]["menu_loop"]
     assert menu["state"] == "ready" and menu["warnings"] == 0 and menu["problems"] == "ok"
@@ -168,4 +169,8 @@ def test_drafts_of_diagrams_without_a_layout_open_in_the_modeler(
     events = result["drafts"]["elements_events"]
     assert events["state"] == "ready" and events["warnings"] == 0 and events["problems"] == "ok"
     assert {"sub", "on_vip", "survey", "survey_skipped"} <= set(events["shapes"])
-    assert result["pageErrors"] == [] and result["console"] == []
+    plain = result["plain"]
+    assert plain["panel"] is False and plain["name"] == "Renamed without the panel"
+    assert plain["saved"].endswith("2")
+    assert result["pageErrors"] == []
+    assert result["console"] == ["Failed to load resource: net::ERR_FAILED"]  # the panel
