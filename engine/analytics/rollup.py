@@ -9,22 +9,16 @@ counted twice.
 History ids come from a sequence, so they are handed out in one order and committed in
 another: a step still running may hold id 41 while id 42 is already visible. Folding 42
 and moving the cursor past 41 would lose 41 for good. So the cursor only moves up to a
-*horizon* known to be final, found in three passes on PostgreSQL:
-
-1. note the highest visible id as the pending horizon;
-2. on a later pass, note the current snapshot's ``xmax``: every transaction that could
-   still write an id at or below the horizon had been given a transaction id by then
-   (a step takes its row lock, or inserts, within microseconds of taking an id, and a
-   pass comes seconds later);
-3. once the oldest running transaction of this database is at or past that ``xmax``, all
-   of them have ended, every id up to the horizon is committed or gone, and the rows up
-   to it fold. (A transaction left open for long holds the rollup back, never the
-   answers: the API reads the rows past the cursor live.)
-
-The rollup so trails the history by two or three passes (tens of seconds with the
-worker's chores every ten); the API folds the rows past the cursor at request time, so
-answers are current anyway. SQLite's writers take turns (each transaction starts with
-``BEGIN IMMEDIATE``), so there every visible id is final at once.
+*horizon* known to be final. On PostgreSQL a pass notes the highest visible id and the
+time just after reading it; every transaction that could still write an id up to it began
+before that time and holds a ROW EXCLUSIVE lock on this schema's history table until it
+ends (the lock is taken before the row's id is drawn). Once no transaction that began
+before the noted time holds such a lock, every id up to the horizon is committed or gone,
+and the rows up to it fold: usually in the same pass (steps last milliseconds), else in a
+later one. Transactions on other tables or schemas never hold it back; a transaction whose
+start time this role may not read counts as old. The API folds the rows past the cursor at
+request time, so answers are current anyway. SQLite's writers take turns (each transaction
+starts with ``BEGIN IMMEDIATE``), so there every visible id is final at once.
 """
 
 from __future__ import annotations
@@ -44,26 +38,22 @@ from engine.persistence.tables import analytics_cursor, history
 
 CURSOR = "history"
 
-# The oldest transaction still running that could write history: the least id the snapshot
-# sees running, leaving out those pg_stat_activity shows in another database (they cannot
-# write this history), else the snapshot's xmax. As the outbox's horizon
-# (engine/persistence/repositories.py): backend_xid is 32 bits, snapshot ids carry the epoch.
-_OLDEST_RUNNING = sa.text("""
-SELECT coalesce(
-  (SELECT min(x.xid) FROM txid_snapshot_xip(snap.s) AS x(xid)
-   WHERE x.xid % 4294967296 NOT IN (
-     SELECT a.backend_xid::text::bigint FROM pg_stat_activity AS a
-     WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database())),
-  txid_snapshot_xmax(snap.s))
-FROM txid_current_snapshot() AS snap(s)
+# Writers of this schema's history that began at or before :since (their start unknown
+# to this role: counted too; a prepared transaction has no backend: counted too).
+_OLD_WRITERS = sa.text("""
+SELECT count(*) FROM pg_locks AS l LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid
+WHERE l.locktype = 'relation' AND l.relation = to_regclass('history')
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.mode = 'RowExclusiveLock' AND (a.xact_start IS NULL OR a.xact_start <= :since)
 """)
+_HIGHEST_AND_NOW = sa.text("SELECT coalesce(max(id), 0), clock_timestamp() FROM history")
 
 
 @dataclass(frozen=True)
 class CursorState:
     last_id: int
     pending_id: int | None
-    pending_xmax: int | None
+    pending_at: datetime | None
 
 
 def roll_up_history(
@@ -92,7 +82,7 @@ def roll_up_history(
                 return folded
             rows, last = batch_after(uow, state.last_id, upto, batch)
             store(uow, fold(rows, context_of(uow, rows, state.last_id)))
-            done = last >= (state.pending_id or 0)
+            done = last >= upto
             _save(uow, last=last, pending_cleared=done, now=now)
             folded += len(rows)
     return folded
@@ -110,7 +100,7 @@ def claim_cursor(uow: UnitOfWork) -> CursorState | None:
     """The cursor row, locked for this transaction (created at the first pass); None when
     another worker holds it."""
     c = analytics_cursor.c
-    q = sa.select(c.last_id, c.pending_id, c.pending_xmax).where(c.name == CURSOR)
+    q = sa.select(c.last_id, c.pending_id, c.pending_at).where(c.name == CURSOR)
     if not uow.is_sqlite:
         q = q.with_for_update(skip_locked=True)
     row = uow.conn.execute(q).first()
@@ -139,34 +129,28 @@ def _highest_id(uow: UnitOfWork) -> int:
 
 
 def _final_upto(uow: UnitOfWork, state: CursorState) -> int:
-    """The highest history id safe to fold now (moving the pending horizon a stage on)."""
+    """The highest history id safe to fold now (noting a new horizon when there is none)."""
     if uow.is_sqlite:
         return _highest_id(uow)
-    c = analytics_cursor.c
-    if state.pending_id is None:
-        highest = _highest_id(uow)
-        if highest > state.last_id:
-            uow.conn.execute(
-                analytics_cursor.update().where(c.name == CURSOR).values(pending_id=highest)
-            )
-        return state.last_id
-    if state.pending_xmax is None:
-        xmax = uow.conn.execute(sa.text("SELECT txid_snapshot_xmax(txid_current_snapshot())"))
+    if state.pending_id is None or state.pending_at is None:
+        highest, at = uow.conn.execute(_HIGHEST_AND_NOW).one()
+        if int(highest) <= state.last_id:
+            return state.last_id
         uow.conn.execute(
             analytics_cursor.update()
-            .where(c.name == CURSOR)
-            .values(pending_xmax=int(xmax.scalar_one()))
+            .where(analytics_cursor.c.name == CURSOR)
+            .values(pending_id=int(highest), pending_at=at)
         )
+        state = CursorState(state.last_id, int(highest), at)
+    if uow.conn.execute(_OLD_WRITERS, {"since": state.pending_at}).scalar_one():
         return state.last_id
-    if int(uow.conn.execute(_OLDEST_RUNNING).scalar_one()) >= state.pending_xmax:
-        return state.pending_id
-    return state.last_id
+    return int(state.pending_id or 0)
 
 
 def _save(uow: UnitOfWork, *, last: int, pending_cleared: bool, now: datetime) -> None:
     values: dict[str, object] = {"last_id": last, "folded_at": now}
     if pending_cleared:
-        values.update(pending_id=None, pending_xmax=None)
+        values.update(pending_id=None, pending_at=None)
     uow.conn.execute(
         analytics_cursor.update().where(analytics_cursor.c.name == CURSOR).values(**values)
     )

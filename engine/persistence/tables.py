@@ -499,10 +499,10 @@ analytics_cursor = sa.Table(
     metadata,
     sa.Column("name", sa.String(40), primary_key=True),
     sa.Column("last_id", sa.BigInteger, nullable=False, server_default="0"),
-    # The next horizon: history ids up to pending_id are final once every transaction that
-    # was running at pending_xmax (a PostgreSQL transaction id) has ended.
+    # The next horizon: history ids up to pending_id are final once no transaction that
+    # began by pending_at still holds a write lock on history (engine/analytics/rollup.py).
     sa.Column("pending_id", sa.BigInteger, nullable=True),
-    sa.Column("pending_xmax", sa.BigInteger, nullable=True),
+    sa.Column("pending_at", TS, nullable=True),
     sa.Column("folded_at", TS, nullable=True),
 )
 

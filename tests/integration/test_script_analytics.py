@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from engine.analytics import AnalyticsRange, roll_up_history, script_analytics
 from engine.analytics.rollup import cursor_position
+from engine.persistence.tables import history, instances
 from tests.conftest import SAMPLES, auth
 from tests.support.waiting import wait_until
 from tests.support.worker_env import worker_env
@@ -225,8 +227,8 @@ def read(services: Any, key: str, *, rollup: bool, version: int = 1) -> dict[str
 
 
 def roll_up_all(services: Any) -> None:
-    """Passes until the rollup holds every history row there was when called (three
-    stages on PostgreSQL; other transactions on the shared server may hold it back)."""
+    """Passes until the rollup holds every history row there was when called (a write to
+    the history still in flight holds it back until it ends)."""
     with services.database.unit_of_work() as uow:
         highest = uow.conn.exec_driver_sql("SELECT max(id) FROM history").scalar()
 
@@ -324,3 +326,34 @@ def test_cuebook_worker_keeps_the_rollup(
 
     wait_until(one_pass, "cuebook worker to fold the history", timeout=100, every=0.1)
     assert read(services, chat_key, rollup=True) == live
+
+
+def test_a_row_committed_late_is_folded_once(
+    client: Any, tokens: dict[str, str], chat_key: str, services: Any, is_postgres: bool
+) -> None:
+    """A step's history row whose transaction commits after later rows did: the cursor
+    waits for it, and it counts once."""
+    if not is_postgres:
+        pytest.skip("SQLite's writers take turns: no row commits late")
+    roll_up_all(services)
+    with services.database.unit_of_work() as uow:
+        session = uow.conn.execute(
+            sa.select(instances.c.id).where(instances.c.script_key == chat_key).limit(1)
+        ).scalar_one()
+    row = {"instance_id": session, "at": datetime.now(UTC), "event": "left"}
+    with services.database.engine.connect() as late:
+        open_tx = late.begin()
+        late_id = late.execute(
+            history.insert().values(**row, element="late_step").returning(history.c.id)
+        ).scalar_one()
+        walk(client, tokens["bot"], chat_key, "chat", {"menu_choice": "finish"})  # commits after
+        for _ in range(3):
+            roll_up_history(services.database, now=datetime.now(UTC), batch=7)
+        with services.database.unit_of_work() as uow:
+            assert cursor_position(uow) < late_id  # held before the row still in flight
+        open_tx.commit()
+    roll_up_all(services)
+    figures = read(services, chat_key, rollup=True)
+    assert figures == read(services, chat_key, rollup=False)
+    late_step = next(e for e in figures["elements"] if e["element"] == "late_step")
+    assert late_step["left"] == 1 and figures["sessions"]["started"] == 6

@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(40), primary_key=True),
         sa.Column("last_id", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("pending_id", sa.BigInteger, nullable=True),
-        sa.Column("pending_xmax", sa.BigInteger, nullable=True),
+        sa.Column("pending_at", TS, nullable=True),
         sa.Column("folded_at", TS, nullable=True),
     )
     op.create_table(
