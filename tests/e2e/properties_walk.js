@@ -124,7 +124,11 @@ scenario("properties-panel", async (page, result) => {
   await page.selectOption(T("service-function"), env("CUEBOOK_FUNCTION"));
   await page.waitForSelector(`${T("service-param")}[data-param=contract]`);
   result.params = await page.locator(T("service-param")).evaluateAll((els) => els.map((e) => e.getAttribute("data-param")));
+  await page.fill(`${T("service-param")}[data-param=contract]`, "contract_number +");
+  await page.waitForSelector(`${T("service-param-status")}[data-param=contract][data-state=error]`);
+  result.paramProblem = await page.textContent(`${T("service-param-status")}[data-param=contract]`);
   await page.fill(`${T("service-param")}[data-param=contract]`, "contract_number");
+  await page.waitForSelector(`${T("service-param-status")}[data-param=contract][data-state=ok]`, { state: "attached" });
   await page.fill(T("service-result"), "contract");
   await page.locator(T("service-result")).press("Tab");
   await shot(page, `panel-service-${lang}`);

@@ -91,6 +91,7 @@ def test_a_form_built_in_the_panel_previews_saves_and_runs(
     assert preview["ivrKeys"] == ["1", "2"] and "Main menu." in preview["ssml"]
     assert preview["webButtons"] == ["My tariff", "Balance"]
     assert result["params"] == ["contract", "region"]  # the function's order
+    assert "syntax error" in result["paramProblem"]  # checked as it is typed
     assert result["conditionBad"]["state"] == "error"
     assert "line 1, column" in result["conditionBad"]["text"]
     assert result["conditionGood"]["state"] == "ok"

@@ -45,6 +45,7 @@
  *                  [data-test=ivr-dtmf] rows data-key), [data-test=preview-error]
  *   service task   [data-test=service-function] (select), parameters in order
  *                  [data-test=service-param][data-param=NAME] (a Python expression),
+ *                  [data-test=service-param-status][data-param=NAME] data-state=ok|error,
  *                  [data-test=service-result] (result variable)
  *   sequence flow  [data-test=flow-condition] (Python expression),
  *                  [data-test=condition-status] data-state=ok|error|checking,

@@ -383,6 +383,20 @@
     if (unknown.length) status.appendChild(h("p", { "class": "cbp-warn" }, [t("Nothing sets these before this point (set them in a start script, a form or the manifest's defaults)") + ": " + unknown.join(", ")]));
   };
 
+  /* A service task's parameter: the sandbox's verdict on the expression, under it. */
+  Panel.prototype.checkParam = function (source, status) {
+    status.textContent = "";
+    if (!source.trim()) { status.setAttribute("data-state", "idle"); return; }
+    status.setAttribute("data-state", "checking");
+    NS.request(this.api, "/api/v1/authoring/code", { source: source, mode: "expression" }).then(function (found) {
+      status.setAttribute("data-state", found.ok ? "ok" : "error");
+      status.textContent = found.ok ? "" : found.problems.map(function (p) {
+        return t("column") + " " + (p.column || 1) + ": " + p.message;
+      }).join("; ");
+      status.className = found.ok ? "cbp-status" : "cbp-status cbp-problem";
+    }, function (e) { status.setAttribute("data-state", "error"); status.textContent = NS.failureText(e); });
+  };
+
   Panel.prototype.flow = function (element) {
     var self = this;
     var source = element.source;
@@ -511,9 +525,15 @@
     declared.forEach(function (p) {
       var entry = call.params.filter(function (c) { return c.id === p.name; })[0];
       if (!entry) { entry = { id: p.name, type: PARAM_TYPES[p.type] || "any", value: "" }; call.params.push(entry); }
-      var input = NS.bare("input", entry.value, "service-param", function (value) { entry.value = value; save(); }, { "data-param": p.name, spellcheck: "false", "class": "cbp-code" });
+      var status = h("p", { "class": "cbp-status", "data-test": "service-param-status", "data-param": p.name, "data-state": "idle" });
+      var input = NS.bare("input", entry.value, "service-param", function (value) {
+        entry.value = value;
+        save();
+        self.checkParam(value, status);
+      }, { "data-param": p.name, spellcheck: "false", "class": "cbp-code" });
       var label = p.name + (p.required ? " *" : "") + " (" + p.type + ")";
       var row = NS.labelled(label, input, (p.description ? p.description + " · " : "") + t("a Python expression: a variable, \"text\" or 42"));
+      row.appendChild(status);
       list.appendChild(h("li", { "data-test": "service-param-row" }, [self.withPicker(element, row, input, false)]));
     });
     call.params.filter(function (c) { return !declared.some(function (p) { return p.name === c.id; }); }).forEach(function (c) {
