@@ -13,9 +13,11 @@ SLA             completed work items that had a due time: kept when done by it, 
 transfers       ``transferred`` route entries in the range made by the operator (a group's:
                 made out of the group by anyone but the call-back firing)
 
-Counts and SLA are SQL aggregates (COUNT, SUM over CASE, GROUP BY) that run the same on
-PostgreSQL and SQLite; the durations behind the percentiles and the presence spans are read
-as rows and folded here, because the two databases share no percentile or interval arithmetic.
+Counts, SLA and time per presence state are SQL aggregates (COUNT, SUM over CASE, SUM of
+clipped spans, GROUP BY) that run on PostgreSQL and SQLite; times are subtracted in SQL
+(``extract(epoch ...)``, SQLite's ``julianday``), so rows come back as seconds, not as times
+to parse. The percentiles are taken here from the handle times, because the two databases
+share no percentile function (PostgreSQL's percentile_cont; SQLite has none).
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from engine.errors import Detail, ValidationFailed
 from engine.operators.groups import known_groups
 from engine.operators.roster import (
     Operator,
-    aware,
     check_group,
     iso,
     operators_of,
@@ -132,15 +133,39 @@ def _ticket_counts(uow: UnitOfWork, start: datetime, end: datetime, group: str |
     return uow.conn.execute(q).mappings().all()
 
 
+# -- time arithmetic in SQL: the rows come back as seconds, not as times to parse ------------
+
+
+def seconds(uow: UnitOfWork, later: Any, earlier: Any) -> Any:
+    """``later - earlier`` in seconds, on either database."""
+    if uow.is_sqlite:
+        return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
+    return sa.func.extract("epoch", later - earlier)
+
+
+def _least(uow: UnitOfWork, *values: Any) -> Any:
+    return sa.func.min(*values) if uow.is_sqlite else sa.func.least(*values)
+
+
+def _greatest(uow: UnitOfWork, *values: Any) -> Any:
+    return sa.func.max(*values) if uow.is_sqlite else sa.func.greatest(*values)
+
+
+def _at(value: datetime) -> Any:
+    """A time bound as the columns store times (SQLite: the same text form)."""
+    return sa.literal(value, presence_spans.c.started_at.type)
+
+
 def _ticket_durations(uow: UnitOfWork, start: datetime, end: datetime, group: str | None) -> Any:
     w = work_items.c
-    q = sa.select(w.closed_by, w.group, w.claimed_at, w.closed_at).where(
+    took = seconds(uow, w.closed_at, w.claimed_at).label("seconds")
+    q = sa.select(w.closed_by, w.group, took).where(
         w.status == "done", w.closed_at >= start, w.closed_at < end,
         w.closed_by.is_not(None), w.claimed_at.is_not(None),
     )  # fmt: skip
     if group is not None:
         q = q.where(w.group == group)
-    return uow.conn.execute(q).mappings().all()
+    return uow.conn.execute(q).all()
 
 
 def _conversations(uow: UnitOfWork, start: datetime, end: datetime, group: str | None) -> Any:
@@ -153,7 +178,7 @@ def _conversations(uow: UnitOfWork, start: datetime, end: datetime, group: str |
         .where(back.c.id > h.c.id)
         .scalar_subquery()
     )
-    q = (
+    claims = (
         sa.select(
             h.c.actor,
             h.c.kind.label("group"),
@@ -165,8 +190,18 @@ def _conversations(uow: UnitOfWork, start: datetime, end: datetime, group: str |
         .where(h.c.event == "claimed", h.c.at >= start - CLAIM_LOOKBACK, h.c.at < end)
     )
     if group is not None:
-        q = q.where(h.c.kind == group)
-    return uow.conn.execute(q).mappings().all()
+        claims = claims.where(h.c.kind == group)
+    # Materialized, so the hand-back look-up runs once per claim, not once per mention below.
+    c = claims.cte("claims").prefix_with("MATERIALIZED", dialect="postgresql")
+    # The handling ended at the hand back, or at the session's end if that came first.
+    ended = sa.case(
+        (sa.and_(c.c.back_at.is_not(None),
+                 sa.or_(c.c.ended_at.is_(None), c.c.back_at <= c.c.ended_at)), c.c.back_at),
+        else_=c.c.ended_at,
+    )  # fmt: skip
+    q = sa.select(c.c.actor, c.c.group, seconds(uow, ended, c.c.claimed_at).label("seconds"))
+    q = q.where(ended >= _at(start), ended < _at(end), ended >= c.c.claimed_at)
+    return uow.conn.execute(q).all()
 
 
 def _transfers(uow: UnitOfWork, start: datetime, end: datetime, group: str | None) -> Any:
@@ -182,24 +217,22 @@ def _transfers(uow: UnitOfWork, start: datetime, end: datetime, group: str | Non
     return uow.conn.execute(q).mappings().all()
 
 
-def _spans(uow: UnitOfWork, operator_ids: list[int], start: datetime, end: datetime) -> Any:
+def _presence(
+    uow: UnitOfWork, operator_ids: list[int], start: datetime, end: datetime, now: datetime
+) -> Any:
+    """Seconds per operator and state: each span clipped to the range (an open one to now)."""
     s = presence_spans.c
-    q = sa.select(s.operator_id, s.state, s.started_at, s.ended_at).where(
-        s.operator_id.in_(operator_ids),
-        s.started_at < end,
-        sa.or_(s.ended_at.is_(None), s.ended_at > start),
+    stop = _least(uow, sa.func.coalesce(s.ended_at, _at(now)), _at(end))
+    begin = _greatest(uow, s.started_at, _at(start))
+    q = (
+        sa.select(s.operator_id, s.state, sa.func.sum(seconds(uow, stop, begin)))
+        .where(s.operator_id.in_(operator_ids), s.started_at < end, stop > begin)
+        .group_by(s.operator_id, s.state)
     )
-    return uow.conn.execute(q).mappings().all() if operator_ids else []
+    return uow.conn.execute(q).all() if operator_ids else []
 
 
 # -- folding ------------------------------------------------------------------------------
-
-
-def clipped(started: datetime, ended: datetime | None, start: datetime, end: datetime,
-            now: datetime) -> float:  # fmt: skip
-    """Seconds of [started, ended or now) inside [start, end)."""
-    stop = min(aware(ended) if ended is not None else now, end)
-    return max(0.0, (stop - max(aware(started), start)).total_seconds())
 
 
 @dataclass
@@ -220,23 +253,16 @@ def _fold_tickets(tally: Tally, counts: Any, durations: Any) -> None:
             figures.tickets += int(row["done"])
             figures.sla_kept += int(row["kept"] or 0)
             figures.sla_missed += int(row["missed"] or 0)
-    for row in durations:
-        seconds = (aware(row["closed_at"]) - aware(row["claimed_at"])).total_seconds()
-        for figures in tally.both(row["closed_by"], row["group"]):
-            figures.durations.append(max(0.0, seconds))
+    for login, group, took in durations:
+        for figures in tally.both(login, group):
+            figures.durations.append(max(0.0, round(float(took), 3)))
 
 
-def _fold_conversations(tally: Tally, rows: Any, start: datetime, end: datetime) -> None:
-    for row in rows:
-        ends = [aware(v) for v in (row["back_at"], row["ended_at"]) if v is not None]
-        claimed = aware(row["claimed_at"])
-        ends = [e for e in ends if e >= claimed]
-        if not ends or not start <= min(ends) < end:
-            continue
-        seconds = (min(ends) - claimed).total_seconds()
-        for figures in tally.both(row["actor"], row["group"] or None):
+def _fold_conversations(tally: Tally, rows: Any) -> None:
+    for login, group, took in rows:
+        for figures in tally.both(login, group or None):
             figures.conversations += 1
-            figures.durations.append(seconds)
+            figures.durations.append(max(0.0, round(float(took), 3)))
 
 
 def _fold_transfers(tally: Tally, rows: Any) -> None:
@@ -268,15 +294,13 @@ def workload_report(
         profiles: dict[str, Operator | None] = {o.login: o for o in operators_of(uow, group)}
         _fold_tickets(tally, _ticket_counts(uow, start, end, group),
                       _ticket_durations(uow, start, end, group))  # fmt: skip
-        _fold_conversations(tally, _conversations(uow, start, end, group), start, end)
+        _fold_conversations(tally, _conversations(uow, start, end, group))
         _fold_transfers(tally, _transfers(uow, start, end, group))
         for login in tally.people:  # handlers without a profile stay; their presence is unknown
             profiles.setdefault(login, None)
         by_id = {o.id: o.login for o in profiles.values() if o is not None}
-        for span in _spans(uow, list(by_id), start, end):
-            seconds = clipped(span["started_at"], span["ended_at"], start, end, now)
-            presence = tally.people[by_id[span["operator_id"]]].presence
-            presence[span["state"]] = presence.get(span["state"], 0.0) + seconds
+        for operator_id, state, spent in _presence(uow, list(by_id), start, end, now):
+            tally.people[by_id[operator_id]].presence[state] = float(spent)
     return _report_view(tally, profiles, start, end, group)
 
 
