@@ -204,9 +204,13 @@ async def _flip(bases: list[str], tokens: list[str], connections: int) -> None:
             headers = {"Authorization": f"Bearer {token}"}
             for state in ("busy", "ready"):
                 url = f"{bases[n % 2]}/api/v1/operators/me/presence"
-                async with session.put(url, json={"presence": state}, headers=headers) as r:
-                    if r.status != 200:
-                        raise RuntimeError(await r.text())
+                for _try in range(20):  # 503: the database's connections are all taken
+                    async with session.put(url, json={"presence": state}, headers=headers) as r:
+                        if r.status == 200:
+                            break
+                        if r.status != 503:
+                            raise RuntimeError(await r.text())
+                    await asyncio.sleep(0.5)
 
     async with aiohttp.ClientSession() as session:
         await asyncio.gather(*(client(session) for _ in range(connections)))
@@ -228,6 +232,7 @@ async def _accept_all(
 
     done_at: list[float] = []
     refused: list[str] = []
+    retried: list[str] = []
     seen: set[str] = set()
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
     stop = time.monotonic() + timeout
@@ -244,6 +249,9 @@ async def _accept_all(
             async with session.post(url, headers=headers) as resp:
                 if resp.status == 200:
                     done_at.append(time.monotonic())
+                elif resp.status == 503:  # the database's connections are all taken: again
+                    queue.put_nowait((offer_id, login))
+                    retried.append(offer_id)
                 else:
                     refused.append(f"{resp.status} {(await resp.text())[:160]}")
 
@@ -342,7 +350,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="accepts in flight")
     args = parser.parse_args()
     with fresh_schema() as env:
-        env = dict(env, CUEBOOK_OFFER_TIMEOUT="120")  # no offer lapses while the run lasts
+        # No offer lapses while the run lasts; four gunicorn workers stay within the
+        # database's connections on a machine other processes share.
+        env = dict(env, CUEBOOK_OFFER_TIMEOUT="120", CUEBOOK_DB_POOL_SIZE="3")
         cli(env, "deploy", str(BUNDLES / "ticket_routing"), "--script", ROUTING, "--publish")
         cli(env, "deploy", str(_chat_bundle()), "--script", CHAT, "--publish")
         bot = cli(env, "token", "create", "--role", "bot", "--name", "bench-bot")
