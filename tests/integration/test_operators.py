@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cuebook.cli import main
 from tests.conftest import auth
-from tests.integration.test_cli import cli_env  # noqa: F401  (a fixture)
+from tests.integration.test_cli import cli_env  # noqa: F401 (a fixture)
 from tests.support.operators import (
     a_conversation,
     new_group,
@@ -92,7 +92,8 @@ def test_bad_profiles_are_refused_naming_the_field(
         422, "skills[1].group",
     )  # fmt: skip
     assert "unknown group 'no-such-group'" in str(unknown["details"])
-    refused({"login": login, "skills": [{"group": group.name, "level": 11}]}, 422, "skills[0].level")
+    too_high = {"login": login, "skills": [{"group": group.name, "level": 11}]}
+    refused(too_high, 422, "skills[0].level")
     refused({"login": login, "channels": ["fax"]}, 422, "channels[0]")
     refused({"login": login, "capacity_tickets": -1}, 422, "capacity_tickets")
     refused({"login": "test-bot"}, 422, "login")  # a bot's token cannot be an operator
@@ -162,7 +163,11 @@ YAML = """- login: {a}
 
 
 def test_import_from_csv_then_yaml(
-    client: Any, tokens: dict[str, str], deploy: Any, cli_env: None, tmp_path: Path
+    client: Any,
+    tokens: dict[str, str],
+    deploy: Any,
+    cli_env: None,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     group = new_group(deploy)
     a, b, c = (f"op-{uuid.uuid4().hex[:8]}" for _ in range(3))
