@@ -169,38 +169,41 @@ def _ticket_durations(uow: UnitOfWork, start: datetime, end: datetime, group: st
 
 
 def _conversations(uow: UnitOfWork, start: datetime, end: datetime, group: str | None) -> Any:
-    """Claims of handed-off sessions with when the handling ended (handed back, or the
-    session ended), for claims made from ``CLAIM_LOOKBACK`` before the range to its end."""
-    h, back = history.alias("h"), history.alias("back")
-    handed_back = (
-        sa.select(sa.func.min(back.c.at))
-        .where(back.c.instance_id == h.c.instance_id, back.c.event == "handed_back")
-        .where(back.c.id > h.c.id)
-        .scalar_subquery()
-    )
-    claims = (
+    """Claims of handed-off sessions with how long the handling took (to the hand back, or
+    to the session's end), for handlings that ended in the range; claims are looked at from
+    ``CLAIM_LOOKBACK`` before the range.
+
+    One pass over the claim and hand-back rows of that window: each claim's next row of its
+    session (``lead`` over the session's rows in order) is its hand back, if it is one. A hand
+    back at or after the range's end needs no look-up: the handling then ended outside it.
+    """
+    h = history.c
+    next_event = sa.func.lead(h.event).over(partition_by=h.instance_id, order_by=h.id)
+    next_at = sa.func.lead(h.at).over(partition_by=h.instance_id, order_by=h.id)
+    moves = (
         sa.select(
-            h.c.actor,
-            h.c.kind.label("group"),
-            h.c.at.label("claimed_at"),
-            handed_back.label("back_at"),
-            instances.c.ended_at,
+            h.instance_id, h.event, h.actor, h.kind, h.at,
+            next_event.label("next_event"), next_at.label("next_at"),
         )
-        .select_from(h.join(instances, instances.c.id == h.c.instance_id))
-        .where(h.c.event == "claimed", h.c.at >= start - CLAIM_LOOKBACK, h.c.at < end)
-    )
-    if group is not None:
-        claims = claims.where(h.c.kind == group)
-    # Materialized, so the hand-back look-up runs once per claim, not once per mention below.
-    c = claims.cte("claims").prefix_with("MATERIALIZED", dialect="postgresql")
+        .where(h.event.in_(("claimed", "handed_back")))
+        .where(h.at >= start - CLAIM_LOOKBACK, h.at < end)
+        .cte("moves")
+    )  # fmt: skip
+    m = moves.c
+    back_at = sa.case((m.next_event == "handed_back", m.next_at), else_=None)
+    ended_at = instances.c.ended_at
     # The handling ended at the hand back, or at the session's end if that came first.
     ended = sa.case(
-        (sa.and_(c.c.back_at.is_not(None),
-                 sa.or_(c.c.ended_at.is_(None), c.c.back_at <= c.c.ended_at)), c.c.back_at),
-        else_=c.c.ended_at,
-    )  # fmt: skip
-    q = sa.select(c.c.actor, c.c.group, seconds(uow, ended, c.c.claimed_at).label("seconds"))
-    q = q.where(ended >= _at(start), ended < _at(end), ended >= c.c.claimed_at)
+        (sa.and_(back_at.is_not(None), sa.or_(ended_at.is_(None), back_at <= ended_at)), back_at),
+        else_=ended_at,
+    )
+    q = (
+        sa.select(m.actor, m.kind, seconds(uow, ended, m.at))
+        .select_from(moves.join(instances, instances.c.id == m.instance_id))
+        .where(m.event == "claimed", ended >= _at(start), ended < _at(end), ended >= m.at)
+    )
+    if group is not None:
+        q = q.where(m.kind == group)
     return uow.conn.execute(q).all()
 
 

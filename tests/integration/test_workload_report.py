@@ -86,6 +86,7 @@ def scene(client: Any, tokens: dict[str, str], deploy: Any, key: str, services: 
         Talk(b, h, T0 - H, ended=T0 + 600 * S),  # claimed before the range
         Talk(a, g, T0 + 23 * H),  # still held
         Talk(b, g, T0 - 3 * H, back=T0 - 2 * H),  # over before the range
+        Talk(a, h, T0 + 22 * H, back=T1 + H, ended=T1 + 2 * H),  # over after the range
     ]
     spans = [
         (a_id, "ready", T0 - 2 * H, T0 + 4 * H),
