@@ -109,7 +109,8 @@ def test_declined_goes_to_the_next_and_the_longest_idle_comes_first(
     group = new_group(deploy)
     first = new_operator(client, tokens, group.name, capacity_tickets=2)
     second = new_operator(client, tokens, group.name, capacity_tickets=2)
-    other = new_operator(client, tokens, "operators")  # another group: never offered these
+    elsewhere = new_group(deploy)
+    other = new_operator(client, tokens, elsewhere.name)  # another group: never offered these
     for op in (first, second, other):
         assert presence(client, op["token"], "ready").status_code == 200
 
