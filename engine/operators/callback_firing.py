@@ -86,10 +86,17 @@ def settle_done_callbacks(database: Database, engine: Engine, *, limit: int = 10
     """Fired call-backs whose ticket is resolved or closed become ``done``; returns how many."""
     now = engine.clock()
     with database.unit_of_work() as uow:
-        finished = sa.select(tickets.c.id).where(tickets.c.status.in_(("resolved", "closed")))
+        # Driven from the few fired call-backs (their status index), each ticket by its key:
+        # never a pass over every resolved ticket.
+        finished = (
+            sa.select(tickets.c.id)
+            .where(tickets.c.id == callbacks.c.ticket_id)
+            .where(tickets.c.status.in_(("resolved", "closed")))
+        )
         q = (
             with_login()
-            .where(callbacks.c.status == "fired", callbacks.c.ticket_id.in_(finished))
+            .where(callbacks.c.status == "fired", finished.exists())
+            .order_by(callbacks.c.due_at)
             .limit(limit)
         )
         rows = uow.conn.execute(q).mappings().all()
