@@ -226,7 +226,7 @@ def test_postgresql_restarted_under_load(
         wait_until(server.ready, "the server to be ready", timeout=60, every=0.1)
         worker = Worker(private, tmp_path, "worker-restart")
         processes.append(worker)
-        wait_until(lambda: worker_connected(services, worker), "the worker to connect")
+        wait_until(lambda: worker_connected(services, worker), "the worker to connect", timeout=60)
         _publish(server, author, "menu", MENU)
         _publish(server, author, "timers", TIMERS)
         gunicorn_workers = _gunicorn_workers(server)
