@@ -428,5 +428,5 @@ def give_back(session_id: str) -> BaseResponse:
 
 
 # The ticket pages register their routes on this blueprint.
+import player.offers_pages  # noqa: E402
 import player.tickets_pages  # noqa: E402, F401
-import player.offers_pages  # noqa: E402, F401
