@@ -217,7 +217,7 @@ class OperatorRepository:
         self,
         group: str,
         kind: str,
-        item_id: str,
+        item_id: str | None,
         *,
         strategy: str,
         refused_since: datetime,
@@ -231,13 +231,16 @@ class OperatorRepository:
         ``window`` (longest idle only): the first ``limit`` by idle time, free slot or not,
         their loads counted for those rows alone; cheap when many operators are ready, and
         the caller asks again without it when none of them has room."""
-        refused = sa.exists().where(
-            f.item_kind == kind,
-            f.item_id == item_id,
-            f.operator_id == o.id,
-            f.status.in_(("declined", "expired")),
-            f.decided_at > refused_since,
-        )
+        if item_id is None:  # a batch: ``refusals`` reads them for all its items at once
+            refused: Any = sa.false()
+        else:
+            refused = sa.exists().where(
+                f.item_kind == kind,
+                f.item_id == item_id,
+                f.operator_id == o.id,
+                f.status.in_(("declined", "expired")),
+                f.decided_at > refused_since,
+            )
         load = load_columns()
         held = load[0] if kind == CONVERSATION else load[1]
         pending = load[2] if kind == CONVERSATION else load[3]
@@ -261,6 +264,41 @@ class OperatorRepository:
             q = q.order_by(o.idle_since, s.level.desc(), o.id)
         return self.conn.execute(q.limit(limit)).mappings().all()
 
+    def lock_many(self, operator_ids: Sequence[int]) -> set[int]:
+        """Lock the operators' rows that no other transaction holds (SKIP LOCKED): the ones
+        locked. On SQLite (no row locks) all of them that exist."""
+        if not operator_ids:
+            return set()
+        q = sa.select(o.id).where(o.id.in_(list(operator_ids))).order_by(o.id)
+        if self.lock_rows:
+            q = q.with_for_update(skip_locked=True)
+        return {int(i) for i in self.conn.execute(q).scalars()}
+
+    def loads_of(self, operator_ids: Sequence[int]) -> dict[int, RowMapping]:
+        """``load_of`` for several operators in one statement (run it after locking them)."""
+        if not operator_ids:
+            return {}
+        q = sa.select(
+            o.id, o.login, o.presence, o.capacity_conversations, o.capacity_tickets, *load_columns()
+        ).where(o.id.in_(list(operator_ids)))
+        return {int(r["id"]): r for r in self.conn.execute(q).mappings()}
+
+    def refusals(self, kind: str, item_ids: Sequence[str], since: datetime) -> dict[str, set[int]]:
+        """For each item, the operators who declined or let pass an offer of it after
+        ``since``."""
+        found: dict[str, set[int]] = {}
+        if not item_ids:
+            return found
+        q = sa.select(f.item_id, f.operator_id).where(
+            f.item_kind == kind,
+            f.item_id.in_(list(item_ids)),
+            f.status.in_(("declined", "expired")),
+            f.decided_at > since,
+        )
+        for row in self.conn.execute(q):
+            found.setdefault(str(row.item_id), set()).add(int(row.operator_id))
+        return found
+
     def load_of(self, operator_id: int) -> RowMapping | None:
         """The operator's capacity and open load, read by a statement of its own (so, under
         the operator's lock, it sees every offer committed before the lock was taken)."""
@@ -281,6 +319,16 @@ class OfferRepository:
         insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
         res = self.conn.execute(insert(offers).values(**values).on_conflict_do_nothing())
         return res.rowcount == 1
+
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Insert pending offers in one statement; the item ids offered (an item that has a
+        pending offer already is left out by ``uq_offers_pending_item``)."""
+        if not rows:
+            return set()
+        if self.conn.dialect.name != "postgresql":  # SQLite: one writer, one at a time
+            return {str(r["item_id"]) for r in rows if self.add(**r)}
+        q = pg_insert(offers).values(list(rows)).on_conflict_do_nothing().returning(f.item_id)
+        return {str(i) for i in self.conn.execute(q).scalars()}
 
     def get(self, offer_id: str, *, for_update: bool = False) -> RowMapping | None:
         q = sa.select(offers).where(f.id == offer_id)
