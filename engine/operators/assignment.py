@@ -17,7 +17,10 @@ One offer per transaction (``offer_next``):
 4. the offer is inserted; the partial unique index ``uq_offers_pending_item`` refuses a
    second pending offer of the same item whatever happens above.
 
-``assign_group`` repeats this until nobody or nothing is left. A pass that found operators
+``offer_batch`` does the same for up to ``BATCH`` heads of each source at once (each step
+one statement for the whole batch, the rule applied item by item in Python with each offer
+counted into the chosen operator's load); ``assign_group`` repeats it until nobody or
+nothing is left. A pass that found operators
 only locked by another transaction answers ``CONTENDED``; the dispatcher tries the group
 again a moment later, so an item is not left waiting behind a lock that is about to go.
 """
