@@ -69,13 +69,18 @@ def post_worker_init(worker: Any) -> None:
 def start_precompiler(app: Any) -> None:
     """Each worker compiles new script versions in a thread of its own before their first
     start (engine/precompile.py); started after the fork, which keeps no threads."""
+    from engine.persistence.database import Database
     from engine.precompile import Precompiler
 
     services = getattr(app, "extensions", {}).get("cuebook")
     if services is None or services.settings.precompile_every <= 0:
         return
-    every = services.settings.precompile_every
-    Precompiler(services.database, services.engine.specs, every=every).start()
+    settings = services.settings
+    # Its own connection, not one of the requests' pool: a look every second would keep a
+    # pooled connection always "in use", so after a database restart the request that next
+    # took it would meet it dead instead of having it pinged (database._ping_after_idle).
+    feed = Database(settings.database_url, schema=settings.database_schema, pool_size=1)
+    Precompiler(feed, services.engine.specs, every=settings.precompile_every).start()
 
 
 def child_exit(server: Any, worker: Any) -> None:
