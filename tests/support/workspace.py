@@ -50,6 +50,7 @@ def make_operator(
                 name=login.title(),
                 presence=presence,
                 presence_since=now,
+                last_seen_at=now,  # just seen: the worker's upkeep leaves them as they are
                 created_at=now,
                 updated_at=now,
             )
