@@ -29,7 +29,6 @@ from flask import (
     render_template,
     request,
     send_from_directory,
-    session,
 )
 from flask_babel import Domain, get_locale
 from werkzeug.wrappers import Response as BaseResponse
@@ -38,9 +37,10 @@ from editor_api.analytics import analytics_of, moment
 from engine.errors import CuebookError, Detail, ValidationFailed
 from engine.language import supported_or_default
 from engine.versions import list_versions, version_diagram
-from web.auth import authenticate_token, authenticate_token_hash, bearer_token, public
+from web.auth import public
 from web.context import services
 from web.errors import status_of
+from web.signin import page_actor
 from web.vendored import vendored_file, vendored_version
 
 bp = Blueprint(
@@ -94,12 +94,7 @@ def _gate() -> BaseResponse | None:
     """A methodologist or an admin, by bearer token or the editor's session cookie."""
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    token = bearer_token()
-    stored = session.get("token_hash")
-    if token:
-        who = authenticate_token(token)
-    else:
-        who = authenticate_token_hash(stored) if isinstance(stored, str) else None
+    token, who = page_actor()
     if who is None:
         if token:
             return _error(401, _("Not signed in"), _("The token is not valid."))

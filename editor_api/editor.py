@@ -13,8 +13,6 @@ hash, so it can never call the API by itself.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +33,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from engine.drafts import create_draft, delete_draft, draft_summaries, get_draft
 from engine.errors import CuebookError
 from engine.language import supported_or_default
-from engine.tokens import hash_token
 from engine.versions import (
     list_scripts,
     list_versions,
@@ -45,9 +42,10 @@ from engine.versions import (
     version_diagram,
     version_diff,
 )
-from web.auth import authenticate_token, authenticate_token_hash, bearer_token, public
+from web.auth import public
 from web.context import actor, services
 from web.errors import status_of
+from web.signin import csrf_ok, csrf_token, page_actor, posted_token, remember, safe_next
 from web.vendored import vendored_file, vendored_version
 
 bp = Blueprint("editor", __name__, url_prefix="/editor", template_folder="templates")
@@ -71,29 +69,8 @@ def ui_language() -> str:
 # -- who is asking ---------------------------------------------------------------------
 
 
-def csrf_token() -> str:
-    token = session.get("csrf")
-    if not isinstance(token, str) or not token:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
-
-
-def _csrf_ok() -> bool:
-    sent = request.form.get("csrf_token", "")
-    kept = session.get("csrf")
-    return bool(sent) and isinstance(kept, str) and hmac.compare_digest(sent, kept)
-
-
-def _cookie_actor() -> Any:
-    stored = session.get("token_hash")
-    return authenticate_token_hash(stored) if isinstance(stored, str) else None
-
-
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/editor/") and not target.startswith("//"):
-        return target
-    return url_for("editor.index")
+    return safe_next(target, "/editor/") or url_for("editor.index")
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
@@ -134,8 +111,7 @@ def _gate() -> BaseResponse | None:
     """Pages need a methodologist (or admin); cookie posts need the CSRF token."""
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    token = bearer_token()
-    who = authenticate_token(token) if token else _cookie_actor()
+    token, who = page_actor()
     if who is None:
         if token:
             return _signin_page(401, _("The token is not valid."))
@@ -151,7 +127,7 @@ def _gate() -> BaseResponse | None:
             ),
         )
     g.cuebook_actor = who
-    if request.method == "POST" and not token and not _csrf_ok():
+    if request.method == "POST" and not token and not csrf_ok():
         return _error_page(400, _("The form has expired"), _("Reload the page and try again."))
     return None
 
@@ -209,10 +185,9 @@ def signin_form() -> Response:
 @public
 def signin() -> BaseResponse:
     next_url = request.form.get("next", "")
-    if not _csrf_ok():
+    if not csrf_ok():
         return _signin_page(400, _("The form has expired; try again."), next_url)
-    token = request.form.get("token", "").strip()
-    who = authenticate_token(token) if token else None
+    token, who = posted_token()
     if who is None:
         return _signin_page(401, _("This token is not valid."), next_url)
     if who.role not in EDITOR_ROLES:
@@ -221,9 +196,7 @@ def signin() -> BaseResponse:
             _("A %(role)s token cannot use the editor; use a methodologist token.", role=who.role),
             next_url,
         )
-    session.clear()
-    session["token_hash"] = hash_token(token)
-    session["csrf"] = secrets.token_urlsafe(32)
+    remember(token)
     return redirect(_safe_next(next_url), 303)
 
 

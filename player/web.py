@@ -9,9 +9,7 @@ CSRF token.
 
 from __future__ import annotations
 
-import hmac
 import re
-import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +37,6 @@ from engine.errors import CuebookError, Detail, InvalidAnswer
 from engine.language import SUPPORTED, reason_text, supported_or_default
 from engine.model import StepView
 from engine.sessions import (
-    Actor,
     Reply,
     claim,
     get_session,
@@ -48,14 +45,14 @@ from engine.sessions import (
     start_session,
     submit_step,
 )
-from engine.tokens import hash_token
 from engine.versions import startable_scripts
 from player.forms import answer_from_form, field_errors, fields
 from player.renderers.markdown import markdown_html
 from player.renderers.phrases import language_of
-from web.auth import authenticate_token, authenticate_token_hash, bearer_token, public
+from web.auth import public
 from web.context import actor, services
 from web.errors import status_of
+from web.signin import csrf_ok, csrf_token, page_actor, posted_token, remember, safe_next
 from web.vendored import vendored_file
 
 bp = Blueprint("player", __name__, url_prefix="/player", template_folder="templates")
@@ -113,33 +110,8 @@ def ui_language() -> str:
 # -- who is asking ---------------------------------------------------------------------
 
 
-def _cookie_actor() -> Actor | None:
-    """The signed-in operator, checked against the token store on every request, so a
-    revoked token ends the browser session too."""
-    stored = session.get("token_hash")
-    if not isinstance(stored, str):
-        return None
-    return authenticate_token_hash(stored)
-
-
-def csrf_token() -> str:
-    token = session.get("csrf")
-    if not isinstance(token, str) or not token:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
-
-
-def _csrf_ok() -> bool:
-    sent = request.form.get("csrf_token", "")
-    kept = session.get("csrf")
-    return bool(sent) and isinstance(kept, str) and hmac.compare_digest(sent, kept)
-
-
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/player/") and not target.startswith("//"):
-        return target
-    return url_for("player.index")
+    return safe_next(target, "/player/") or url_for("player.index")
 
 
 def page_roles(*allowed: str) -> Any:
@@ -179,8 +151,7 @@ def _gate() -> BaseResponse | None:
     """Pages need an operator (or admin): cookie or bearer token; posts with a cookie need CSRF."""
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    token = bearer_token()
-    who = authenticate_token(token) if token else _cookie_actor()
+    token, who = page_actor()
     if who is None:
         if token:
             return _signin_page(401, _("The token is not valid."))
@@ -205,7 +176,7 @@ def _gate() -> BaseResponse | None:
             ),
         )
     g.cuebook_actor = who
-    if request.method == "POST" and not token and not _csrf_ok():
+    if request.method == "POST" and not token and not csrf_ok():
         return _page(
             "player/error.html",
             400,
@@ -277,10 +248,9 @@ def signin_form() -> Response:
 @public
 def signin() -> BaseResponse:
     next_url = request.form.get("next", "")
-    if not _csrf_ok():
+    if not csrf_ok():
         return _signin_page(400, _("The form has expired; try again."), next_url)
-    token = request.form.get("token", "").strip()
-    who = authenticate_token(token) if token else None
+    token, who = posted_token()
     if who is None:
         return _signin_page(401, _("This token is not valid."), next_url)
     if who.role not in SIGNIN_ROLES:
@@ -289,9 +259,7 @@ def signin() -> BaseResponse:
             _("A %(role)s token cannot use the player; use an operator token.", role=who.role),
             next_url,
         )
-    session.clear()
-    session["token_hash"] = hash_token(token)
-    session["csrf"] = secrets.token_urlsafe(32)
+    remember(token)
     if not next_url and who.role not in PLAYER_ROLES:  # a supervisor: to the report
         next_url = url_for("player.workload_page")
     return redirect(_safe_next(next_url), 303)
