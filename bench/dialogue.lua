@@ -5,8 +5,11 @@
 -- at their first form: the file named by env CUEBOOK_WRK_SESSIONS has one line per session
 -- "<thread> <session id> <step token> <step id>"; a thread moves to its next session when
 -- one ends. Env CUEBOOK_WRK_THINK_MS: mean pause before each step (exponential), 0 for
--- none; CUEBOOK_WRK_TOKEN: the bearer token. Only steps are sent, so wrk's latency
--- figures are step latencies.
+-- none; CUEBOOK_WRK_TOKEN: the bearer token. Env CUEBOOK_WRK_ANSWER: "form" (default) answers
+-- the ten-form script; "unique" answers {"district": <a value never sent before>} and
+-- "repeated" one of 20 values, for bench/integrations.py's loop (a service task after the
+-- form: uncached and cached calls). Only steps are sent, so wrk's latency figures are
+-- step latencies.
 
 local counter = 0
 local threads = {}
@@ -30,6 +33,8 @@ function init(args)
   end
   current = 0
   think_ms = tonumber(os.getenv("CUEBOOK_WRK_THINK_MS") or "0")
+  answer = os.getenv("CUEBOOK_WRK_ANSWER") or "form"
+  sent = 0
   auth = "Bearer " .. os.getenv("CUEBOOK_WRK_TOKEN")
   math.randomseed(index * 7919 + 1)
   ended = 0
@@ -59,10 +64,18 @@ function delay()
 end
 
 function request()
-  local n = step:match("(%d+)$") or "1"
-  local body = string.format(
-    '{"step_token":"%s","answer":{"answer%s":"reply","count%s":3,"mood%s":"calm"}}',
-    token, n, n, n)
+  local body
+  sent = sent + 1
+  if answer == "unique" then
+    body = string.format('{"step_token":"%s","answer":{"district":"u%d-%d"}}', token, index, sent)
+  elseif answer == "repeated" then
+    body = string.format('{"step_token":"%s","answer":{"district":"d%d"}}', token, sent % 20)
+  else
+    local n = step:match("(%d+)$") or "1"
+    body = string.format(
+      '{"step_token":"%s","answer":{"answer%s":"reply","count%s":3,"mood%s":"calm"}}',
+      token, n, n, n)
+  end
   return wrk.format("POST", "/api/v1/sessions/" .. sid .. "/steps",
     {["Content-Type"] = "application/json", ["Authorization"] = auth}, body)
 end

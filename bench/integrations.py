@@ -1,18 +1,24 @@
 """Integration calls through service-task steps, against a local server answering in 20 ms.
 
-    python bench/integrations.py [--sessions 100] [--steps 20]
+    python bench/integrations.py [--sessions 100] [--seconds 15] [--workers 2] [--threads 8]
 
 Prints, from one run: the bare httpx client rate and the invoker's own rates (baseline,
-from bench/integrations_client.py); steps per second through gunicorn (sync workers) on
-PostgreSQL with 100 sessions in flight, each step calling the function uncached and cached;
-and the added cost of an integration call on a step beyond the server's own time (p50 of
-steps with the call, minus p50 of the same steps without it, minus p50 of a bare call).
+from bench/integrations_client.py); one step at a time, in turn, a step of a loop with a
+script task, a step of the same loop with a service task (uncached) and a bare call to the
+server, and the added cost of a call on a step (p50 of the service-task steps, minus p50 of
+the script-task steps, minus p50 of the bare calls); then wrk (bench/dialogue.lua) with
+100 keep-alive connections walking 100 sessions through gunicorn on PostgreSQL, each step
+calling the function uncached (a new district each time) and then cached (20 districts),
+with steps/s and the server's CPU per step (bench/load.py).
+
+The slow server is aiohttp in a process of its own; the load client is wrk. Both share the
+two cores with the server measured, as the Python clients used before did at several
+times their cost.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 import tempfile
@@ -23,8 +29,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import cli, fresh_schema, gunicorn, percentile, run_dialogues, summary
+from bench._harness import cli, fresh_schema, gunicorn_process, percentile, summary
 from bench.integrations_client import local_server, measure_client, print_figures
+from bench.load import Server, clone_sessions, run_wrk
 
 DELAY_MS = 20.0
 FORM = {"type": "object", "required": ["district"], "properties": {"district": {"type": "string"}}}
@@ -100,41 +107,42 @@ def _functions(base: str) -> list[dict[str, object]]:
     ]
 
 
-def _sequential(base: str, token: str, key: str, steps: int) -> list[float]:
-    """One session, one step at a time (latency without queueing)."""
+def _one_at_a_time(base: str, token: str, slow: str, rounds: int) -> dict[str, list[float]]:
+    """One step of the script-task loop, one of the service-task loop and one bare call to
+    the slow server, in turn, ``rounds`` times (latency without queueing; taken in turn so
+    that the machine's drift touches the three alike)."""
     headers = {"Authorization": f"Bearer {token}"}
-    times = []
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
-        view = c.post("/api/v1/sessions", json={"script": key}).json()
-        for i in range(steps):
+    times: dict[str, list[float]] = {"plain": [], "call": [], "bare": []}
+    with (
+        httpx.Client(base_url=base, headers=headers, timeout=60) as c,
+        httpx.Client(timeout=10) as bare,
+    ):
+        views = {
+            key: c.post("/api/v1/sessions", json={"script": key}).json()
+            for key in ("plain", "call")
+        }
+        for i in range(rounds):
+            for key, view in views.items():
+                t0 = time.perf_counter()
+                r = c.post(
+                    f"/api/v1/sessions/{view['session_id']}/steps",
+                    json={"step_token": view["step_token"], "answer": {"district": f"s{i}"}},
+                )
+                times[key].append((time.perf_counter() - t0) * 1000)
+                views[key] = r.json()
+                assert r.status_code == 200, views[key]
             t0 = time.perf_counter()
-            r = c.post(
-                f"/api/v1/sessions/{view['session_id']}/steps",
-                json={"step_token": view["step_token"], "answer": {"district": f"s{i}"}},
-            )
-            times.append((time.perf_counter() - t0) * 1000)
-            view = r.json()
-            assert r.status_code == 200, view
-    return times
-
-
-def _bare(url: str, calls: int) -> list[float]:
-    """The server's own answer time as a plain client sees it, one call at a time."""
-    times = []
-    with httpx.Client(timeout=10) as c:
-        for i in range(calls):
-            t0 = time.perf_counter()
-            c.get(f"{url}/outage/bare{i}")
-            times.append((time.perf_counter() - t0) * 1000)
+            bare.get(f"{slow}/outage/bare{i}").raise_for_status()
+            times["bare"].append((time.perf_counter() - t0) * 1000)
     return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=100)
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn sync workers")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--seconds", type=float, default=15, help="length of each wrk run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
     args = parser.parse_args()
 
     with local_server(DELAY_MS) as slow:
@@ -151,11 +159,10 @@ def main() -> None:
             for key, fn in (("plain", None), ("call", "outage"), ("cached", "outage_cached")):
                 cli(env, "deploy", str(_bundle(Path(tmp) / key, fn)), "--script", key, "--publish")
             token = cli(env, "token", "create", "--role", "bot", "--name", "bench")
-            with gunicorn(env, workers=args.workers, threads=args.threads) as base:
-                _sequential(base, token, "plain", 20)
-                plain = _sequential(base, token, "plain", 200)
-                call = _sequential(base, token, "call", 200)
-                bare = _bare(slow, 200)
+            with gunicorn_process(env, args.workers, args.threads) as (base, proc):
+                _one_at_a_time(base, token, slow, 30)
+                times = _one_at_a_time(base, token, slow, 300)
+                plain, call, bare = times["plain"], times["call"], times["bare"]
                 print(summary("step, script task, 1 in flight", plain))
                 print(summary("step, service task, 1 in flight", call))
                 print(summary("bare client call to the server", bare))
@@ -164,44 +171,31 @@ def main() -> None:
                     f"added cost of an integration call on a step: {added:.2f} ms p50 "
                     "(service-task step - script-task step - bare call; target < 2 ms)"
                 )
-                unique = itertools.count()
-
-                def fresh(view: dict[str, object], i: int) -> dict[str, object]:
-                    return {"answer": {"district": f"u{next(unique)}"}}
-
-                def repeated(view: dict[str, object], i: int) -> dict[str, object]:
-                    return {"answer": {"district": f"d{i % 20}"}}
-
-                busy, rate = run_dialogues(
-                    base,
-                    token,
-                    "call",
-                    sessions=args.sessions,
-                    steps=args.steps,
-                    think_s=0,
-                    reply=fresh,
-                    channel="web",
-                    connections=args.sessions,
-                )
-                print(
-                    summary(f"service task, {args.sessions} in flight", busy)
-                    + f"  {rate:.0f} uncached calls/s through steps (target >= 500)"
-                )
-                cached, crate = run_dialogues(
-                    base,
-                    token,
-                    "cached",
-                    sessions=args.sessions,
-                    steps=args.steps,
-                    think_s=0,
-                    reply=repeated,
-                    channel="web",
-                    connections=args.sessions,
-                )
-                print(
-                    summary(f"cached service task, {args.sessions} in flight", cached)
-                    + f"  {crate:.0f} steps/s"
-                )
+                server = Server(proc.pid, f"cuebook-bench-{base.rsplit(':', 1)[1]}")
+                for key, answer, name in (
+                    ("call", "unique", "service task, uncached"),
+                    ("cached", "repeated", "service task, cached"),
+                ):
+                    sessions = clone_sessions(env, base, token, key, args.sessions)
+                    run_wrk(
+                        base, token, sessions, connections=args.sessions, seconds=2, answer=answer
+                    )
+                    load = run_wrk(
+                        base,
+                        token,
+                        sessions,
+                        connections=args.sessions,
+                        seconds=args.seconds,
+                        server=server,
+                        answer=answer,
+                    )
+                    print(load.line(f"{name}, {args.sessions} in flight"))
+                    print(load.cpu_line())
+                    if answer == "unique":
+                        print(
+                            f"uncached calls/s through steps, {args.sessions} in flight: "
+                            f"{load.rate:.0f} (target >= 500)"
+                        )
 
 
 if __name__ == "__main__":

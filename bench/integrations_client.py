@@ -1,6 +1,6 @@
 """Throughput and overhead of the integration invoker against a local server.
 
-Starts a threaded HTTP server in a separate process (its own interpreter lock) that answers
+Starts an HTTP server (aiohttp) in a separate process (its own interpreter lock) that answers
 every request after a fixed delay, then measures calls per second with many client threads
 for: the bare httpx client (the baseline), the invoker without a cache and the invoker with
 a cache; and the per-call overhead the invoker adds (median latency of sequential calls,
@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -28,40 +27,34 @@ from prometheus_client import CollectorRegistry
 from integrations import AllowList, Invoker, InvokerConfig, SecretStore, parse_function
 
 
-class _DelayHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    delay_s = 0.02
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-    def do_GET(self) -> None:
-        if self.delay_s:
-            time.sleep(self.delay_s)
-        body = json.dumps({"data": {"status": "ok", "path": self.path}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-
-
 def _serve(delay_ms: float, ports: Any, stop: Any) -> None:
-    handler = type("Handler", (_DelayHandler,), {"delay_s": delay_ms / 1000.0})
-    server = _Server(("127.0.0.1", 0), handler)
-    ports.put(server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    stop.wait()
-    server.shutdown()
-    server.server_close()
+    """aiohttp in this child process: every GET answers after ``delay_ms``. An event loop
+    answers 500+ requests/s waiting in parallel for a fraction of a core (a thread per
+    connection in http.server cost several times that, on the cores the measured server uses)."""
+    import asyncio
+
+    from aiohttp import web
+
+    delay_s = delay_ms / 1000.0
+
+    async def answer(request: web.Request) -> web.Response:
+        if delay_s:
+            await asyncio.sleep(delay_s)
+        return web.json_response({"data": {"status": "ok", "path": request.path_qs}})
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", answer)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+        await site.start()
+        ports.put(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        await runner.cleanup()
+
+    asyncio.run(main())
 
 
 @contextmanager

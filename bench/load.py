@@ -170,8 +170,10 @@ def run_wrk(
     seconds: float,
     think_ms: float = 0.0,
     server: Server | None = None,
+    answer: str = "form",
 ) -> Load:
-    """wrk with ``connections`` connections (one thread each) for ``seconds``."""
+    """wrk with ``connections`` connections (one thread each) for ``seconds``; ``answer``
+    is what each step sends (bench/dialogue.lua: form, unique or repeated)."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         for i, (sid, tok, step) in enumerate(sessions):
             f.write(f"{i % connections} {sid} {tok} {step}\n")
@@ -181,6 +183,7 @@ def run_wrk(
         CUEBOOK_WRK_SESSIONS=path,
         CUEBOOK_WRK_THINK_MS=str(think_ms),
         CUEBOOK_WRK_TOKEN=token,
+        CUEBOOK_WRK_ANSWER=answer,
     )
     args = [
         wrk_path(),

@@ -1,12 +1,14 @@
 """Service tasks call integration functions, never while an instance row is locked.
 
-A step that reaches a service task stops there (``CallNeeded``) and its transaction rolls
-back, releasing the row lock and the database connection. ``calls_outside_the_lock`` then
-makes the call with nothing held, records its outcome in a ``CallBook``, and runs the use
-case again in a new transaction: the row is locked and the step token checked afresh (so a
-session that moved meanwhile is noticed), and the service task now finds its outcome in
-the book. A step with several calls repeats this once per call. The instance changes only
-when the whole step commits, so a failed step leaves it exactly as it was.
+A step that reaches a service task takes the function's results from its cache when it
+holds them (no request sent, nothing waited for). Otherwise it stops there (``CallNeeded``)
+and its transaction rolls back, releasing the row lock and the database connection.
+``calls_outside_the_lock`` then makes the call with nothing held, records its outcome in a
+``CallBook``, and runs the use case again in a new transaction: the row is locked and the
+step token checked afresh (so a session that moved meanwhile is noticed), and the service
+task now finds its outcome in the book. A step with several calls repeats this once per
+call. The instance changes only when the whole step commits, so a failed step leaves it
+exactly as it was.
 
 A failed call (after the function's own retries, or with its breaker open) raises the BPMN
 error ``integration_failed``. A boundary error event on the service task that catches it
@@ -173,10 +175,25 @@ class ServiceCaller:
         elif request.key in book.outcomes:
             outcome = book.outcomes[request.key]
         else:
-            raise CallNeeded(request)
+            found = self.cached(request)
+            if found is None:
+                raise CallNeeded(request)
+            outcome = book.outcomes[request.key] = found
         if isinstance(outcome, IntegrationFailed):
             raise self._fail(task, outcome)
         return json.dumps(outcome, ensure_ascii=False, default=str)
+
+    def cached(self, request: CallRequest) -> dict[str, Any] | None:
+        """The function's results from its cache, if it has them: a step takes them in its
+        transaction, without stopping to make the call outside it (nothing is sent, nothing
+        waited for). Built-in functions are always made outside."""
+        if self.builtins.get(request.function) is not None:
+            return None
+        spec = self.catalog.get(request.function)
+        if spec is None:
+            return None
+        hit = self.invoker.cached(spec, request.args)
+        return None if hit is None else dict(hit.results)
 
     def perform(self, request: CallRequest) -> dict[str, Any] | IntegrationFailed:
         """Make the call (look the function up, invoke it); a failure is returned, not raised."""

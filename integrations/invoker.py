@@ -8,6 +8,7 @@ in everything it returns, raises or logs.
 from __future__ import annotations
 
 import copy
+import http.cookiejar
 import json
 import logging
 import threading
@@ -126,8 +127,22 @@ class _FunctionState:
             self.cache[key] = value
 
 
+class _NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that keeps nothing.
+
+    Every call of every session goes through one client: a cookie kept from one response
+    (a CRM's session cookie, set on one customer's call) would go out on every later call to
+    that host, whoever it is for. A function that needs a cookie sends it as a header."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        return None
+
+
 class Invoker:
-    """Calls integration functions over one pooled ``httpx.Client``."""
+    """Calls integration functions over one pooled ``httpx.Client`` that keeps no cookies."""
 
     def __init__(
         self,
@@ -159,6 +174,7 @@ class Invoker:
             limits=limits,
             follow_redirects=False,
             trust_env=config.trust_env,
+            cookies=_NoCookies(),
             headers={"User-Agent": config.user_agent},
         )
         self._states: dict[str, _FunctionState] = {}
@@ -261,12 +277,9 @@ class Invoker:
                 else:
                     waiting.wait(spec.timeout_s * (spec.retries.count + 1) + 1.0)
                     hit = state.cache_get(key)
-            state.stats.cache_lookup(hit is not None)
             if hit is not None:
-                return self._finish(
-                    spec, state, started, values, masker, rendered, hit[0],
-                    json.loads(hit[1]), attempts=0, cached=True,
-                )  # fmt: skip
+                return self._hit(spec, state, started, values, masker, rendered, hit)
+            state.stats.cache_lookup(False)
             try:
                 status, results, attempts = self._remote(spec, state, rendered, masker)
                 state.cache_put(key, (status, json.dumps(results)))
@@ -294,6 +307,45 @@ class Invoker:
                 exc.message,
             )
             raise
+
+    def cached(
+        self, spec: FunctionSpec, args: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> CallResult | None:
+        """The result ``call`` would return from the cache, or ``None``: sends nothing and
+        waits for nothing (not for a call of the same arguments in flight either).
+
+        A caller that must not wait while it holds something (a step holding its session's
+        row lock) asks here first, and makes the call only on a miss, after letting go. A
+        miss or arguments that do not bind are ``None``; ``call`` then reports them.
+        """
+        if not spec.cacheable:
+            return None
+        started = time.perf_counter()
+        state = self._state(spec)
+        try:
+            values, _secret_values, masker, rendered = self._prepare(spec, args)
+        except CallFailed:
+            return None
+        hit = state.cache_get((spec.version, rendered.cache_key()))
+        if hit is None:
+            return None
+        return self._hit(spec, state, started, values, masker, rendered, hit)
+
+    def _hit(
+        self,
+        spec: FunctionSpec,
+        state: _FunctionState,
+        started: float,
+        values: dict[str, Any],
+        masker: Masker,
+        rendered: RenderedRequest,
+        hit: tuple[int, str],
+    ) -> CallResult:
+        state.stats.cache_lookup(True)
+        return self._finish(
+            spec, state, started, values, masker, rendered, hit[0], json.loads(hit[1]),
+            attempts=0, cached=True,
+        )  # fmt: skip
 
     def _remote(
         self, spec: FunctionSpec, state: _FunctionState, rendered: RenderedRequest, masker: Masker

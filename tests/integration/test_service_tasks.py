@@ -89,11 +89,20 @@ def functions(remote: LocalServer, suffix: str) -> list[dict[str, Any]]:
 
 @pytest.fixture()
 def wired(svc_app: Any, remote: LocalServer, tokens: dict[str, str]) -> dict[str, Any]:
-    """Functions created over the API and the bundle deployed against them."""
+    return wire(svc_app, remote, tokens)
+
+
+def wire(
+    svc_app: Any, remote: LocalServer, tokens: dict[str, str], *, cache_s: float = 0
+) -> dict[str, Any]:
+    """Functions created over the API (``check_outage`` cached for ``cache_s`` if given) and
+    the bundle deployed against them."""
     client = svc_app.test_client()
     suffix = uuid.uuid4().hex[:8]
     m = auth(tokens["methodologist"])
     for fn in functions(remote, suffix):
+        if cache_s and fn["name"].startswith("check_outage"):
+            fn["cache"] = {"ttl_s": cache_s}
         resp = client.post("/api/v1/integrations", json=fn, headers=m)
         assert resp.status_code == 201, resp.get_json()
     text = (BUNDLE / "service_tasks.bpmn").read_bytes()
@@ -139,6 +148,34 @@ def test_results_reach_the_step_and_a_boundary_error_takes_the_flow(
     ).get_json()["history"]
     assert any(h["element"] == "check" and h["kind"] == "diverted" for h in hist)
     assert SECRET not in json.dumps(hist)
+
+
+def test_a_cached_result_is_taken_inside_the_step_s_transaction(
+    svc_app: Any, remote: LocalServer, tokens: dict[str, str]
+) -> None:
+    """A miss stops the step, rolls its transaction back and calls outside the lock; a hit
+    is taken in place: one transaction, nothing rolled back, nothing sent."""
+    wired = wire(svc_app, remote, tokens, cache_s=60)
+    client, key, op = wired["client"], wired["key"], tokens["operator"]
+    engine = svc_app.extensions["cuebook"].database.engine
+    rollbacks: list[int] = []
+
+    def count(_conn: Any) -> None:
+        rollbacks.append(1)
+
+    sa.event.listen(engine, "rollback", count)
+    try:
+        taken = []
+        for _ in range(2):
+            view = client.post("/api/v1/sessions", json={"script": key}, headers=auth(op))
+            before, sent = len(rollbacks), remote.state.hits["echo"]
+            answer = {"district": f"cached {wired['suffix']}", "path": "echo"}
+            done = step(client, op, view.get_json(), answer).get_json()
+            assert done["step"]["text"] == f"ok in cached {wired['suffix']}"
+            taken.append((len(rollbacks) - before, remote.state.hits["echo"] - sent))
+    finally:
+        sa.event.remove(engine, "rollback", count)
+    assert taken == [(1, 1), (0, 0)]
 
 
 def test_uncaught_failure_changes_nothing_and_a_retry_succeeds(

@@ -102,6 +102,8 @@ class Handler(BaseHTTPRequestHandler):
         elif route == "close":
             self.close_connection = True
             self._send_json(200, {"received": received}, {"Connection": "close"})
+        elif route == "cookie":
+            self._send_json(200, {"received": received}, {"Set-Cookie": "crm_session=c1; Path=/"})
         elif route == "text":
             body = b"plain text, not JSON"
             self.send_response(200)

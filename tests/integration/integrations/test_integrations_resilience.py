@@ -62,6 +62,33 @@ def test_cache_hit_then_expiry(server: Any, invoker: Invoker, unique_key: str) -
     assert (stats["cache_hits"], stats["cache_misses"]) == (2, 3)
 
 
+def test_cached_answers_from_the_cache_only_and_sends_nothing(
+    server: Any, invoker: Invoker, unique_key: str
+) -> None:
+    spec = parse_function(
+        {
+            "name": "peeked",
+            "parameters": [{"name": "key", "type": "string"}],
+            "request": {"url": server.base + "/echo/peeked", "query": {"key": "{{ key }}"}},
+            "response": {"results": {"method": "received.method"}},
+            "cache": {"ttl_s": 60},
+        }
+    )
+    assert invoker.cached(spec, [unique_key]) is None
+    assert server.state.seen(unique_key) == 0
+    invoker.call(spec, [unique_key])
+    hit = invoker.cached(spec, [unique_key])
+    assert hit is not None and hit.cached and hit.results == {"method": "GET"}
+    assert server.state.seen(unique_key) == 1
+    assert invoker.cached(spec, [unique_key + "-other"]) is None
+    assert invoker.cached(spec, []) is None  # arguments that do not bind: call() says why
+    uncached = flaky_spec(server, unique_key + "-u", 0)
+    invoker.call(uncached)
+    assert invoker.cached(uncached) is None
+    stats = invoker.stats("peeked")
+    assert (stats["cache_hits"], stats["cache_misses"]) == (1, 1)
+
+
 def test_concurrent_identical_calls_share_one_request(
     server: Any, invoker: Invoker, unique_key: str
 ) -> None:

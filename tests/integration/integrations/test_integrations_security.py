@@ -271,3 +271,21 @@ def test_stats_and_prometheus_metrics(
     assert sample("cuebook_integration_call_seconds_count", {"function": "metered"}) == 4
     assert sample("cuebook_integration_breaker_state", {"function": "metered"}) == 0
     assert invoker.stats("never_called")["calls"] == 0
+
+
+def test_a_cookie_one_call_receives_never_goes_out_on_another(
+    server: Any, invoker: Invoker
+) -> None:
+    def spec(route: str) -> Any:
+        return parse_function(
+            {
+                "name": f"crm_{route}",
+                "request": {"url": f"{server.base}/{route}"},
+                "response": {"results": {"headers": "received.headers"}},
+            }
+        )
+
+    invoker.call(spec("cookie"))
+    later = invoker.call(spec("echo"))
+    assert "cookie" not in later.results["headers"]
+    assert later.results["headers"]["host"].startswith("127.0.0.1")
