@@ -30,8 +30,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._harness import cli, fresh_schema, gunicorn_process, percentile, summary
-from bench.integrations_client import local_server, measure_client, print_figures
-from bench.load import Server, clone_sessions, run_wrk
+from bench.integrations_client import local_server_process, measure_client, print_figures
+from bench.load import Server, clone_sessions, cpu_seconds, run_wrk
 
 DELAY_MS = 20.0
 FORM = {"type": "object", "required": ["district"], "properties": {"district": {"type": "string"}}}
@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
     args = parser.parse_args()
 
-    with local_server(DELAY_MS) as slow:
+    with local_server_process(DELAY_MS) as (slow, slow_pid):
         print("baseline (in-process, 100 threads):")
         print_figures(measure_client(slow, threads=100, calls=2000, delay_ms=DELAY_MS))
         with fresh_schema() as env, tempfile.TemporaryDirectory() as tmp:
@@ -180,6 +180,7 @@ def main() -> None:
                     run_wrk(
                         base, token, sessions, connections=args.sessions, seconds=2, answer=answer
                     )
+                    slow_before = cpu_seconds([slow_pid])
                     load = run_wrk(
                         base,
                         token,
@@ -192,6 +193,15 @@ def main() -> None:
                     print(load.line(f"{name}, {args.sessions} in flight"))
                     print(load.cpu_line())
                     if answer == "unique":
+                        slow_ms = (cpu_seconds([slow_pid]) - slow_before) / load.steps * 1000
+                        whole = (
+                            load.cpu_per_step_ms + slow_ms + load.cpu_client_s / load.steps * 1000
+                        )
+                        print(
+                            f"{'  the slow server (aiohttp) per call':<44} {slow_ms:6.2f} ms; "
+                            f"all on the two cores {whole:.2f} ms a step: at most "
+                            f"{2000 / whole:.0f} steps/s if nothing else ran"
+                        )
                         print(
                             f"uncached calls/s through steps, {args.sessions} in flight: "
                             f"{load.rate:.0f} (target >= 500)"

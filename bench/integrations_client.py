@@ -60,6 +60,13 @@ def _serve(delay_ms: float, ports: Any, stop: Any) -> None:
 @contextmanager
 def local_server(delay_ms: float = 20.0) -> Iterator[str]:
     """A server in a child process answering GET after ``delay_ms``; yields its base URL."""
+    with local_server_process(delay_ms) as (url, _pid):
+        yield url
+
+
+@contextmanager
+def local_server_process(delay_ms: float = 20.0) -> Iterator[tuple[str, int]]:
+    """``local_server``, yielding its process id too (to read its CPU time)."""
     context = multiprocessing.get_context("spawn")
     ports = context.Queue()
     stop = context.Event()
@@ -67,7 +74,8 @@ def local_server(delay_ms: float = 20.0) -> Iterator[str]:
     process.start()
     try:
         port = ports.get(timeout=20)
-        yield f"http://127.0.0.1:{port}"
+        assert process.pid is not None
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         stop.set()
         process.join(timeout=5)

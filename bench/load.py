@@ -76,7 +76,8 @@ class Load:
         )
 
 
-def _cpu_seconds(pids: list[int]) -> float:
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of ``pids`` so far, in seconds (those gone count 0)."""
     total = 0
     for pid in pids:
         try:
@@ -122,7 +123,7 @@ class Server:
 
     def sample(self) -> tuple[float, float]:
         workers = [self.master_pid, *_children(self.master_pid)]
-        return _cpu_seconds(workers), _cpu_seconds(_pg_pids(self.app_name))
+        return cpu_seconds(workers), cpu_seconds(_pg_pids(self.app_name))
 
 
 def clone_sessions(

@@ -51,7 +51,7 @@ from bench._harness import (
     percentile,
     summary,
 )
-from bench.load import Server, _cpu_seconds
+from bench.load import Server, cpu_seconds
 from engine.persistence.database import Database
 from engine.tickets.dedup import look_up_problem
 from engine.versions import SpecCache
@@ -235,7 +235,7 @@ def _cpu(db: Database, workers: list[Any]) -> float:
     """CPU seconds so far of the worker processes and of the PostgreSQL backends serving them."""
     with db.engine.connect() as conn:
         backends = [int(r[0]) for r in conn.execute(WORKER_BACKENDS, {"app": f"{WORKER_APP}%"})]
-    return _cpu_seconds([p.pid for p in workers]) + _cpu_seconds(backends)
+    return cpu_seconds([p.pid for p in workers]) + cpu_seconds(backends)
 
 
 def _fired(output: str) -> int:

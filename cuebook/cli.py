@@ -358,7 +358,12 @@ def init(ctx: _Ctx, host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8080, type=int)
 @click.option("--workers", default=2, type=int)
-@click.option("--threads", default=2, type=int, help="threads per (gthread) worker")
+@click.option(
+    "--threads",
+    default=8,
+    type=int,
+    help="threads per (gthread) worker; a step waiting on an integration call holds one",
+)
 @pass_ctx
 def serve(ctx: _Ctx, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn (the production server)."""

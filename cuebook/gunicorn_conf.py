@@ -7,7 +7,10 @@ thread waiting on PostgreSQL (a lock, a commit) lets the worker's other thread u
 core meanwhile. Sync workers close every connection after its request, and a client that
 connects before it has something to send holds a sync worker until it sends: they served
 keep-alive clients at a fraction of the rate (docs/performance.md has the figures).
-``--threads`` sets the threads per worker; ``--threads 1`` with
+``--threads`` sets the threads per worker (8 by default: a step whose service task waits on
+a remote system holds its thread for the call, and with 2 threads a slow CRM stalled every
+other session of the worker; plain steps ran as fast with 8 as with 2, docs/performance.md);
+``--threads 1`` with
 ``GUNICORN_CMD_ARGS="--worker-class sync"`` still chooses sync workers (gunicorn runs
 gthread workers whenever threads are more than one).
 
@@ -25,11 +28,18 @@ Each worker starts a precompiler thread that compiles new script versions before
 first session start (``CUEBOOK_PRECOMPILE_EVERY``, engine/precompile.py).
 
 Per-worker metrics files are cleaned when a worker exits.
+
+The workers' heartbeat files live in ``/dev/shm`` (memory) where there is one: a worker
+touches its file on every turn of its event loop, and on a disk-backed ``/tmp`` that
+update can wait behind the journal while PostgreSQL flushes its WAL to the same disk,
+holding up the thread that hands out connections (gunicorn's documentation advises the
+same).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
@@ -57,6 +67,7 @@ class DrainingThreadWorker(ThreadWorker):  # type: ignore[misc]
 
 
 worker_class = DrainingThreadWorker
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 
 def post_worker_init(worker: Any) -> None:
