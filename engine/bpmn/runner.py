@@ -245,11 +245,7 @@ class Runner:
                 step_spec=compiled.steps.get(task.task_spec.name),
                 next_timer_at=next_timer,
             )
-        waiting = [
-            t
-            for t in workflow.get_tasks(state=TaskState.WAITING)
-            if isinstance(t.task_spec, CatchingEvent)
-        ]
+        waiting = [t for t in _waiting_tasks(workflow) if isinstance(t.task_spec, CatchingEvent)]
         return Position(
             "waiting", waiting_for=[_element(t) for t in waiting], next_timer_at=next_timer
         )
@@ -390,11 +386,26 @@ TIMER_EVENTS = (
 )
 
 
+def _waiting_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """Every WAITING task, in running subprocesses too.
+
+    A scan of the task dicts rather than ``get_tasks(state=WAITING)``, which walks the whole
+    tree (every task ever created, a loop's included) node by node: the same set, and it
+    runs on every step."""
+    return [
+        t
+        for wf in (workflow, *workflow.subprocesses.values())
+        if not wf.completed
+        for t in wf.tasks.values()
+        if t.state == TaskState.WAITING
+    ]
+
+
 def _gateway_timers(workflow: BpmnWorkflow) -> list[Any]:
     """Due times of timers behind waiting event-based gateways: SpiffWorkflow reports such a
     gateway as one event of several kinds, and keeps the timer's due time on the task."""
     values = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in _waiting_tasks(workflow):
         definition = getattr(task.task_spec, "event_definition", None)
         if isinstance(definition, MultipleEventDefinition) and any(
             isinstance(d, TimerEventDefinition) for d in definition.event_definitions
