@@ -40,6 +40,7 @@ from web.cors import install_cors
 from web.errors import register_error_handlers
 from web.json_provider import OrjsonProvider
 from web.paths import install_path_rules
+from web.sessions import CookieSessions
 
 
 def create_app(settings: Settings | None = None, svc: Services | None = None) -> Flask:
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, svc: Services | None = None) ->
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.json = OrjsonProvider(app)  # compact, non-ASCII kept, keys in their order
+    app.session_interface = CookieSessions()  # no cookie signer built for a bearer call
     app.extensions["cuebook"] = svc or build_services(settings)
     install_monitoring(app, settings, app.extensions["cuebook"].database)  # first: times all
     register_error_handlers(app)

@@ -82,9 +82,13 @@ BodyT = TypeVar("BodyT", bound=RequestBody)
 QueryT = TypeVar("QueryT", bound=RequestQuery)
 
 
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def json_object() -> dict[str, Any]:
-    """The body as a JSON object (``{}`` when there is no body)."""
-    if not request.data:
+    """The body as a JSON object (``{}`` when there is no body, or a form's)."""
+    # get_data, not request.data: the latter first runs the form parser on every body.
+    if not request.get_data(cache=True) or request.mimetype in _FORM_TYPES:
         return {}
     if not request.is_json:
         raise MalformedInput("send JSON with Content-Type: application/json")
