@@ -72,6 +72,15 @@ def fresh_schema(url: str = PG_URL) -> Iterator[dict[str, str]]:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
+def run_sql(engine: sa.engine.Engine, script: str, params: dict[str, Any]) -> None:
+    """Run a script of statements separated by ``;`` at line ends, in one transaction, each
+    with ``params`` bound (the benchmarks fill their tables this way, not through HTTP)."""
+    with engine.begin() as conn:
+        for statement in script.split(";\n"):
+            if statement.strip():
+                conn.execute(sa.text(statement), params)
+
+
 def cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([CUEBOOK, *args], env=env, check=True, capture_output=True, text=True)
     return done.stdout.strip()

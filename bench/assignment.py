@@ -40,7 +40,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import PG_URL, ROOT, cli, fresh_schema, gunicorn_process, summary
+from bench._harness import PG_URL, ROOT, cli, fresh_schema, gunicorn_process, run_sql, summary
 from engine.persistence.database import Database
 
 BUNDLES = ROOT / "tests" / "fixtures" / "bundles"
@@ -96,13 +96,6 @@ ANALYZE
 """
 
 
-def _run(db: Database, script: str, params: dict[str, Any]) -> None:
-    with db.engine.begin() as conn:
-        for statement in script.split(";\n"):
-            if statement.strip():
-                conn.execute(sa.text(statement), params)
-
-
 def fill(db: Database, args: argparse.Namespace) -> float:
     with db.engine.connect() as conn:
         script_id, version_id = conn.execute(
@@ -114,8 +107,8 @@ def fill(db: Database, args: argparse.Namespace) -> float:
         ).one()
     t0 = time.perf_counter()
     params = {"script_id": script_id, "version_id": version_id, "script": ROUTING}
-    _run(db, FILL_ITEMS, {**params, "rows": args.items, "groups": args.groups})
-    _run(db, FILL_OPERATORS, {"operators": args.operators, "groups": args.groups})
+    run_sql(db.engine, FILL_ITEMS, {**params, "rows": args.items, "groups": args.groups})
+    run_sql(db.engine, FILL_OPERATORS, {"operators": args.operators, "groups": args.groups})
     return time.perf_counter() - t0
 
 

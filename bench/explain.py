@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import PG_URL, fresh_schema
+from bench._harness import PG_URL, fresh_schema, run_sql
 from engine.persistence.database import Database
 from engine.persistence.tables import history, instances, outbox, script_versions, scripts
 
@@ -58,10 +58,7 @@ def main() -> None:
     with fresh_schema() as env:
         db = Database(PG_URL, schema=env["CUEBOOK_DATABASE_SCHEMA"])
         t0 = time.perf_counter()
-        with db.engine.begin() as conn:
-            for statement in FILL.split(";\n"):
-                if statement.strip():
-                    conn.execute(sa.text(statement), {"rows": args.rows})
+        run_sql(db.engine, FILL, {"rows": args.rows})
         took = time.perf_counter() - t0
         print(f"filled {args.rows} instances, history and outbox rows in {took:.0f} s")
         some = "0" * 35 + "7"

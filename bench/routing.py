@@ -49,6 +49,7 @@ from bench._harness import (
     fresh_schema,
     gunicorn_process,
     percentile,
+    run_sql,
     summary,
 )
 from bench.load import Server, cpu_seconds
@@ -123,10 +124,7 @@ def fill(db: Database, rows: int) -> float:
         "version_id": found[1],
     }
     t0 = time.perf_counter()
-    with db.engine.begin() as conn:
-        for statement in FILL.split(";\n"):
-            if statement.strip():
-                conn.execute(sa.text(statement), params)
+    run_sql(db.engine, FILL, params)
     return time.perf_counter() - t0
 
 

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import PG_URL, fresh_schema
+from bench._harness import PG_URL, fresh_schema, run_sql
 from engine.operators.workload import workload_report
 from engine.persistence.database import Database
 
@@ -107,10 +107,7 @@ def fill(db: Database, args: argparse.Namespace) -> float:
         "start": START,
     }
     t0 = time.perf_counter()
-    with db.engine.begin() as conn:
-        for statement in FILL.split(";\n"):
-            if statement.strip():
-                conn.execute(sa.text(statement), params)
+    run_sql(db.engine, FILL, params)
     return time.perf_counter() - t0
 
 

@@ -87,8 +87,9 @@ _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-da
 
 def json_object() -> dict[str, Any]:
     """The body as a JSON object (``{}`` when there is no body, or a form's)."""
-    # get_data, not request.data: the latter first runs the form parser on every body.
-    if not request.get_data(cache=True) or request.mimetype in _FORM_TYPES:
+    # A form's body is left to the form parser (an upload is not read into memory here);
+    # any other body is read with get_data: request.data runs the form parser first.
+    if request.mimetype in _FORM_TYPES or not request.get_data(cache=True):
         return {}
     if not request.is_json:
         raise MalformedInput("send JSON with Content-Type: application/json")
