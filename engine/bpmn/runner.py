@@ -28,6 +28,7 @@ from engine.bpmn.compaction import compact
 from engine.bpmn.compiler import CompiledScript, StepSpec
 from engine.bpmn.instances import item_of
 from engine.bpmn.state import StateCodec
+from engine.bpmn.workflow import ScannedWorkflow
 from engine.errors import CuebookError, ScriptFailed
 from engine.model import Step
 from engine.task_data_forms import needs_task_data, with_task_data
@@ -133,7 +134,7 @@ class Runner:
         return self._script_engine
 
     def start(self, compiled: CompiledScript, variables: dict[str, Any]) -> BpmnWorkflow:
-        workflow = BpmnWorkflow(
+        workflow = ScannedWorkflow(
             compiled.spec, compiled.subprocess_specs, script_engine=self._script_engine
         )
         data = compiled.defaults

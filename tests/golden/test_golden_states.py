@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn.state import READABLE_FORMATS
+from engine.bpmn.state import READABLE_FORMATS, StateCodec, dump_json
+from engine.bpmn.workflow import ScannedWorkflow
 from tests.golden.replay import (
     ROOT,
     STATES,
@@ -67,3 +72,36 @@ def test_a_saved_instance_resumes_where_it_waited_and_runs_to_its_end(path: Path
     assert waiting_point(compiled, position) == golden["end"]
     end_data = plain(runner.data_of(workflow, position))
     assert {k: end_data.get(k) for k in golden["end_data"]} == golden["end_data"]
+
+
+def _spiff_written(workflow: Any) -> str:
+    """The top-level tasks as SpiffWorkflow's own converters write them (the registry's)."""
+    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    return dump_json({str(key): registry.convert(task) for key, task in workflow.tasks.items()})
+
+
+def _same_as_the_walk(workflow: Any) -> None:
+    for state in (TaskState.READY, TaskState.WAITING):
+        scanned = workflow.get_tasks(state=state)
+        walked = BpmnWorkflow.get_tasks(workflow, state=state)
+        assert scanned == walked, TaskState.get_name(state)
+
+
+@pytest.mark.parametrize("path", GOLDENS, ids=[p.stem for p in GOLDENS])
+def test_shortcuts_agree_with_spiffworkflow_at_every_point(path: Path) -> None:
+    """The state codec's own task writer and ``ScannedWorkflow``'s task scans give what
+    SpiffWorkflow's converter and tree walk give, at each point of each golden's replay."""
+    golden = _golden(path)
+    bundle = golden["bundle"]
+    compiled = load_bundle(ROOT / bundle["snapshot"], bundle["content_hash"])
+    runner = make_runner()
+    codec = StateCodec()
+    workflow = runner.restore(compiled, json.dumps(golden["state"]))
+    assert isinstance(workflow, ScannedWorkflow)
+    for step in [None, *golden["finish"]]:
+        if step is not None:
+            take_step(runner, compiled, workflow, step)
+        _same_as_the_walk(workflow)
+        written = json.loads(codec.dump(workflow))
+        assert dump_json(written["tasks"]) == _spiff_written(workflow)
+        runner.save(workflow)  # compacted as on every step
