@@ -28,7 +28,6 @@ from engine.bpmn.compaction import compact
 from engine.bpmn.compiler import CompiledScript, StepSpec
 from engine.bpmn.instances import item_of
 from engine.bpmn.state import StateCodec
-from engine.bpmn.workflow import ScannedWorkflow
 from engine.errors import CuebookError, ScriptFailed
 from engine.model import Step
 from engine.task_data_forms import needs_task_data, with_task_data
@@ -122,9 +121,15 @@ class Runner:
     """Runs compiled scripts. One per process; thread-safe (no per-instance state)."""
 
     def __init__(
-        self, script_engine_factory: ScriptEngineFactory, renderer: TemplateRenderer
+        self,
+        script_engine_factory: ScriptEngineFactory,
+        renderer: TemplateRenderer,
+        *,
+        stock_spiff: bool = False,
     ) -> None:
-        self._codec = StateCodec()
+        """``stock_spiff``: SpiffWorkflow's own workflow class and state converter instead of
+        ``ScannedWorkflow`` and the codec's task writer (for comparison: bench/step.py)."""
+        self._codec = StateCodec(stock=stock_spiff)
         self._script_engine_factory = script_engine_factory
         self._script_engine = script_engine_factory()
         self.renderer = renderer
@@ -134,7 +139,7 @@ class Runner:
         return self._script_engine
 
     def start(self, compiled: CompiledScript, variables: dict[str, Any]) -> BpmnWorkflow:
-        workflow = ScannedWorkflow(
+        workflow = self._codec.workflow_class(
             compiled.spec, compiled.subprocess_specs, script_engine=self._script_engine
         )
         data = compiled.defaults

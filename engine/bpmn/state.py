@@ -64,12 +64,12 @@ class _StateConverter(BpmnWorkflowConverter):
     half the cost (a state is written on every step). Subprocesses go through the registry.
     """
 
-    def __init__(self, target_class: type, registry: Any) -> None:
+    def __init__(self, target_class: type, registry: Any, *, own_task_writer: bool) -> None:
         super().__init__(target_class, registry)
         # Only while SpiffWorkflow's own converter is the one registered for its Task.
         typename = registry.typenames.get(Task)
         stock = SPIFF_CONFIG.get(Task) is TaskConverter
-        self._task_typename: str | None = typename if stock else None
+        self._task_typename = typename if stock and own_task_writer else None
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         if self._task_typename is None:
@@ -168,9 +168,13 @@ def _check_task_specs(tasks: dict[str, Any], spec: BpmnProcessSpec) -> None:
 class StateCodec:
     """Dumps and loads workflow state as JSON text (thread-safe after construction)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stock: bool = False) -> None:
+        """``stock``: SpiffWorkflow's own workflow class and task converter, without this
+        module's shortcuts (the same state either way; bench/step.py's baseline)."""
         registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
-        self._converter = _StateConverter(ScannedWorkflow, registry)
+        target = BpmnWorkflow if stock else ScannedWorkflow
+        self.workflow_class: type[BpmnWorkflow] = target
+        self._converter = _StateConverter(target, registry, own_task_writer=not stock)
 
     def dump(self, workflow: BpmnWorkflow) -> str:
         dct = self._converter.to_dict(workflow)
