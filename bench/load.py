@@ -76,16 +76,29 @@ class Load:
         )
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU time of ``pids`` so far, in seconds (those gone count 0)."""
-    total = 0
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """User and system CPU time of each of ``pids`` so far, in seconds (those gone left out)."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICK
+        found[pid] = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of ``pids`` so far, in seconds (those gone count 0)."""
+    return sum(cpu_by_pid(pids).values())
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU spent between two ``cpu_by_pid`` samples by the processes alive at the second: a
+    process that started meanwhile counts whole, one that exited meanwhile is left out (its
+    time cannot be read any more; subtracting it, as totals did, gave negative figures when
+    an autovacuum worker exited mid-run)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def _children(pid: int) -> list[int]:
@@ -121,9 +134,10 @@ class Server:
         self.master_pid = master_pid
         self.app_name = app_name
 
-    def sample(self) -> tuple[float, float]:
+    def sample(self) -> tuple[dict[int, float], dict[int, float]]:
+        """CPU so far of each gunicorn process and of each PostgreSQL process (``cpu_by_pid``)."""
         workers = [self.master_pid, *_children(self.master_pid)]
-        return cpu_seconds(workers), cpu_seconds(_pg_pids(self.app_name))
+        return cpu_by_pid(workers), cpu_by_pid(_pg_pids(self.app_name))
 
 
 def clone_sessions(
@@ -200,11 +214,11 @@ def run_wrk(
         str(LUA),
         base,
     ]
-    before = server.sample() if server else (0.0, 0.0)
+    before = server.sample() if server else ({}, {})
     client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     client = resource.getrusage(resource.RUSAGE_CHILDREN)
-    after = server.sample() if server else (0.0, 0.0)
+    after = server.sample() if server else ({}, {})
     os.unlink(path)
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRK ")), None)
     if line is None:
@@ -219,8 +233,8 @@ def run_wrk(
         p99=float(got["p99"]),
         max=float(got["max"]),
         errors=errors,
-        cpu_workers_s=after[0] - before[0],
-        cpu_pg_s=after[1] - before[1],
+        cpu_workers_s=cpu_between(before[0], after[0]),
+        cpu_pg_s=cpu_between(before[1], after[1]),
         cpu_client_s=(client.ru_utime + client.ru_stime)
         - (client_before.ru_utime + client_before.ru_stime),
     )

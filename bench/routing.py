@@ -52,7 +52,7 @@ from bench._harness import (
     run_sql,
     summary,
 )
-from bench.load import Server, cpu_seconds
+from bench.load import Server, cpu_between, cpu_seconds
 from engine.persistence.database import Database
 from engine.tickets.dedup import look_up_problem
 from engine.versions import SpecCache
@@ -400,7 +400,9 @@ def _over_http(args: argparse.Namespace, env: dict[str, str], db: Database, toke
                 + f", {args.workers} workers"
                 + f"  {rate:.0f} tickets/s (target >= 300)"
             )
-            app, pg = ((a - b) / args.creates * 1000 for a, b in zip(after, before, strict=True))
+            app, pg = (
+                cpu_between(b, a) / args.creates * 1000 for a, b in zip(after, before, strict=True)
+            )
             print(
                 f"CPU per ticket created: gunicorn {app:.2f} ms + PostgreSQL {pg:.2f} ms"
                 f" = {app + pg:.2f} ms; the load client {client / args.creates * 1000:.2f} ms"

@@ -146,7 +146,7 @@ def _task_dict(
         "state": task._state,
         "task_spec": task.task_spec.name,
         "triggered": task.triggered,
-        "internal_data": convert(task.internal_data),
+        "internal_data": convert(task.internal_data) if task.internal_data else {},
         "data": data,
         "delta": delta,
         "typename": typename,
