@@ -11,6 +11,8 @@ Here the same questions are first put to the workflow's task dictionary, a flat 
 - no READY task, or exactly one, in a workflow without subprocesses: that is the walk's
   answer too (every task of the workflow is in the dictionary, and a definite task never
   hangs below a predicted one, so the walk reaches it; the order of one is the order).
+  The walk also stops 1,000 levels down; compaction (compaction.py) keeps trees far
+  shorter, so that limit never decides.
 
 In every other case (several candidates, whose order the walk decides; subprocesses, which
 the walk enters or not by their state) SpiffWorkflow's own walk runs, unchanged. The state
@@ -43,7 +45,8 @@ class ScannedWorkflow(BpmnWorkflow):  # type: ignore[misc]
             found = [task for task in self.tasks.values() if task._state == state]
             if len(found) <= 1:
                 return found
-        return list(super().get_tasks(first_task, **kwargs))
+        tasks: list[Any] = super().get_tasks(first_task, **kwargs)
+        return tasks
 
     def update_waiting_tasks(self) -> None:
         for task in self.tasks.values():
