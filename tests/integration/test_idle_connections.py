@@ -11,29 +11,17 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.processes import CUEBOOK, Process, start_servers
+from tests.support.processes import Process, start_servers
 
 pytestmark = pytest.mark.postgres
 
 IDLE = 30  # more than the worker's 8 threads, several times over
-
-
-@pytest.fixture()
-def processes(is_postgres: bool) -> Iterator[list[Process]]:
-    if not is_postgres:
-        pytest.skip("a server process sharing the test database")
-    assert CUEBOOK.is_file()
-    started: list[Process] = []
-    yield started
-    for process in started:
-        process.stop(within=10)
 
 
 def _status_line(sock: socket.socket) -> bytes:

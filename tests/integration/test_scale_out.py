@@ -17,12 +17,10 @@ worker`` processes sharing one PostgreSQL schema.
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,6 @@ from engine.releases import BUCKETS, bucket_of
 from tests.conftest import BUNDLES, bundle_upload
 from tests.support.dialogues import Dialogue, human_steps_taken, start_session
 from tests.support.processes import (
-    CUEBOOK,
     Process,
     lock_waits,
     outputs,
@@ -55,18 +52,6 @@ MENU = BUNDLES / "menu_loop"
 TIMERS = BUNDLES / "timers"
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture()
-def processes(is_postgres: bool) -> Iterator[list[Process]]:
-    """The processes a test starts; each still running at the end is stopped by its PID."""
-    if not is_postgres:
-        pytest.skip("several processes share a PostgreSQL database")
-    assert CUEBOOK.is_file(), f"no cuebook command next to {sys.executable}"
-    started: list[Process] = []
-    yield started
-    for process in started:
-        process.stop(within=10)
 
 
 # --- what the database says ---------------------------------------------------------------

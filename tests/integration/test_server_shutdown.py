@@ -16,7 +16,6 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,24 +24,13 @@ import pytest
 
 from tests.conftest import BUNDLES
 from tests.support.dialogues import Dialogue, human_steps_taken, start_session
-from tests.support.processes import CUEBOOK, Process, lock_waits, row_locked, start_servers
+from tests.support.processes import Process, lock_waits, row_locked, start_servers
 from tests.support.waiting import join_all, wait_until
 
 pytestmark = pytest.mark.postgres
 
 MENU = BUNDLES / "menu_loop"
 LATE_FOR_S = 3.0  # how long late requests keep coming while the step in flight is held
-
-
-@pytest.fixture()
-def processes(is_postgres: bool) -> Iterator[list[Process]]:
-    if not is_postgres:
-        pytest.skip("a server and the database it shares with another")
-    assert CUEBOOK.is_file()
-    started: list[Process] = []
-    yield started
-    for process in started:
-        process.stop(within=10)
 
 
 class Late:
