@@ -93,12 +93,31 @@ def cpu_seconds(pids: list[int]) -> float:
     return sum(cpu_by_pid(pids).values())
 
 
+def reaped_cpu(pid: int) -> float:
+    """CPU time of the children ``pid`` has reaped so far (cutime + cstime), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[13]) + int(fields[14])) / TICK
+
+
 def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU spent between two ``cpu_by_pid`` samples by the processes alive at the second: a
-    process that started meanwhile counts whole, one that exited meanwhile is left out (its
-    time cannot be read any more; subtracting it, as totals did, gave negative figures when
-    an autovacuum worker exited mid-run)."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    """CPU spent between two samples (``cpu_by_pid``, plus a parent's reaped children under
+    its negated PID): a process that started meanwhile counts whole; one that exited
+    meanwhile is counted through its parent's reaped time, less what it had at the first
+    sample (subtracting totals of the processes alive at each sample gave negative figures
+    when an autovacuum worker exited mid-run)."""
+    spent = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    gone = sum(cpu for pid, cpu in before.items() if pid > 0 and pid not in after)
+    return spent - gone
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _children(pid: int) -> list[int]:
@@ -135,9 +154,20 @@ class Server:
         self.app_name = app_name
 
     def sample(self) -> tuple[dict[int, float], dict[int, float]]:
-        """CPU so far of each gunicorn process and of each PostgreSQL process (``cpu_by_pid``)."""
+        """CPU so far of each gunicorn process and of each PostgreSQL process (``cpu_by_pid``),
+        with the time of the children the gunicorn master and the postmaster reaped (under
+        their negated PIDs): a backend or worker that exits mid-run still counts. The
+        postmaster's reaped time includes backends of any other client that exits
+        meanwhile: run the benchmarks on a machine doing nothing else."""
         workers = [self.master_pid, *_children(self.master_pid)]
-        return cpu_by_pid(workers), cpu_by_pid(_pg_pids(self.app_name))
+        pg = _pg_pids(self.app_name)
+        by_worker = cpu_by_pid(workers)
+        by_worker[-self.master_pid] = reaped_cpu(self.master_pid)
+        by_pg = cpu_by_pid(pg)
+        postmaster = _parent(pg[0]) if pg else None
+        if postmaster is not None:
+            by_pg[-postmaster] = reaped_cpu(postmaster)
+        return by_worker, by_pg
 
 
 def clone_sessions(

@@ -52,7 +52,7 @@ import time
 from functools import partial
 from typing import Any
 
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import DEFAULT_WORKER_DATA_TIMEOUT, TConn, ThreadWorker
 
 GC_THRESHOLDS = (50_000, 20, 100)
 
@@ -65,7 +65,8 @@ class CuebookThreadWorker(ThreadWorker):  # type: ignore[misc]
     thread waits for its request (up to 5 s, then the connection goes to the poller). A
     thread is a scarce thing here (8 a worker): a connection is given one only once it
     has bytes to read, as a kept-alive connection already is. One that sends nothing is
-    closed after the keep-alive timeout, as a kept-alive one is.
+    closed when gunicorn's worker would have closed it (5 s and the keep-alive timeout),
+    and at once when the worker drains (after gunicorn's short linger, as kept-alive ones).
 
     Draining: gunicorn's gthread worker stops accepting on SIGTERM but keeps the sockets open until
     its last request is done (up to ``--graceful-timeout``), and the arbiter's copy is
@@ -85,11 +86,21 @@ class CuebookThreadWorker(ThreadWorker):  # type: ignore[misc]
             raise
         self.nr_conns += 1
         conn = TConn(self.cfg, client, address, listener.getsockname())  # non-blocking
-        conn.timeout = time.monotonic() + self.cfg.keepalive
+        # As long as gunicorn's own worker gives a connection to send its first request:
+        # the wait in a thread, then the keep-alive timeout in the poller.
+        conn.timeout = time.monotonic() + DEFAULT_WORKER_DATA_TIMEOUT + self.cfg.keepalive
         self.pending_conns.append(conn)
         self.poller.register(
             conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn)
         )
+
+    def _cap_keepalive(self, deadline: float) -> None:
+        """A draining worker keeps its connections briefly, for a request a client may be
+        sending already: gunicorn caps its kept-alive ones; the parked ones too, or one
+        that never sends would hold the drain until ``--graceful-timeout``."""
+        super()._cap_keepalive(deadline)
+        for conn in self.pending_conns:
+            conn.timeout = min(conn.timeout, deadline)
 
     def set_accept_enabled(self, enabled: bool) -> None:
         super().set_accept_enabled(enabled)

@@ -11,8 +11,10 @@ Here the same questions are first put to the workflow's task dictionary, a flat 
 - no READY task, or exactly one, in a workflow without subprocesses: that is the walk's
   answer too (every task of the workflow is in the dictionary, and a definite task never
   hangs below a predicted one, so the walk reaches it; the order of one is the order).
-  The walk also stops 1,000 levels down; compaction (compaction.py) keeps trees far
-  shorter, so that limit never decides.
+  The walk also stops 1,000 levels down, and a task that deep needs more than 1,000 tasks
+  in the workflow: past that size the walk runs, and finds what it finds. Compaction keeps
+  trees far smaller between steps, but a script-task loop inside one step can grow one
+  past it (SpiffWorkflow then stalls the loop, with or without this class).
 
 In every other case (several candidates, whose order the walk decides; subprocesses, which
 the walk enters or not by their state) SpiffWorkflow's own walk runs, unchanged. The state
@@ -28,6 +30,7 @@ from SpiffWorkflow.util.task import TaskState
 
 _READY = TaskState.READY
 _WAITING = TaskState.WAITING
+_WALK_DEPTH = 1000  # SpiffWorkflow's TaskIterator stops descending this many levels down
 
 
 class ScannedWorkflow(BpmnWorkflow):  # type: ignore[misc]
@@ -41,6 +44,7 @@ class ScannedWorkflow(BpmnWorkflow):  # type: ignore[misc]
             and len(kwargs) == 1
             and state in (_READY, _WAITING)
             and not self.subprocesses
+            and len(self.tasks) <= _WALK_DEPTH
         ):
             found = [task for task in self.tasks.values() if task._state == state]
             if len(found) <= 1:

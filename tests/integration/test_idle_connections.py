@@ -49,3 +49,22 @@ def test_idle_connections_do_not_hold_up_requests(
     finally:
         for sock in idle:
             sock.close()
+
+
+@pytest.mark.timeout(90)
+def test_an_idle_connection_does_not_hold_a_draining_server(
+    settings: Any, processes: list[Process], tmp_path: Path
+) -> None:
+    """A parked connection gets the short linger kept-alive ones get when the server stops,
+    not the whole graceful timeout (20 s): rolling restarts stay quick."""
+    (server,) = start_servers(settings, tmp_path, processes, 1)
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        time.sleep(0.3)
+        began = time.monotonic()
+        server.process.terminate()
+        server.process.wait(timeout=30)
+        took = time.monotonic() - began
+        assert took < 10, f"the server took {took:.1f} s to stop with one idle connection open"
+    finally:
+        idle.close()

@@ -40,4 +40,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_SET.format(method="pglz"))
+        op.execute(_SET.format(method="default"))  # the server's default_toast_compression
