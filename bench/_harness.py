@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import random
 import shutil
 import socket
 import statistics
@@ -13,7 +11,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -141,90 +139,3 @@ def gunicorn_process(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-async def _post(session: Any, url: str, body: dict[str, Any]) -> tuple[int, Any]:
-    async with session.post(url, json=body) as resp:
-        return resp.status, await resp.json()
-
-
-async def _dialogue(
-    session: Any,
-    base: str,
-    key: str,
-    channel: str,
-    steps: int,
-    think_s: float,
-    reply: Callable[[dict[str, Any], int], dict[str, Any]],
-    times: list[float],
-    errors: list[str],
-    rng: random.Random,
-) -> None:
-    start = {"script": key, "channel": channel}
-    try:
-        if think_s:
-            await asyncio.sleep(rng.uniform(0, think_s * 2))
-        status, view = await _post(session, f"{base}/api/v1/sessions", start)
-        if status != 201:
-            errors.append(str(view)[:300])
-            return
-        for i in range(steps):
-            if think_s:
-                await asyncio.sleep(rng.expovariate(1 / think_s))
-            if view["status"] != "waiting":
-                status, view = await _post(session, f"{base}/api/v1/sessions", start)
-                continue
-            body = {"step_token": view["step_token"], **reply(view, i)}
-            t0 = time.perf_counter()
-            status, view = await _post(
-                session, f"{base}/api/v1/sessions/{view['session_id']}/steps", body
-            )
-            times.append((time.perf_counter() - t0) * 1000)
-            if status != 200:
-                errors.append(str(view)[:300])
-                return
-    except Exception as exc:  # a failed dialogue must fail the run, not vanish
-        errors.append(repr(exc))
-
-
-def run_dialogues(
-    base: str,
-    token: str,
-    key: str,
-    *,
-    sessions: int,
-    steps: int,
-    think_s: float,
-    reply: Callable[[dict[str, Any], int], dict[str, Any]],
-    channel: str = "chat",
-    connections: int = 64,
-) -> tuple[list[float], float]:
-    """``sessions`` conversations at once, each waiting ~``think_s`` between replies (as a
-    person or a bot platform does); returns step latencies (ms) and steps per second.
-
-    The client is aiohttp in one event loop: the lightest Python client measured here
-    (httpx's async client added about 2.5 ms per request on this machine)."""
-    import aiohttp
-
-    async def main() -> tuple[list[float], float]:
-        times: list[float] = []
-        errors: list[str] = []
-        headers = {"Authorization": f"Bearer {token}"}
-        rng = random.Random(7)
-        connector = aiohttp.TCPConnector(limit=connections)
-        async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
-            t0 = time.perf_counter()
-            await asyncio.gather(
-                *[
-                    _dialogue(
-                        session, base, key, channel, steps, think_s, reply, times, errors, rng
-                    )
-                    for _ in range(sessions)
-                ]
-            )
-            elapsed = time.perf_counter() - t0
-        if errors:
-            raise RuntimeError(f"{len(errors)} failed dialogues, first: {errors[0]}")
-        return times, len(times) / elapsed
-
-    return asyncio.run(main())

@@ -8,8 +8,8 @@
 -- none; CUEBOOK_WRK_TOKEN: the bearer token. Env CUEBOOK_WRK_ANSWER: "form" (default) answers
 -- the ten-form script; "unique" answers {"district": <a value never sent before>} and
 -- "repeated" one of 20 values, for bench/integrations.py's loop (a service task after the
--- form: uncached and cached calls). Only steps are sent, so wrk's latency figures are
--- step latencies.
+-- form: uncached and cached calls); "chat" sends free text to the sample chat-bot
+-- (bench/dialogues.py). Only steps are sent, so wrk's latency figures are step latencies.
 
 local counter = 0
 local threads = {}
@@ -21,6 +21,11 @@ function setup(thread)
 end
 
 local sessions, current, token, step, think_ms, auth
+-- "chat": free text for the sample chat-bot (bpmn/chat_bot), as bench/dialogues.py sends:
+-- a menu item in words at its main menu, "yes, one more question" anywhere else
+local menu = {"баланс", "мой тариф", "balance", "тариф пожалуйста", "ballance",
+  "сколько денег на счёте"}
+local more = {"да", "ещё", "yes", "да, есть ещё вопрос"}
 
 function init(args)
   sessions = {}
@@ -71,6 +76,14 @@ function request()
     body = string.format('{"step_token":"%s","answer":{"district":"u%d-%d"}}', token, index, sent)
   elseif answer == "repeated" then
     body = string.format('{"step_token":"%s","answer":{"district":"d%d"}}', token, sent % 20)
+  elseif answer == "chat" then
+    local said
+    if step == "main_menu" then
+      said = menu[sent % #menu + 1]
+    else
+      said = more[sent % #more + 1]
+    end
+    body = string.format('{"step_token":"%s","text":"%s"}', token, said)
   else
     local n = step:match("(%d+)$") or "1"
     body = string.format(
@@ -94,7 +107,7 @@ function response(status, headers, body)
     return
   end
   token = body:match('"step_token":"([^"]+)"')
-  step = body:match('"step":{"id":"([^"]*)"')
+  step = body:match('"step":{"id":"([^"]*)"') or body:match('"step_id":"([^"]*)"')
 end
 
 function done(summary, latency, requests)

@@ -171,14 +171,14 @@ class Server:
 
 
 def clone_sessions(
-    env: dict[str, str], base: str, token: str, script: str, count: int
+    env: dict[str, str], base: str, token: str, script: str, count: int, channel: str = ""
 ) -> list[Any]:
-    """``count`` sessions waiting at the script's first step: one started over HTTP, the
-    others copies of its row (new ids). Returns (id, step token, step id) each."""
+    """``count`` sessions waiting at the script's first step: one started over HTTP (on
+    ``channel``, if given), the others copies of its row (new ids). Returns (id, step token,
+    step id) each."""
     headers = {"Authorization": f"Bearer {token}"}
-    view = httpx.post(
-        f"{base}/api/v1/sessions", json={"script": script}, headers=headers, timeout=30
-    ).json()
+    start = {"script": script, **({"channel": channel} if channel else {})}
+    view = httpx.post(f"{base}/api/v1/sessions", json=start, headers=headers, timeout=30).json()
     if "session_id" not in view:
         raise RuntimeError(f"could not start a session of {script}: {view}")
     ids = [str(uuid.uuid4()) for _ in range(count - 1)]
@@ -202,7 +202,7 @@ def clone_sessions(
             {"ids": ids, "template": view["session_id"]},
         )
     engine.dispose()
-    step = view["step"]["id"]
+    step = view["step"]["id"] if "step" in view else view["step_id"]  # the chat JSON
     return [(sid, view["step_token"], step) for sid in [view["session_id"], *ids]]
 
 
@@ -218,7 +218,7 @@ def run_wrk(
     answer: str = "form",
 ) -> Load:
     """wrk with ``connections`` connections (one thread each) for ``seconds``; ``answer``
-    is what each step sends (bench/dialogue.lua: form, unique or repeated)."""
+    is what each step sends (bench/dialogue.lua: form, unique, repeated or chat)."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         for i, (sid, tok, step) in enumerate(sessions):
             f.write(f"{i % connections} {sid} {tok} {step}\n")
